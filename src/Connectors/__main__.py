@@ -1,0 +1,5 @@
+import sys
+
+from Connectors.cli import main
+
+sys.exit(main())

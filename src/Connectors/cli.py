@@ -1,0 +1,74 @@
+"""The ``connectors`` command (also ``python -m Connectors``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from Connectors.core.errors import ConnectorError
+
+# Vendor sub-commands register here (e.g. ``login``): name → (help, add_arguments, run).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
+
+
+def _sandbox_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8700)
+    parser.add_argument("--demo", action="store_true", help="load demo data and demo credentials")
+    parser.add_argument("--rate-scale", type=float, default=1.0, help="multiply every rate limit (benchmarks)")
+    parser.add_argument("--faults", default="", help="e.g. 5xx=0.1,reset=0.05,lost=0.05,slow=0.02")
+    parser.add_argument("--seed", type=int, default=None, help="seed for deterministic fault injection")
+    parser.add_argument("--run-seconds", type=float, default=None, help="how long a Control Room run takes")
+    parser.add_argument("--log-file", default=None, help="write the (redacted) access log here")
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from Connectors.sandbox.server import options_from_args, serve
+
+    options = options_from_args(args.demo, args.rate_scale, args.faults, args.seed, args.run_seconds)
+    print(f"Sandbox on http://{args.host}:{args.port} (/robaws /cobot /controlroom /robostack, admin /_sandbox)",
+          flush=True)
+    serve(args.host, args.port, options, args.log_file)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="connectors", description="Robot Framework connectors for business APIs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sandbox = sub.add_parser("sandbox", help="run the offline twin of the vendor APIs")
+    _sandbox_args(sandbox)
+    sandbox.set_defaults(run=_sandbox)
+    _load_vendor_commands()
+    for name, (help_text, add_arguments, run) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text)
+        add_arguments(command)
+        command.set_defaults(run=run)
+    return parser
+
+
+def _load_vendor_commands() -> None:
+    import importlib
+
+    for module in ("Connectors.commands",):
+        try:
+            importlib.import_module(module)
+        except ImportError as exc:  # pragma: no cover - only when a module is missing in a partial install
+            if exc.name != module:
+                raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except ConnectorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

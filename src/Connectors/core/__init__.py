@@ -1,0 +1,35 @@
+"""The one HTTP engine every connector shares.
+
+Nothing in this package knows a vendor's name: vendor modules pass their base URLs, header names,
+limits and error parsers in as data.
+"""
+
+from Connectors.core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    Conflict,
+    ConnectorError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    TransportError,
+    UncertainOutcome,
+    ValidationError,
+)
+from Connectors.core.redact import redactor
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "Conflict",
+    "ConnectorError",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "ServerError",
+    "TransportError",
+    "UncertainOutcome",
+    "ValidationError",
+    "redactor",
+]

@@ -1,0 +1,41 @@
+"""One place that writes log lines, to Robot Framework's log when a robot runs, else to ``logging``.
+
+Every line passes the redactor first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from Connectors.core.redact import install_log_redaction, redactor
+
+_logger = logging.getLogger("Connectors")
+install_log_redaction()
+
+
+def _in_robot() -> bool:
+    try:
+        from robot.running.context import EXECUTION_CONTEXTS
+    except ImportError:
+        return False
+    return EXECUTION_CONTEXTS.current is not None
+
+
+def info(message: str) -> None:
+    text = redactor.redact(message)
+    if _in_robot():
+        from robot.api import logger
+
+        logger.info(text)
+    else:
+        _logger.info(text)
+
+
+def debug(message: str) -> None:
+    text = redactor.redact(message)
+    if _in_robot():
+        from robot.api import logger
+
+        logger.debug(text)
+    else:
+        _logger.debug(text)

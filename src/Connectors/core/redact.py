@@ -1,0 +1,98 @@
+"""Keeps credential values out of every log line, error and Robot Framework log.
+
+Secrets are registered by value when a connector is configured. `redact()` replaces each of them
+(and well-known credential fields) wherever they appear. A log-record factory applies it to every
+record created in the process: filters attached to loggers would miss third-party child loggers,
+and requests-oauthlib logs whole token request bodies (client secret, refresh token) at DEBUG.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "***"
+# Values shorter than this are too likely to appear by chance to be masked everywhere.
+_MIN_SECRET_LENGTH = 4
+
+_FIELD_PATTERNS = [
+    # key=value pairs in query strings and form bodies
+    re.compile(
+        r"(?i)\b(access_token|refresh_token|client_secret|id_token|password|token|code_verifier|secret)"
+        r"=([^&\s'\",]+)"
+    ),
+    # "key": "value" in JSON
+    re.compile(
+        r"(?i)(\"(?:access_token|refresh_token|client_secret|id_token|password|secret|api_key|apiKey)\"\s*:\s*\")"
+        r"([^\"]+)"
+    ),
+    # header lines
+    re.compile(
+        r"(?i)\b(authorization|x-api-key|x-api-secret|robocloud-process-secret|cookie)"
+        r"(['\"]?\s*[:=]\s*['\"]?)([^'\",\r\n}]+)"
+    ),
+]
+
+
+class Redactor:
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+        self._ordered: list[str] = []
+
+    def register(self, *values: Any) -> None:
+        """Remember secret values (plain strings or objects with a ``value``) to mask."""
+        with self._lock:
+            for value in values:
+                text = getattr(value, "value", value)
+                if isinstance(text, str) and len(text) >= _MIN_SECRET_LENGTH:
+                    self._secrets.add(text)
+            # Longest first, so a secret containing another is masked whole.
+            self._ordered = sorted(self._secrets, key=len, reverse=True)
+
+    def register_many(self, values: Iterable[Any]) -> None:
+        self.register(*values)
+
+    def redact(self, text: Any) -> str:
+        if not isinstance(text, str):
+            text = str(text)
+        for secret in self._ordered:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        text = _FIELD_PATTERNS[0].sub(lambda m: f"{m.group(1)}={MASK}", text)
+        text = _FIELD_PATTERNS[1].sub(lambda m: f"{m.group(1)}{MASK}", text)
+        return _FIELD_PATTERNS[2].sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+    def redact_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        sensitive = {"authorization", "x-api-key", "x-api-secret", "cookie", "robocloud-process-secret"}
+        return {k: (MASK if k.lower() in sensitive else self.redact(v)) for k, v in headers.items()}
+
+
+redactor = Redactor()
+
+_installed = False
+
+
+def install_log_redaction() -> None:
+    """Wrap the log-record factory once so that every record's message is redacted."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed third-party record: leave it to logging to report
+            return record
+        redacted = redactor.redact(message)
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, None
+        return record
+
+    logging.setLogRecordFactory(factory)

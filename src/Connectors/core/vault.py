@@ -1,0 +1,69 @@
+"""Credentials from the Robocorp Vault.
+
+A local run reads the FileSecrets file directly (``RPA_SECRET_FILE`` / ``RC_VAULT_SECRETS_FILE``), so
+the core needs no rpaframework; in Control Room the installed Vault library (``robocorp.vault`` or
+``RPA.Robocorp.Vault``) is used when present.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from Connectors.core.errors import ConfigurationError
+from Connectors.core.redact import redactor
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml  # type: ignore[import-untyped]
+        except ImportError:
+            raise ConfigurationError(f"Vault file {path} is YAML but PyYAML is not installed.",
+                                     hint="pip install pyyaml, or use a JSON vault file.")
+        data = yaml.safe_load(text)
+    else:
+        data = json.loads(text)
+    return data if isinstance(data, dict) else {}
+
+
+def get_secret(name: str) -> dict[str, str]:
+    """The key/value pairs of Vault secret ``name``; every value is registered for redaction."""
+    file_name = os.environ.get("RC_VAULT_SECRETS_FILE") or os.environ.get("RPA_SECRET_FILE")
+    manager = os.environ.get("RC_VAULT_SECRET_MANAGER", "") + os.environ.get("RPA_SECRET_MANAGER", "")
+    values: dict[str, Any] | None = None
+    if file_name and (not manager or "FileSecrets" in manager):
+        path = Path(file_name)
+        if not path.is_file():
+            raise ConfigurationError(f"Vault file {path} does not exist.", hint="Check RPA_SECRET_FILE.")
+        secrets = _read_file(path)
+        if name not in secrets:
+            raise ConfigurationError(f"Vault secret {name!r} is not in {path}.",
+                                     hint=f"Known secrets: {', '.join(sorted(secrets)) or 'none'}.")
+        values = dict(secrets[name])
+    else:
+        values = _from_vault_library(name)
+    clean = {str(k): str(v) for k, v in values.items() if v is not None}
+    redactor.register(*clean.values())
+    return clean
+
+
+def _from_vault_library(name: str) -> dict[str, Any]:
+    try:
+        from robocorp import vault  # type: ignore[import-not-found]
+
+        return dict(vault.get_secret(name))
+    except ImportError:
+        pass
+    try:
+        from RPA.Robocorp.Vault import Vault  # type: ignore[import-not-found]
+
+        return dict(Vault().get_secret(name))
+    except ImportError:
+        raise ConfigurationError(
+            f"Cannot read Vault secret {name!r}: no vault file and no Vault library.",
+            hint="Set RPA_SECRET_FILE to a local vault file, or install robocorp-vault in the robot's environment.",
+        )

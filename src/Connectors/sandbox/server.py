@@ -1,0 +1,138 @@
+"""Running the sandbox: in this process (``serve``) or as a child process for tests and robots."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from Connectors.sandbox.common import FaultSpec, SandboxOptions
+
+
+def serve(host: str = "127.0.0.1", port: int = 8700, options: SandboxOptions | None = None,
+          log_file: str | None = None) -> None:
+    import uvicorn
+
+    from Connectors.sandbox.app import create_app
+
+    options = options or SandboxOptions()
+    if not options.public_url:
+        options.public_url = f"http://{host}:{port}"
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
+        filename=log_file, force=True,
+    )
+    app = create_app(options)
+    # h11 keeps the transport reachable for the connection-reset faults; the access log is our
+    # own (paths only), because uvicorn's would print query strings that can carry tokens.
+    uvicorn.run(app, host=host, port=port, http="h11", access_log=False, log_level="warning",
+                timeout_keep_alive=30)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class SandboxProcess:
+    """A sandbox in a child process on a free port; a context manager for tests and scripts."""
+
+    def __init__(self, *, demo: bool = True, rate_scale: float = 1.0, faults: str = "", seed: int | None = None,
+                 port: int | None = None, host: str = "127.0.0.1", log_file: str | Path | None = None,
+                 extra_args: list[str] | None = None) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.url = f"http://{host}:{self.port}"
+        self.log_file = str(log_file) if log_file else None
+        args = [sys.executable, "-m", "Connectors", "sandbox", "--host", host, "--port", str(self.port),
+                "--rate-scale", str(rate_scale)]
+        if demo:
+            args.append("--demo")
+        if faults:
+            args += ["--faults", faults]
+        if seed is not None:
+            args += ["--seed", str(seed)]
+        if self.log_file:
+            args += ["--log-file", self.log_file]
+        self.args = args + list(extra_args or [])
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> SandboxProcess:
+        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"The sandbox exited early: {err[-2000:]}")
+            try:
+                self.admin("GET", "/_sandbox/stats")
+                return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"The sandbox did not answer on {self.url} within {timeout} s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process and self.process.stderr:
+            self.process.stderr.close()
+
+    def __enter__(self) -> SandboxProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback admin call
+            return json.loads(response.read() or b"null")
+
+    def reset(self, demo: bool = True) -> Any:
+        return self.admin("POST", "/_sandbox/reset", {"demo": demo})
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.admin("GET", "/_sandbox/stats"))
+
+    def configure(self, **settings: Any) -> Any:
+        return self.admin("POST", "/_sandbox/config", settings)
+
+    def vendor_url(self, vendor: str) -> str:
+        return f"{self.url}/{vendor}"
+
+    def environment(self) -> dict[str, str]:
+        """Variables that point every connector at this sandbox with its demo credentials."""
+        info = self.admin("GET", "/_sandbox/config")["vendors"]
+        env: dict[str, str] = {}
+        for vendor, facts in info.items():
+            env.update({k: str(v) for k, v in (facts.get("env") or {}).items()})
+            env[f"{vendor.upper()}_URL"] = self.vendor_url(vendor)
+        return env
+
+
+def options_from_args(demo: bool, rate_scale: float, faults: str | None, seed: int | None,
+                      run_seconds: float | None = None) -> SandboxOptions:
+    options = SandboxOptions(demo=demo, rate_scale=rate_scale, seed=seed, faults=FaultSpec.parse(faults))
+    if run_seconds is not None:
+        options.run_seconds = run_seconds
+    env_vendors = os.environ.get("CONNECTORS_SANDBOX_VENDORS")
+    if env_vendors:
+        options.vendors = tuple(v.strip() for v in env_vendors.split(",") if v.strip())
+    return options

@@ -1,0 +1,80 @@
+"""Starts the offline sandbox for an acceptance suite and points the connectors at it.
+
+Suite Setup:     Start Sandbox
+Suite Teardown:  Stop Sandbox
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from robot.api import logger
+from robot.api.deco import keyword, library
+
+from Connectors.sandbox.server import SandboxProcess
+
+
+@library(scope="GLOBAL")
+class SandboxLibrary:
+    def __init__(self) -> None:
+        self.process: SandboxProcess | None = None
+        self._saved: dict[str, str | None] = {}
+
+    @keyword
+    def start_sandbox(self, rate_scale: float = 1.0, faults: str = "", seed: int | None = None,
+                      extra_args: list[str] | None = None) -> str:
+        """Start a sandbox with demo data on a free port; set ``<VENDOR>_URL`` and demo credentials."""
+        url = os.environ.get("CONNECTORS_SANDBOX_URL")
+        if url:  # a sandbox started by the caller (make run) is reused
+            self.process = _External(url)
+        else:
+            log_dir = os.environ.get("SANDBOX_LOG_DIR")
+            log_file = os.path.join(log_dir, "sandbox.log") if log_dir else None
+            self.process = SandboxProcess(demo=True, rate_scale=rate_scale, faults=faults, seed=seed,
+                                          log_file=log_file, extra_args=extra_args).start()
+        for name, value in self.process.environment().items():
+            self._saved.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+        logger.info(f"Sandbox at {self.process.url}")
+        return self.process.url
+
+    @keyword
+    def reset_sandbox(self) -> None:
+        assert self.process
+        self.process.reset(demo=True)
+
+    @keyword
+    def configure_sandbox(self, **settings: Any) -> Any:
+        assert self.process
+        return self.process.configure(**settings)
+
+    @keyword
+    def get_sandbox_stats(self) -> dict[str, Any]:
+        assert self.process
+        return self.process.stats()
+
+    @keyword
+    def get_sandbox_url(self, vendor: str = "") -> str:
+        assert self.process
+        return self.process.vendor_url(vendor) if vendor else self.process.url
+
+    @keyword
+    def stop_sandbox(self) -> None:
+        if self.process:
+            self.process.stop()
+        for name, value in self._saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved.clear()
+
+
+class _External(SandboxProcess):
+    def __init__(self, url: str) -> None:
+        super().__init__(port=1)
+        self.url = url.rstrip("/")
+
+    def stop(self) -> None:
+        return None

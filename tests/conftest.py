@@ -1,0 +1,33 @@
+"""Shared fixtures: a sandbox on a free port for the whole session, reset before each test that uses it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from Connectors.sandbox.server import SandboxProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    log_file = tmp_path_factory.mktemp("sandbox") / "sandbox.log"
+    with SandboxProcess(demo=True, log_file=log_file) as process:
+        yield process
+
+
+@pytest.fixture
+def sandbox(sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch) -> SandboxProcess:
+    """The shared sandbox, reset to demo data, with every ``<VENDOR>_*`` variable pointing at it."""
+    sandbox_process.configure(rate_scale=1.0, faults="", seed=None, time_scale=1.0, reset=True)
+    for name in list(os.environ):
+        if name.split("_", 1)[0] in ("ROBAWS", "COBOT", "CONTROLROOM", "ROBOSTACK"):
+            monkeypatch.delenv(name)
+    monkeypatch.delenv("CONNECTORS_THROTTLE_STORE", raising=False)
+    for name, value in sandbox_process.environment().items():
+        monkeypatch.setenv(name, value)
+    return sandbox_process
