@@ -124,7 +124,7 @@ class Throttle:
         daily_quota: int | None = None,
         endpoint_limits: Sequence[EndpointLimit] = (),
         store_url: str | None = None,
-        safety: float = 0.97,
+        safety: float = 0.98,
         headers: RateLimitHeaders | None = None,
         low_water: int = 2,
         log: Callable[[str], None] | None = None,
