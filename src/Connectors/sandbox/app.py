@@ -89,6 +89,10 @@ class VendorSandbox:
     def routes(self) -> list[BaseRoute]:
         return []
 
+    def admin_routes(self) -> list[BaseRoute]:
+        """Test controls for this vendor, served under ``/_sandbox/<name>/`` (not counted as API calls)."""
+        return []
+
     def reset(self) -> None:
         """Forget all data and limits; load demo data when the sandbox runs with --demo."""
 
@@ -204,6 +208,9 @@ def create_app(options: SandboxOptions | None = None) -> Starlette:
         Route("/_sandbox/secrets", minted, methods=["GET"]),
     ]
     for name, vendor in vendors.items():
+        admin = vendor.admin_routes()
+        if admin:
+            routes.append(Mount(f"/_sandbox/{name}", routes=admin))
         routes.append(Mount(f"/{name}", routes=vendor.routes()))
     app = _json_errors(Starlette(routes=routes))
     app.state.ctx = ctx
