@@ -17,7 +17,10 @@ from Connectors.core.errors import (
     UncertainOutcome,
     ValidationError,
 )
-from Connectors.core.redact import redactor
+from Connectors.core.redact import install_log_redaction, redactor
+
+# Every log record in the process is redacted from the moment any connector module loads.
+install_log_redaction()
 
 __all__ = [
     "AuthenticationError",

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import logging
+
+from robot.api.types import Secret
+
+from Connectors.core.config import secret_value
+from Connectors.core.errors import AuthenticationError
+from Connectors.core.redact import redactor
+
+
+def test_registered_secrets_are_masked_everywhere(caplog) -> None:
+    secret_value(Secret("s3cr3t-value-123"))
+    assert redactor.redact("password is s3cr3t-value-123!") == "password is ***!"
+    error = AuthenticationError("server echoed s3cr3t-value-123", vendor="V", status=401)
+    assert "s3cr3t-value-123" not in str(error)
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("urllib3.connectionpool").debug("body %s", "x=s3cr3t-value-123")
+    assert "s3cr3t-value-123" not in caplog.text
+
+
+def test_credential_fields_are_masked_even_when_unregistered(caplog) -> None:
+    text = 'grant_type=refresh_token&refresh_token=abc123&client_secret=zzz "access_token": "tok-999"'
+    redacted = redactor.redact(text)
+    assert "abc123" not in redacted and "zzz" not in redacted and "tok-999" not in redacted
+    assert redactor.redact("Authorization: RC-WSKEY key-123") == "Authorization: ***"
+    assert redactor.redact("GET /runs?token=abcdef HTTP/1.1").startswith("GET /runs?token=***")
+    with caplog.at_level(logging.DEBUG):
+        logging.getLogger("requests_oauthlib.oauth2_session").debug(
+            "Prepared refresh token request body %s", "refresh_token=rt-77&client_secret=cs-88")
+    assert "rt-77" not in caplog.text and "cs-88" not in caplog.text
+
+
+def test_error_is_one_line_with_vendor_status_and_hint() -> None:
+    error = AuthenticationError("bad\ncredentials", vendor="Robaws", method="GET", path="/api/v2/clients",
+                                status=401, vendor_message="Bad credentials")
+    text = str(error)
+    assert "\n" not in text
+    assert text.startswith("Robaws GET /api/v2/clients: HTTP 401: bad credentials")
+    assert "Check the credentials" in text
