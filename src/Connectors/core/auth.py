@@ -167,5 +167,5 @@ class OAuth2Auth(Auth):
     def on_unauthorized(self) -> bool:
         with self._lock:
             stale = self._token
-            self._token = self.store.refresh_once(self.key, stale, lambda _t: False, self._refresh)
+            self._token = self.store.refresh_once(self.key, stale, self._needs_refresh, self._refresh, force=True)
         return True

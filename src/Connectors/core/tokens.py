@@ -83,12 +83,15 @@ class TokenStore:
         stale: dict[str, Any] | None,
         needs_refresh: Callable[[dict[str, Any]], bool],
         refresh: Callable[[dict[str, Any]], dict[str, Any]],
+        *,
+        force: bool = False,
     ) -> dict[str, Any]:
         """Refresh ``key``'s token unless another process already did.
 
         ``stale`` is the token this process holds. Under the lock the store is re-read: when it
         holds a different, still-fresh token, that one is adopted without calling the server, so a
-        rotating refresh token is spent exactly once.
+        rotating refresh token is spent exactly once. ``force`` refreshes a token that looks fresh
+        (after the server answered 401) unless another process has already replaced it.
         """
         with self.lock:
             data = self._read_all()
@@ -98,7 +101,7 @@ class TokenStore:
                                           hint="Log in first with 'connectors login'.")
             register_token(current)
             changed = stale is None or current.get("access_token") != stale.get("access_token")
-            if changed and not needs_refresh(current):
+            if not needs_refresh(current) and (changed or not force):
                 return current
             fresh = dict(refresh(current))
             register_token(fresh)
