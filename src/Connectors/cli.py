@@ -33,12 +33,37 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _webhooks_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from Connectors.receiver import build_receiver, create_app
+
+    receiver = build_receiver(args.store, args.work_items, args.process)
+    sources = ", ".join(f"/webhooks/{name}" for name in receiver.sources)
+    print(f"Receiving webhooks on http://{args.host}:{args.port} ({sources})", flush=True)
+    uvicorn.run(create_app(receiver), host=args.host, port=args.port, access_log=False, log_level="warning")
+    return 0
+
+
+def _webhooks_args(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="webhooks_command", required=True)
+    serve = sub.add_parser("serve", help="verify, store, de-duplicate and hand off vendor webhooks")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8710)
+    serve.add_argument("--store", default="webhook-events.db", help="SQLite file of received events")
+    target = serve.add_mutually_exclusive_group()
+    target.add_argument("--work-items", help="folder (or .json file) receiving one input work item per event")
+    target.add_argument("--process", help="Control Room process id (or name) to start once per event")
+    serve.set_defaults(run=_webhooks_serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="connectors", description="Robot Framework connectors for business APIs.")
     sub = parser.add_subparsers(dest="command", required=True)
     sandbox = sub.add_parser("sandbox", help="run the offline twin of the vendor APIs")
     _sandbox_args(sandbox)
     sandbox.set_defaults(run=_sandbox)
+    _webhooks_args(sub.add_parser("webhooks", help="webhook receiver"))
     _load_vendor_commands()
     for name, (help_text, add_arguments, run) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text)
