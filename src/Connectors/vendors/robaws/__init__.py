@@ -1,0 +1,1 @@
+"""Robaws: ``RobawsClient`` (client.py) and the Robot Framework keyword components (keywords.py)."""
