@@ -1,0 +1,234 @@
+"""Keyword components of ``Library    Connectors.Robostack``: thin wrappers over ``RobostackClient``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from robot.api.deco import keyword
+from robot.api.types import Secret
+
+from Connectors.core import log
+from Connectors.core.errors import ValidationError
+from Connectors.library import KeywordComponent
+from Connectors.vendors.robostack.client import RobostackClient
+
+if TYPE_CHECKING:
+    from Connectors.Robostack import Robostack
+
+
+class ConnectionKeywords(KeywordComponent):
+    library: Robostack
+
+    @keyword(tags=["robostack", "connection"])
+    def connect_to_robostack(
+        self,
+        app_uuid: str | None = None,
+        api_key: Secret | None = None,
+        api_secret: Secret | None = None,
+        url: str | None = None,
+        vault_secret: str | None = None,
+        rate_limit: str | None = None,
+        burst: int | None = None,
+        chunk_size: int | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        """Connects to one Robostack application with a token (Key + Secret) granted to it.
+
+        Every argument falls back to an environment variable: ``app_uuid`` to ``ROBOSTACK_APP_UUID``,
+        ``api_key`` / ``api_secret`` to ``ROBOSTACK_API_KEY`` / ``ROBOSTACK_API_SECRET``, ``url`` to
+        ``ROBOSTACK_URL`` (default ``https://api.robostack.ai``). Missing values are then read from the
+        Vault secret ``vault_secret`` (or the one named by ``CONNECTORS_VAULT_SECRET``) with the keys
+        ``app_uuid``, ``api_key``, ``api_secret`` and optionally ``url``.
+
+        The key and secret must be ``Secret`` values, so they never appear in the log.
+        ``rate_limit`` (e.g. ``5/s``, default ``ROBOSTACK_RATE_LIMIT`` or 5/s with a burst of 10) and
+        ``burst`` set the client-side throttle; ``chunk_size`` how many records `Create Robostack Records`
+        sends per request (default ``ROBOSTACK_CHUNK_SIZE`` or 100).
+
+        Example:
+        | Connect To Robostack |
+        | VAR | ${secret: Secret} | %{ROBOSTACK_API_SECRET} |
+        | VAR | ${key: Secret} | %{ROBOSTACK_API_KEY} |
+        | Connect To Robostack | 5f1c9a2e-7b3d-4c8e-9a61-0d2f4b8e6c17 | ${key} | ${secret} |
+        | Connect To Robostack | vault_secret=robostack |
+        """
+        settings = self.library.settings
+        self.library.client = RobostackClient(
+            app_uuid, api_key, api_secret,
+            url=url or settings.get("url"), vault_secret=vault_secret,
+            rate_limit=rate_limit or settings.get("rate_limit"),
+            burst=burst if burst is not None else settings.get("burst"),
+            chunk_size=chunk_size if chunk_size is not None else settings.get("chunk_size"),
+            timeout=timeout if timeout is not None else settings.get("timeout"),
+        )
+        client = self.library.client
+        log.info(f"Connected to Robostack application {client.app_uuid} at {client.base_url} "
+                 f"(throttle {client.throttle.status.rate}).")
+
+    @keyword(tags=["robostack", "connection"])
+    def get_robostack_rate_limit_status(self) -> dict[str, Any]:
+        """Returns the client-side throttle state: rate, burst, waits, requests and retries so far.
+
+        Example:
+        | ${status} = | Get Robostack Rate Limit Status |
+        | Log | waited ${status}[waited_seconds] s over ${status}[requests] requests |
+        """
+        return self.client.rate_limit_status()
+
+
+class RecordKeywords(KeywordComponent):
+    @keyword(tags=["robostack", "records", "read"])
+    def find_robostack_records(self, resource: str, selection: dict[str, Any] | None = None,
+                               **fields: Any) -> list[dict[str, Any]]:
+        """Returns the records of ``resource`` whose fields equal every given value (exact-match AND).
+
+        The selection is a dictionary, named arguments, or both (named arguments win). Without one,
+        every record is returned. Named-argument values are strings: write numbers as ``${10000}``.
+        Robostack's find has no paging; use `Aggregate Robostack Records` with ``$skip``/``$limit``
+        to read a large resource in pages.
+
+        Example:
+        | ${pending} = | Find Robostack Records | orders | status=pending | quantity=${10000} |
+        | ${selection} = | Create Dictionary | status=pending |
+        | ${pending} = | Find Robostack Records | orders | ${selection} |
+        | ${all} = | Find Robostack Records | orders |
+        """
+        records = self.client.find(resource, selection, **fields)
+        log.info(f"Found {len(records)} record(s) in {resource}.")
+        return records
+
+    @keyword(tags=["robostack", "records", "read"])
+    def get_robostack_record(self, resource: str, record_id: int | str) -> dict[str, Any]:
+        """Returns the record of ``resource`` with id ``record_id``; fails when there is none.
+
+        Example:
+        | ${order} = | Get Robostack Record | orders | 1 |
+        | Should Be Equal | ${order}[status] | pending |
+        """
+        return self.client.get(resource, record_id)
+
+    @keyword(tags=["robostack", "records", "read"])
+    def count_robostack_records(self, resource: str, selection: dict[str, Any] | None = None,
+                                **fields: Any) -> int:
+        """Returns how many records of ``resource`` match the selection (all records without one).
+
+        Example:
+        | ${count} = | Count Robostack Records | orders | status=pending |
+        | Should Be Equal As Integers | ${count} | 5 |
+        """
+        return self.client.count(resource, selection, **fields)
+
+    @keyword(tags=["robostack", "records", "write"])
+    def create_robostack_record(self, resource: str, record: dict[str, Any] | None = None,
+                                **fields: Any) -> dict[str, Any]:
+        """Creates one record from a dictionary and/or named arguments; returns it with its ``id``.
+
+        Creation is not idempotent: after a timeout or a dropped connection the keyword fails
+        saying the record may or may not exist, and is not sent again. Check with
+        `Find Robostack Records` on a unique field before creating it again.
+
+        Example:
+        | ${order} = | Create Robostack Record | orders | order_number=PO-2024-0100 | status=pending |
+        | Log | created order ${order}[id] |
+        """
+        values = dict(record or {})
+        values.update(fields)
+        created = self.client.create(resource, values)
+        log.info(f"Created record {created.get('id', '(id not returned)')} in {resource}.")
+        return created
+
+    @keyword(tags=["robostack", "records", "write"])
+    def create_robostack_records(self, resource: str, records: list[dict[str, Any]],
+                                 chunk_size: int | None = None) -> list[dict[str, Any]]:
+        """Creates a list of records, ``chunk_size`` per request; returns the created records.
+
+        ``chunk_size`` defaults to the connection's (100 unless set). When a chunk fails, the
+        message says how many records earlier chunks created.
+
+        Example:
+        | ${first} = | Create Dictionary | fieldName=Field Value 1 |
+        | ${second} = | Create Dictionary | fieldName=Field Value 2 |
+        | ${records} = | Create List | ${first} | ${second} |
+        | ${created} = | Create Robostack Records | samples | ${records} | chunk_size=50 |
+        """
+        created = self.client.create_many(resource, records, chunk_size)
+        log.info(f"Created {len(created)} record(s) in {resource}.")
+        return created
+
+    @keyword(tags=["robostack", "records", "write"])
+    def update_robostack_records(self, resource: str, selection: dict[str, Any] | list[dict[str, Any]] | None,
+                                 updation: dict[str, Any] | list[dict[str, Any]] | None = None,
+                                 allow_all: bool = False, **fields: Any) -> dict[str, Any]:
+        """Sets new field values on the records that match ``selection``; returns a summary.
+
+        ``updation`` is a dictionary, or named arguments. With a list of selections and a list of
+        updations of the same length, each selection gets the updation at the same position.
+        A selection that is empty would update every record: it is refused unless
+        ``allow_all=True``. Returns ``matched``, ``modified`` and the updated ``results`` as far as
+        Robostack reports them.
+
+        Example:
+        | ${selection} = | Create Dictionary | order_number=PO-2024-0001 |
+        | ${summary} = | Update Robostack Records | orders | ${selection} | status=invoiced |
+        | ${everything} = | Create Dictionary |
+        | Update Robostack Records | orders | ${everything} | archived=${True} | allow_all=${True} |
+        """
+        if updation is None:
+            updation = dict(fields)
+        elif fields:
+            if not isinstance(updation, dict):
+                raise ValidationError("Named field values cannot be combined with a list of updations.",
+                                      vendor="Robostack",
+                                      hint="Put every value into the updation dictionaries.")
+            updation = {**updation, **fields}
+        summary = self.client.update(resource, selection, updation, allow_all=allow_all)
+        log.info(f"Updated {resource}: {_counts(summary)}.")
+        return summary
+
+    @keyword(tags=["robostack", "records", "write"])
+    def delete_robostack_records(self, resource: str, selection: dict[str, Any] | list[dict[str, Any]] | None,
+                                 allow_all: bool = False) -> dict[str, Any]:
+        """Deletes the records that match ``selection`` (or any selection of a list); returns a summary.
+
+        An empty selection would delete every record: it is refused unless ``allow_all=True``.
+
+        Example:
+        | ${selection} = | Create Dictionary | status=cancelled |
+        | ${summary} = | Delete Robostack Records | orders | ${selection} |
+        | Log | deleted ${summary}[deleted] |
+        """
+        summary = self.client.delete(resource, selection, allow_all=allow_all)
+        log.info(f"Deleted from {resource}: {_counts(summary)}.")
+        return summary
+
+    @keyword(tags=["robostack", "records", "read", "aggregation"])
+    def aggregate_robostack_records(self, resource: str, *stages: list[dict[str, Any]] | dict[str, Any]
+                                    ) -> list[dict[str, Any]]:
+        """Runs an aggregation pipeline on ``resource`` and returns the resulting documents.
+
+        Give the pipeline as one list of stages, or the stages as separate arguments. Stages follow
+        MongoDB's: ``$match``, ``$group`` (``$sum`` ``$avg`` ``$min`` ``$max`` ``$count`` ...),
+        ``$sort``, ``$limit``, ``$skip``, ``$project`` and ``$count``. Order matters.
+
+        Example:
+        | ${match} = | Evaluate | {"$match": {"status": "pending"}} |
+        | ${group} = | Evaluate | {"$group": {"_id": "$supplier_id", "total": {"$sum": "$amount"}}} |
+        | ${pipeline} = | Create List | ${match} | ${group} |
+        | ${totals} = | Aggregate Robostack Records | orders | ${pipeline} |
+        | ${count} = | Evaluate | {"$count": "pending"} |
+        | ${result} = | Aggregate Robostack Records | orders | ${match} | ${count} |
+        """
+        pipeline: list[Any] = []
+        for stage in stages:
+            if isinstance(stage, list):
+                pipeline.extend(stage)
+            else:
+                pipeline.append(stage)
+        results = self.client.aggregate(resource, pipeline)
+        log.info(f"The aggregation on {resource} returned {len(results)} document(s).")
+        return results
+
+
+def _counts(summary: dict[str, Any]) -> str:
+    parts = [f"{name} {summary[name]}" for name in ("matched", "modified", "deleted") if name in summary]
+    return ", ".join(parts) or f"{len(summary.get('results') or [])} record(s) returned"
