@@ -75,7 +75,9 @@ def test_limited_role_reaches_only_clients(base: str, limited: requests.Session)
     assert denied.status_code == 403
     assert denied.json()["message"] == "Your role has no access to articles"
     assert limited.post(f"{base}/temp-document-buckets").status_code == 403
-    hooks = limited.post(f"{base}/webhook-endpoints", json={"url": "http://127.0.0.1:9/h", "events": ["client.created"]})
+    hooks = limited.post(
+        f"{base}/webhook-endpoints", json={"url": "http://127.0.0.1:9/h", "events": ["client.created"]}
+    )
     assert hooks.status_code == 403
 
 
@@ -93,8 +95,11 @@ def test_paging_envelope_defaults_and_limits(base: str, admin: requests.Session)
     assert first["totalItems"] == 35 and first["totalPages"] == 4
     last = admin.get(f"{base}/clients", params={"page": 3, "size": 10}).json()
     assert len(last["items"]) == 5 and last["currentPage"] == 3
-    ids = [c["id"] for page in range(4)
-           for c in admin.get(f"{base}/clients", params={"page": page}).json()["items"]]
+    ids = [
+        c["id"]
+        for page in range(4)
+        for c in admin.get(f"{base}/clients", params={"page": page}).json()["items"]
+    ]
     assert len(set(ids)) == 35 and min(ids) == 1001
     assert admin.get(f"{base}/clients", params={"page": 9}).json()["items"] == []
     for size in (0, 101, "ten"):
@@ -129,15 +134,19 @@ def test_include_embeds_references_and_extra_fields(base: str, admin: requests.S
     assert one["contacts"] == with_extras[0]["contacts"]
 
 
-@pytest.mark.parametrize(("field", "value", "key"), [
-    ("Brand", "Daikin", "stringValue"),
-    ("Outdoor", "true", "booleanValue"),
-    ("Outdoor", "false", "booleanValue"),
-    ("Warranty years", "5", "integerValue"),
-    ("Introduced", "2021-02-11", "dateValue"),
-])
-def test_extra_field_filters_with_encoded_brackets(base: str, fast: SandboxProcess, admin: requests.Session,
-                                                   field: str, value: str, key: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "key"),
+    [
+        ("Brand", "Daikin", "stringValue"),
+        ("Outdoor", "true", "booleanValue"),
+        ("Outdoor", "false", "booleanValue"),
+        ("Warranty years", "5", "integerValue"),
+        ("Introduced", "2021-02-11", "dateValue"),
+    ],
+)
+def test_extra_field_filters_with_encoded_brackets(
+    base: str, fast: SandboxProcess, admin: requests.Session, field: str, value: str, key: str
+) -> None:
     everything = _all(admin, f"{base}/articles", include="extraFields")
     expected = {a["id"] for a in everything if str(a["extraFields"][field][key]).lower() == value.lower()}
     assert expected, "the demo data must contain a match"
@@ -150,8 +159,9 @@ def test_extra_field_filters_with_encoded_brackets(base: str, fast: SandboxProce
     assert all("extraFields" not in a for a in found.json()["items"])
 
 
-def test_extra_field_filter_text_decimal_and_unknown(base: str, fast: SandboxProcess,
-                                                     admin: requests.Session) -> None:
+def test_extra_field_filter_text_decimal_and_unknown(
+    base: str, fast: SandboxProcess, admin: requests.Session
+) -> None:
     via = _all(admin, f"{base}/clients", **{"extraFields[Contact via]": "Social media"})
     assert via and len(via) < 35
     articles = _all(admin, f"{base}/articles", include="extraFields")
@@ -166,7 +176,9 @@ def test_standard_and_field_filters(base: str, fast: SandboxProcess, admin: requ
     credit = _all(admin, f"{base}/sales-invoices", type="CREDIT_NOTE")
     assert credit and {i["id"] for i in credit} == {i["id"] for i in invoices if i["type"] == "CREDIT_NOTE"}
     window = _all(admin, f"{base}/sales-invoices", fromDate="2024-03-01", toDate="2024-06-30")
-    assert {i["id"] for i in window} == {i["id"] for i in invoices if "2024-03-01" <= i["date"] <= "2024-06-30"}
+    assert {i["id"] for i in window} == {
+        i["id"] for i in invoices if "2024-03-01" <= i["date"] <= "2024-06-30"
+    }
     pivot = sorted(i["updatedAt"] for i in invoices)[6]
     recent = _all(admin, f"{base}/sales-invoices", updatedFrom=pivot)
     assert {i["id"] for i in recent} == {i["id"] for i in invoices if i["updatedAt"] >= pivot}
@@ -180,13 +192,18 @@ def test_standard_and_field_filters(base: str, fast: SandboxProcess, admin: requ
 
 
 # -- writes ----------------------------------------------------------------------------------------
-def test_create_replace_delete_and_validation(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
+def test_create_replace_delete_and_validation(
+    base: str, fast: SandboxProcess, admin: requests.Session
+) -> None:
     nameless = admin.post(f"{base}/clients", json={"email": "x@example.com"})
     assert nameless.status_code == 400
     assert nameless.json()["errors"][0]["field"] == "name"
     orphan = admin.post(f"{base}/sales-invoices", json={"clientId": 1})
     assert orphan.status_code == 400 and orphan.json()["errors"][0]["field"] == "clientId"
-    assert admin.post(f"{base}/purchase-invoices", json={"number": "X"}).json()["errors"][0]["field"] == "supplierId"
+    assert (
+        admin.post(f"{base}/purchase-invoices", json={"number": "X"}).json()["errors"][0]["field"]
+        == "supplierId"
+    )
     broken = admin.post(f"{base}/clients", data=b'{"name": ', headers={"Content-Type": "application/json"})
     assert broken.status_code == 400 and "JSON" in broken.json()["message"]
 
@@ -195,7 +212,9 @@ def test_create_replace_delete_and_validation(base: str, fast: SandboxProcess, a
     client = created.json()
     assert client["id"] > 1001 and client["id"] != 5 and client["createdAt"] == client["updatedAt"]
     datetime.fromisoformat(client["createdAt"].replace("Z", "+00:00"))
-    invoice = admin.post(f"{base}/sales-invoices", json={"clientId": client["id"], "date": "2025-01-02"}).json()
+    invoice = admin.post(
+        f"{base}/sales-invoices", json={"clientId": client["id"], "date": "2025-01-02"}
+    ).json()
     assert invoice["type"] == "INVOICE"
 
     replaced = admin.put(f"{base}/clients/{client['id']}", json={"name": "Renamed"})
@@ -208,14 +227,20 @@ def test_create_replace_delete_and_validation(base: str, fast: SandboxProcess, a
 
 def test_merge_patch(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
     employee = _all(admin, f"{base}/employees")[0]
-    patched = admin.patch(f"{base}/employees/{employee['id']}", data=json.dumps(
-        {"surname": "Van Robaeys", "function": None}), headers={"Content-Type": "application/merge-patch+json"})
+    patched = admin.patch(
+        f"{base}/employees/{employee['id']}",
+        data=json.dumps({"surname": "Van Robaeys", "function": None}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     assert patched.status_code == 200, patched.text
     body = patched.json()
     assert body["surname"] == "Van Robaeys" and "function" not in body and body["name"] == employee["name"]
     article = _all(admin, f"{base}/articles", include="extraFields")[0]
-    admin.patch(f"{base}/articles/{article['id']}", data=json.dumps(
-        {"extraFields": {"Brand": {"stringValue": "Other"}}}), headers={"Content-Type": "application/merge-patch+json"})
+    admin.patch(
+        f"{base}/articles/{article['id']}",
+        data=json.dumps({"extraFields": {"Brand": {"stringValue": "Other"}}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     after = admin.get(f"{base}/articles/{article['id']}", params={"include": "extraFields"}).json()
     assert after["extraFields"]["Brand"] == {"stringValue": "Other"}
     assert after["extraFields"]["Outdoor"] == article["extraFields"]["Outdoor"]
@@ -227,15 +252,19 @@ def test_json_patch_valid_and_invalid(base: str, fast: SandboxProcess, admin: re
     employee = _all(admin, f"{base}/employees")[1]
     url = f"{base}/employees/{employee['id']}"
     headers = {"Content-Type": "application/json-patch+json"}
-    ops = [{"op": "replace", "path": "/surname", "value": "Van Robaeys"},
-           {"op": "add", "path": "/nickname", "value": "Robbie"}]
+    ops = [
+        {"op": "replace", "path": "/surname", "value": "Van Robaeys"},
+        {"op": "add", "path": "/nickname", "value": "Robbie"},
+    ]
     ok = admin.patch(url, data=json.dumps(ops), headers=headers)
     assert ok.status_code == 200, ok.text
     assert (ok.json()["surname"], ok.json()["nickname"]) == ("Van Robaeys", "Robbie")
-    for bad in ([{"op": "test", "path": "/surname", "value": "Nope"}],
-                [{"op": "replace", "path": "/no/such/path", "value": 1}],
-                [{"op": "frobnicate", "path": "/surname"}],
-                {"op": "replace"}):
+    for bad in (
+        [{"op": "test", "path": "/surname", "value": "Nope"}],
+        [{"op": "replace", "path": "/no/such/path", "value": 1}],
+        [{"op": "frobnicate", "path": "/surname"}],
+        {"op": "replace"},
+    ):
         response = admin.patch(url, data=json.dumps(bad), headers=headers)
         assert response.status_code == 400, bad
         assert response.json()["message"].startswith("Invalid JSON patch")
@@ -262,12 +291,18 @@ def test_idempotency_replays_only_successes(base: str, fast: SandboxProcess, adm
     assert too_long.status_code == 400
     assert admin.post(f"{base}/clients", json={"name": "Max"}, headers={"Idempotency-Key": "k" * 128}).ok
     # Keys belong to one credential: another user's request with the same key is a new request.
-    other = requests.post(f"{base}/clients", json={"name": "Other user"}, headers={"Idempotency-Key": "order-42"},
-                          auth=(os.environ["ROBAWS_LIMITED_USERNAME"], os.environ["ROBAWS_LIMITED_PASSWORD"]))
+    other = requests.post(
+        f"{base}/clients",
+        json={"name": "Other user"},
+        headers={"Idempotency-Key": "order-42"},
+        auth=(os.environ["ROBAWS_LIMITED_USERNAME"], os.environ["ROBAWS_LIMITED_PASSWORD"]),
+    )
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
 
 
-def test_idempotency_conflict_while_in_flight(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
+def test_idempotency_conflict_while_in_flight(
+    base: str, fast: SandboxProcess, admin: requests.Session
+) -> None:
     released = threading.Event()
     result: dict[str, requests.Response] = {}
 
@@ -277,15 +312,21 @@ def test_idempotency_conflict_while_in_flight(base: str, fast: SandboxProcess, a
         yield b'"Slow client"}'
 
     def send_slowly() -> None:
-        result["slow"] = requests.post(f"{base}/clients", data=slow_body(), auth=admin.auth, headers={
-            "Idempotency-Key": "in-flight", "Content-Type": "application/json"})
+        result["slow"] = requests.post(
+            f"{base}/clients",
+            data=slow_body(),
+            auth=admin.auth,
+            headers={"Idempotency-Key": "in-flight", "Content-Type": "application/json"},
+        )
 
     thread = threading.Thread(target=send_slowly)
     thread.start()
     try:
         # The slow request's headers reach the server at once; its body is still incomplete.
         time.sleep(1.0)
-        conflict = admin.post(f"{base}/clients", json={"name": "Fast"}, headers={"Idempotency-Key": "in-flight"})
+        conflict = admin.post(
+            f"{base}/clients", json={"name": "Fast"}, headers={"Idempotency-Key": "in-flight"}
+        )
         assert conflict.status_code == 409, conflict.text
         assert conflict.json() == {"message": "A request with this Idempotency-Key is in progress"}
     finally:
@@ -300,17 +341,20 @@ def test_idempotency_conflict_while_in_flight(base: str, fast: SandboxProcess, a
 def test_replica_mode_is_read_only(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
     read = admin.get(f"{base}/clients", headers={"Database-Mode": "replica"})
     assert read.status_code == 200 and read.json()["totalItems"] == 35
-    for response in (admin.post(f"{base}/clients", json={"name": "X"}, headers={"Database-Mode": "replica"}),
-                     admin.post(f"{base}/clients?database-mode=replica", json={"name": "X"}),
-                     admin.delete(f"{base}/clients/1001", params={"database-mode": "replica"})):
+    for response in (
+        admin.post(f"{base}/clients", json={"name": "X"}, headers={"Database-Mode": "replica"}),
+        admin.post(f"{base}/clients?database-mode=replica", json={"name": "X"}),
+        admin.delete(f"{base}/clients/1001", params={"database-mode": "replica"}),
+    ):
         assert response.status_code == 405
         assert response.json() == {"message": "Replica mode is read-only: send writes in live mode"}
     assert admin.get(f"{base}/clients/1001").status_code == 200
     assert admin.get(f"{base}/clients", headers={"Database-Mode": "mirror"}).status_code == 400
 
 
-def test_token_bucket_answers_429_with_retry_after(base: str, sandbox: SandboxProcess,
-                                                   admin: requests.Session) -> None:
+def test_token_bucket_answers_429_with_retry_after(
+    base: str, sandbox: SandboxProcess, admin: requests.Session
+) -> None:
     remaining = []
     refused = None
     for _ in range(300):
@@ -327,15 +371,18 @@ def test_token_bucket_answers_429_with_retry_after(base: str, sandbox: SandboxPr
     assert int(refused.headers["Retry-After"]) >= 1
     assert "X-RateLimit-Daily-Remaining" in refused.headers
     # Another credential has its own bucket.
-    other = requests.get(f"{base}/clients", auth=(os.environ["ROBAWS_LIMITED_USERNAME"],
-                                                   os.environ["ROBAWS_LIMITED_PASSWORD"]))
+    other = requests.get(
+        f"{base}/clients", auth=(os.environ["ROBAWS_LIMITED_USERNAME"], os.environ["ROBAWS_LIMITED_PASSWORD"])
+    )
     assert other.status_code == 200
     time.sleep(int(refused.headers["Retry-After"]))
     assert admin.get(f"{base}/clients").status_code == 200
     assert sandbox.stats()["robaws"]["rate_limited"] >= 1
 
 
-def test_daily_quota_headers_and_exhaustion(base: str, sandbox: SandboxProcess, admin: requests.Session) -> None:
+def test_daily_quota_headers_and_exhaustion(
+    base: str, sandbox: SandboxProcess, admin: requests.Session
+) -> None:
     first = admin.get(f"{base}/clients")
     assert first.headers["X-RateLimit-Daily-Limit"] == "10000"
     assert first.headers["X-RateLimit-Daily-Remaining"] == "9999"
@@ -367,31 +414,49 @@ def _bucket(session: requests.Session, base: str) -> str:
 
 def test_small_and_too_large_uploads(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
     bucket = _bucket(admin, base)
-    multipart = admin.post(f"{base}/temp-document-buckets/{bucket}/documents",
-                           files={"file": ("order.pdf", b"%PDF-1.4 small", "application/pdf")})
+    multipart = admin.post(
+        f"{base}/temp-document-buckets/{bucket}/documents",
+        files={"file": ("order.pdf", b"%PDF-1.4 small", "application/pdf")},
+    )
     assert multipart.status_code == 201, multipart.text
     assert multipart.json()["fileName"] == "order.pdf" and multipart.json()["size"] == 14
-    as_json = admin.post(f"{base}/temp-document-buckets/{bucket}/documents", json={
-        "fileName": "note.txt", "contentType": "text/plain", "bytesBase64": base64.b64encode(b"hello").decode()})
+    as_json = admin.post(
+        f"{base}/temp-document-buckets/{bucket}/documents",
+        json={
+            "fileName": "note.txt",
+            "contentType": "text/plain",
+            "bytesBase64": base64.b64encode(b"hello").decode(),
+        },
+    )
     assert as_json.status_code == 201 and as_json.json()["size"] == 5
-    exact = admin.post(f"{base}/temp-document-buckets/{bucket}/documents",
-                       files={"file": ("exact.bin", b"\0" * SIX_MB, "application/octet-stream")})
+    exact = admin.post(
+        f"{base}/temp-document-buckets/{bucket}/documents",
+        files={"file": ("exact.bin", b"\0" * SIX_MB, "application/octet-stream")},
+    )
     assert exact.status_code == 201 and exact.json()["size"] == SIX_MB
-    large = admin.post(f"{base}/temp-document-buckets/{bucket}/documents",
-                       files={"file": ("big.bin", b"\0" * (SIX_MB + 1), "application/octet-stream")})
+    large = admin.post(
+        f"{base}/temp-document-buckets/{bucket}/documents",
+        files={"file": ("big.bin", b"\0" * (SIX_MB + 1), "application/octet-stream")},
+    )
     assert large.status_code == 413
     assert large.json() == {"message": "File is larger than 6 MB: use a document upload session"}
     listed = admin.get(f"{base}/temp-document-buckets/{bucket}").json()["documents"]
     assert sorted(d["size"] for d in listed) == [5, 14, SIX_MB]
-    assert admin.post(f"{base}/temp-document-buckets/no-such-bucket/documents",
-                      files={"file": ("a", b"a")}).status_code == 404
+    assert (
+        admin.post(
+            f"{base}/temp-document-buckets/no-such-bucket/documents", files={"file": ("a", b"a")}
+        ).status_code
+        == 404
+    )
 
 
 def test_chunked_upload_session(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
     bucket = _bucket(admin, base)
     content = os.urandom(SIX_MB + 100_000)
-    session = admin.post(f"{base}/temp-document-buckets/{bucket}/document-upload-sessions",
-                         json={"fileName": "scan.pdf", "fileSize": len(content), "contentType": "application/pdf"})
+    session = admin.post(
+        f"{base}/temp-document-buckets/{bucket}/document-upload-sessions",
+        json={"fileName": "scan.pdf", "fileSize": len(content), "contentType": "application/pdf"},
+    )
     assert session.status_code == 201
     assert (session.json()["partSize"], session.json()["parts"]) == (6291456, 2)
     url = f"{base}/document-upload-sessions/{session.json()['id']}"
@@ -411,27 +476,44 @@ def test_chunked_upload_session(base: str, fast: SandboxProcess, admin: requests
     stored = {d["id"]: d for d in fast.admin("GET", "/_sandbox/robaws/documents")}
     assert stored[document_id]["size"] == len(content)
     assert stored[document_id]["sha256"] == hashlib.sha256(content).hexdigest()
-    assert admin.post(f"{base}/document-upload-sessions/no-such-session",
-                      json={"partNumber": 0, "bytesBase64": ""}).status_code == 404
+    assert (
+        admin.post(
+            f"{base}/document-upload-sessions/no-such-session", json={"partNumber": 0, "bytesBase64": ""}
+        ).status_code
+        == 404
+    )
 
 
-def test_purchase_invoice_document_and_approval(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
+def test_purchase_invoice_document_and_approval(
+    base: str, fast: SandboxProcess, admin: requests.Session
+) -> None:
     bucket = _bucket(admin, base)
-    document = admin.post(f"{base}/temp-document-buckets/{bucket}/documents",
-                          files={"file": ("invoice.pdf", b"%PDF invoice", "application/pdf")}).json()
+    document = admin.post(
+        f"{base}/temp-document-buckets/{bucket}/documents",
+        files={"file": ("invoice.pdf", b"%PDF invoice", "application/pdf")},
+    ).json()
     invoices = _all(admin, f"{base}/purchase-invoices")
     invoice, other = invoices[0], invoices[1]
     assert invoice["approvalStatus"] == "NONE"
     merge = {"Content-Type": "application/merge-patch+json"}
-    unknown = admin.patch(f"{base}/purchase-invoices/{invoice['id']}", data=json.dumps(
-        {"documentId": "00000000-0000-0000-0000-000000000000"}), headers=merge)
+    unknown = admin.patch(
+        f"{base}/purchase-invoices/{invoice['id']}",
+        data=json.dumps({"documentId": "00000000-0000-0000-0000-000000000000"}),
+        headers=merge,
+    )
     assert unknown.status_code == 400 and "Unknown documentId" in unknown.json()["message"]
-    attached = admin.patch(f"{base}/purchase-invoices/{invoice['id']}", data=json.dumps(
-        {"documentId": document["id"]}), headers=merge)
+    attached = admin.patch(
+        f"{base}/purchase-invoices/{invoice['id']}",
+        data=json.dumps({"documentId": document["id"]}),
+        headers=merge,
+    )
     assert attached.status_code == 200 and attached.json()["documentId"] == document["id"]
     assert admin.get(f"{base}/temp-document-buckets/{bucket}").json()["documents"] == []
-    again = admin.patch(f"{base}/purchase-invoices/{other['id']}", data=json.dumps(
-        {"documentId": document["id"]}), headers=merge)
+    again = admin.patch(
+        f"{base}/purchase-invoices/{other['id']}",
+        data=json.dumps({"documentId": document["id"]}),
+        headers=merge,
+    )
     assert again.status_code == 400
 
     start = admin.post(f"{base}/purchase-invoices/{invoice['id']}/start-approval-request")
@@ -470,8 +552,9 @@ def _wait_for(received: list[Any], count: int, timeout: float = 15) -> None:
     assert len(received) >= count, f"expected {count} deliveries, got {len(received)}"
 
 
-def test_webhook_registration_and_signed_delivery(base: str, fast: SandboxProcess, admin: requests.Session,
-                                                  receiver: tuple[str, list[Any]]) -> None:
+def test_webhook_registration_and_signed_delivery(
+    base: str, fast: SandboxProcess, admin: requests.Session, receiver: tuple[str, list[Any]]
+) -> None:
     url, received = receiver
     created = admin.post(f"{base}/webhook-endpoints", json={"url": url, "events": ["client.created"]})
     assert created.status_code == 201
@@ -496,8 +579,11 @@ def test_webhook_registration_and_signed_delivery(base: str, fast: SandboxProces
     assert headers["content-type"] == "application/json" and event["id"]
 
     # An event nobody subscribed to is not delivered; a second registration of the URL doubles deliveries.
-    admin.patch(f"{base}/clients/{client['id']}", data=json.dumps({"city": "Gent"}),
-                headers={"Content-Type": "application/merge-patch+json"})
+    admin.patch(
+        f"{base}/clients/{client['id']}",
+        data=json.dumps({"city": "Gent"}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
     admin.post(f"{base}/webhook-endpoints", json={"url": url, "events": ["client.created"]})
     admin.post(f"{base}/clients", json={"name": "Hooked twice"})
     _wait_for(received, 3)
@@ -511,18 +597,22 @@ def test_webhook_registration_and_signed_delivery(base: str, fast: SandboxProces
 
 # -- OAuth2 ------------------------------------------------------------------------------------------------
 def test_oauth_authorization_code_scopes_and_refresh_rotation(
-        base: str, fast: SandboxProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    base: str, fast: SandboxProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from requests_oauthlib import OAuth2Session
 
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     root = fast.vendor_url("robaws")
     client_id, client_secret = os.environ["ROBAWS_CLIENT_ID"], os.environ["ROBAWS_CLIENT_SECRET"]
     oauth = OAuth2Session(client_id, redirect_uri="http://127.0.0.1:8765/callback", scope=["clients"])
-    authorize_url, state = oauth.authorization_url(f"{root}/oauth2/authorize")
+    authorize_url, _state = oauth.authorization_url(f"{root}/oauth2/authorize")
     redirect = requests.get(authorize_url, allow_redirects=False)
     assert redirect.status_code == 302
-    token = oauth.fetch_token(f"{root}/oauth2/tokens", client_secret=client_secret,
-                              authorization_response=redirect.headers["Location"])
+    token = oauth.fetch_token(
+        f"{root}/oauth2/tokens",
+        client_secret=client_secret,
+        authorization_response=redirect.headers["Location"],
+    )
     assert token["refresh_token"] and token["expires_in"] == 3600
 
     assert oauth.get(f"{base}/clients").status_code == 200
@@ -533,14 +623,22 @@ def test_oauth_authorization_code_scopes_and_refresh_rotation(
     old_refresh = token["refresh_token"]
     fresh = oauth.refresh_token(f"{root}/oauth2/tokens", auth=HTTPBasicAuth(client_id, client_secret))
     assert fresh["access_token"] != token["access_token"] and fresh["refresh_token"] != old_refresh
-    reused = requests.post(f"{root}/oauth2/tokens", data={"grant_type": "refresh_token", "refresh_token": old_refresh},
-                           auth=(client_id, client_secret))
+    reused = requests.post(
+        f"{root}/oauth2/tokens",
+        data={"grant_type": "refresh_token", "refresh_token": old_refresh},
+        auth=(client_id, client_secret),
+    )
     assert reused.status_code == 400 and reused.json()["error"] == "invalid_grant"
     assert oauth.get(f"{base}/clients").status_code == 200
 
     fast.admin("POST", "/_sandbox/robaws/expire-tokens")
     expired = oauth.get(f"{base}/clients")
     assert expired.status_code == 401
-    assert requests.post(f"{root}/oauth2/tokens", data={"grant_type": "refresh_token",
-                                                        "refresh_token": fresh["refresh_token"]},
-                         auth=(client_id, client_secret)).status_code == 200
+    assert (
+        requests.post(
+            f"{root}/oauth2/tokens",
+            data={"grant_type": "refresh_token", "refresh_token": fresh["refresh_token"]},
+            auth=(client_id, client_secret),
+        ).status_code
+        == 200
+    )

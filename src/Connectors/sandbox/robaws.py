@@ -330,12 +330,14 @@ class RobawsSandbox(VendorSandbox):
             entity = self.store.delete(name, entity_id)
             self._emit(name, "deleted", entity)
             return Response(status_code=204)
+        # The body is read before the entity, so a concurrent write cannot be lost under this one.
         if method == "PUT":
-            current = self.store.get(name, entity_id)
             body = await _object_body(request)
-        elif method == "PATCH":
             current = self.store.get(name, entity_id)
-            body = await self._patched(request, current)
+        elif method == "PATCH":
+            patch = await _read_patch(request)
+            current = self.store.get(name, entity_id)
+            body = patch(current)
         else:
             return _not_allowed(request, "GET, PUT, PATCH, DELETE")
         document = self._check_document(name, current, body)
@@ -343,22 +345,6 @@ class RobawsSandbox(VendorSandbox):
         self._attach_document(name, entity, document)
         self._emit(name, "updated", entity)
         return self._entity_response(request, name, entity)
-
-    async def _patched(self, request: Request, current: dict[str, Any]) -> dict[str, Any]:
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media == "application/merge-patch+json":
-            patch = await _json(request)
-            if not isinstance(patch, dict):
-                raise BadRequest("A JSON merge patch must be a JSON object")
-            result = merge_patch(copy.deepcopy(current), patch)
-        elif media == "application/json-patch+json":
-            result = apply_json_patch(copy.deepcopy(current), await _json(request))
-        else:
-            raise BadRequest("PATCH needs Content-Type application/merge-patch+json or "
-                             f"application/json-patch+json, got {media or 'none'}", 415)
-        if not isinstance(result, dict):
-            raise BadRequest("The patched entity must stay a JSON object")
-        return result
 
     def _entity_response(self, request: Request, name: str, entity: dict[str, Any],
                          status: int = 200) -> Response:
@@ -407,13 +393,13 @@ class RobawsSandbox(VendorSandbox):
         name, sub = request.path_params["collection"], request.path_params["sub"]
         if name in DOCUMENT_OWNERS and sub == "documents":
             return await self.entity_documents(request)
+        body = await _object_body(request) if request.method == "POST" else {}
         name, entity, items = self._sub_list(request)
         if request.method in ("GET", "HEAD"):
             return JSONResponse({"items": copy.deepcopy(items), "totalItems": len(items), "currentPage": 0,
                                  "size": max(len(items), 1), "totalPages": 1 if items else 0})
         if request.method != "POST":
             return _not_allowed(request, "GET, POST")
-        body = await _object_body(request)
         item = {k: v for k, v in body.items() if k != "id"}
         item["id"] = self.store.sub_id()
         items.append(item)
@@ -422,6 +408,8 @@ class RobawsSandbox(VendorSandbox):
         return JSONResponse(item, status_code=201)
 
     async def sub_item(self, request: Request, principal: Principal) -> Response:
+        replacement = await _object_body(request) if request.method == "PUT" else None
+        patch = await _read_patch(request) if request.method == "PATCH" else None
         name, entity, items = self._sub_list(request)
         sub_id = request.path_params["sub_id"]
         index = next((i for i, item in enumerate(items) if str(item.get("id")) == sub_id), None)
@@ -431,10 +419,10 @@ class RobawsSandbox(VendorSandbox):
             return JSONResponse(items[index])
         if request.method == "DELETE":
             items.pop(index)
-        elif request.method == "PUT":
-            items[index] = {**(await _object_body(request)), "id": items[index]["id"]}
-        elif request.method == "PATCH":
-            items[index] = {**(await self._patched(request, items[index])), "id": items[index]["id"]}
+        elif replacement is not None:
+            items[index] = {**replacement, "id": items[index]["id"]}
+        elif patch is not None:
+            items[index] = {**patch(items[index]), "id": items[index]["id"]}
         else:
             return _not_allowed(request, "GET, PUT, PATCH, DELETE")
         entity["updatedAt"] = now_iso()
@@ -452,6 +440,7 @@ class RobawsSandbox(VendorSandbox):
         if request.method != "POST":
             return _not_allowed(request, "GET, POST")
         file_name, content_type, content = await _upload(request)
+        self.store.get(name, entity["id"])  # still there after the upload was read
         bucket = self.files.new_bucket()
         document = self.files.add(bucket.id, file_name, content_type, content)
         self.files.attach(document.id, owner)
@@ -624,6 +613,28 @@ def _not_allowed(request: Request, allowed: str) -> Response:
 
 def _public_endpoint(endpoint: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in endpoint.items() if k != "secret"}
+
+
+async def _read_patch(request: Request) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Read a PATCH body (merge patch or JSON patch); returns what applies it to the current entity."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media not in ("application/merge-patch+json", "application/json-patch+json"):
+        raise BadRequest("PATCH needs Content-Type application/merge-patch+json or "
+                         f"application/json-patch+json, got {media or 'none'}", 415)
+    document = await json_body(request)
+    if media == "application/merge-patch+json" and not isinstance(document, dict):
+        raise BadRequest("A JSON merge patch must be a JSON object")
+
+    def apply(current: dict[str, Any]) -> dict[str, Any]:
+        if media == "application/merge-patch+json":
+            result = merge_patch(copy.deepcopy(current), document)
+        else:
+            result = apply_json_patch(copy.deepcopy(current), document)
+        if not isinstance(result, dict):
+            raise BadRequest("The patched entity must stay a JSON object")
+        return result
+
+    return apply
 
 
 async def _json(request: Request) -> Any:
