@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urljoin
 
 import requests
 
@@ -175,11 +175,11 @@ def _hints(auth: Auth) -> dict[int, str]:
         403: ("The API user's role (or the OAuth token's scope) lacks this module: give the role access "
               "to it in Robaws, or log in again requesting the scope."),
         404: "Check the collection name (e.g. clients, purchase-invoices) and the id.",
-        405: "Replica mode is read-only: call 'Use Robaws Live Mode' (use_live_mode()) before writing.",
+        405: "Writes need live mode: call 'Use Robaws Live Mode' (use_live_mode()) first.",
         409: ("A request with the same idempotency key is still running, or the operation is already "
               "in progress (e.g. a pending approval): wait, then check the entity's state."),
-        413: (f"Robaws takes at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB per request: upload the file "
-              "with 'Upload Robaws Document' in chunked mode (the default for large files)."),
+        413: (f"Robaws takes at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB in one request: upload the file "
+              "with 'Upload Robaws Document' without chunked=False, so it goes in parts."),
         415: "Robaws PATCH needs Content-Type application/merge-patch+json or application/json-patch+json.",
         429: ("Robaws may block integrations that hit 429 often: lower ROBAWS_RATE_LIMIT, share the throttle "
               "between parallel robots (CONNECTORS_THROTTLE_STORE) or read in replica mode."),
@@ -280,7 +280,8 @@ def _path(collection: str, *parts: Any) -> str:
     if not name or "?" in name or "#" in name:
         raise ConfigurationError(f"Invalid Robaws collection {collection!r}.",
                                  hint="Use a collection name such as clients or purchase-invoices.")
-    return "/".join([name, *(quote(str(part), safe="") for part in parts)])
+    # The leading slash is only for the messages: errors read "GET /clients/42".
+    return "/" + "/".join([name, *(quote(str(part), safe="") for part in parts)])
 
 
 class RobawsClient(BaseClient):
@@ -416,7 +417,8 @@ class RobawsClient(BaseClient):
             return created
         location = response.headers.get("Location")
         if location:
-            return self._json(self._request("GET", location)) or {}
+            # Location may be host-relative ("/api/v2/clients/7"): resolve it against the request URL.
+            return self._json(self._request("GET", urljoin(response.url or self.base_url, location))) or {}
         return {}
 
     def update(self, collection: str, entity_id: Any, changes: Mapping[str, Any],
@@ -522,7 +524,7 @@ class RobawsClient(BaseClient):
         size = source.stat().st_size
         name = file_name or source.name
         ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
-        bucket = self._json(self._request("POST", "temp-document-buckets", json={}))["id"]
+        bucket = self._json(self._request("POST", "/temp-document-buckets", json={}))["id"]
         use_parts = size > MAX_UPLOAD_BYTES if chunked is None else bool(chunked)
         if not use_parts:
             # Bytes, not a file handle: a retried request must send the whole file again.
