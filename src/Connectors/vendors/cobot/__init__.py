@@ -1,0 +1,1 @@
+"""Cobot: ``CobotClient`` (client.py) and the Robot Framework keyword components (keywords.py)."""
