@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import html
 import json
+import logging
 import secrets
 import shlex
 import threading
@@ -52,15 +53,32 @@ WRITE_RUNS = "write_runs"
 READ_WORK_ITEMS = "read_work_items"
 WRITE_WORK_ITEMS = "write_work_items"
 READ_RUN_OUTPUTS = "read_run_outputs"
-ALL_PERMISSIONS = (READ_PROCESSES, TRIGGER_PROCESSES, READ_RUNS, WRITE_RUNS, READ_WORK_ITEMS, WRITE_WORK_ITEMS,
-                   READ_RUN_OUTPUTS)
+ALL_PERMISSIONS = (
+    READ_PROCESSES,
+    TRIGGER_PROCESSES,
+    READ_RUNS,
+    WRITE_RUNS,
+    READ_WORK_ITEMS,
+    WRITE_WORK_ITEMS,
+    READ_RUN_OUTPUTS,
+)
 READ_ONLY = (READ_PROCESSES, READ_RUNS, READ_WORK_ITEMS, READ_RUN_OUTPUTS)
 
-LEGACY_RUN_STATE = {"new": "INI", "in_progress": "IP", "terminating": "IP", "completed": "COMPL",
-                    "unresolved": "COMPL"}
+LEGACY_RUN_STATE = {
+    "new": "INI",
+    "in_progress": "IP",
+    "terminating": "IP",
+    "completed": "COMPL",
+    "unresolved": "COMPL",
+}
 LEGACY_STEP_STATE = {"in_progress": "IP", "completed": "COMPL", "failed": "COMPL", "terminated": "COMPL"}
-LEGACY_ITEM_STATE = {"new": "NEW", "pending": "PENDING", "in_progress": "IN_PROGRESS", "done": "COMPLETED",
-                     "failed": "FAILED"}
+LEGACY_ITEM_STATE = {
+    "new": "NEW",
+    "pending": "PENDING",
+    "in_progress": "IN_PROGRESS",
+    "done": "COMPLETED",
+    "failed": "FAILED",
+}
 WORK_ITEM_STATES = ("new", "pending", "in_progress", "done", "failed")
 RUN_STATES = ("new", "in_progress", "terminating", "completed", "unresolved")
 
@@ -69,6 +87,7 @@ def demo_id(name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://sandbox.invalid/controlroom/{name}"))
 
 
+log = logging.getLogger("connectors.sandbox.controlroom")
 WORKSPACE_ID = demo_id("workspace/demo")
 OTHER_WORKSPACE_ID = demo_id("workspace/other")
 ORGANIZATION = "demo-organization"
@@ -90,7 +109,12 @@ class ApiError(Exception):
 
 class ApiKey:
     def __init__(self, value: str, workspace_id: str, permissions: Iterable[str], name: str) -> None:
-        self.value, self.workspace_id, self.permissions, self.name = value, workspace_id, set(permissions), name
+        self.value, self.workspace_id, self.permissions, self.name = (
+            value,
+            workspace_id,
+            set(permissions),
+            name,
+        )
 
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -145,8 +169,11 @@ class ControlRoomSandbox(VendorSandbox):
         if self.ctx.options.demo:
             # A little history, so listing runs shows something on a fresh sandbox.
             invoice = self.model.processes[demo_id("process/Invoice Processing")]
-            for payload in ({"invoice": "INV-1001"}, {"invoice": "INV-1002", "sandbox": {"outcome": "unresolved"}},
-                            {"invoice": "INV-1003"}):
+            for payload in (
+                {"invoice": "INV-1001"},
+                {"invoice": "INV-1002", "sandbox": {"outcome": "unresolved"}},
+                {"invoice": "INV-1003"},
+            ):
                 self.model.trigger(invoice, [payload], started_by="scheduler", at=-3600.0)
 
     def info(self) -> dict[str, Any]:
@@ -162,36 +189,50 @@ class ControlRoomSandbox(VendorSandbox):
                 "CONTROLROOM_ORGANIZATION": ORGANIZATION,
             },
             "processes": [name for name, _ in DEMO_PROCESSES],
-            "rate_limit": f"{self.ctx.scaled(self.rate):g}/s burst {max(1, round(self.ctx.scaled(self.burst)))}",
+            "rate_limit": f"{self.ctx.scaled(self.rate):g}/s",
             "run_states": list(RUN_STATES),
             "permissions": list(ALL_PERMISSIONS),
         }
 
     # -- guards -----------------------------------------------------------------------------------
-    def _authenticate(self, request: Request, workspace_id: str, permission: str, key: str | None = None) -> ApiKey:
+    def _authenticate(
+        self, request: Request, workspace_id: str, permission: str, key: str | None = None
+    ) -> ApiKey:
         if key is None:
             header = request.headers.get("authorization", "")
             scheme, _, key = header.partition(" ")
             if scheme != "RC-WSKEY" or not key.strip():
-                raise ApiError(401, "unauthorized",
-                               "Missing or malformed Authorization header; send 'Authorization: RC-WSKEY <api key>'")
+                raise ApiError(
+                    401,
+                    "unauthorized",
+                    "Missing or malformed Authorization header; send 'Authorization: RC-WSKEY <api key>'",
+                )
             key = key.strip()
         api_key = self.keys.get(key)
         if api_key is None:
             raise ApiError(401, "unauthorized", "Invalid API key")
         allowed, _remaining, wait = self.bucket.take(api_key.value)
         if not allowed:
-            raise ApiError(429, "rate_limited", "Too many requests, slow down",
-                           {"Retry-After": str(ceil_seconds(wait))})
+            raise ApiError(
+                429, "rate_limited", "Too many requests, slow down", {"Retry-After": str(ceil_seconds(wait))}
+            )
         if api_key.workspace_id != workspace_id:
             raise ApiError(403, "forbidden", f"The API key is not valid for workspace {workspace_id}")
         if permission not in api_key.permissions:
-            raise ApiError(403, "forbidden",
-                           f"The API key '{api_key.name}' lacks the permission '{permission}' for this operation")
+            raise ApiError(
+                403,
+                "forbidden",
+                f"The API key '{api_key.name}' lacks the permission '{permission}' for this operation",
+            )
         return api_key
 
-    def _api(self, permission: str, handler: Callable[..., Awaitable[Any]], legacy: bool = False,
-             query_token: bool = False) -> Handler:
+    def _api(
+        self,
+        permission: str,
+        handler: Callable[..., Awaitable[Any]],
+        legacy: bool = False,
+        query_token: bool = False,
+    ) -> Handler:
         async def endpoint(request: Request) -> Response:
             try:
                 workspace_id = request.path_params["ws"]
@@ -267,15 +308,23 @@ class ControlRoomSandbox(VendorSandbox):
             "ended_at": self.clock.iso(ended),
             "process": {"id": process.id, "name": process.name},
             "started_by": {"type": run.started_by, "details": None},
-            "duration": round((ended if ended is not None else now) - started, 3) if started is not None else None,
+            "duration": round((ended if ended is not None else now) - started, 3)
+            if started is not None
+            else None,
         }
 
     def legacy_run_json(self, run: Run, now: float) -> dict[str, Any]:
         current = self.run_json(run, now)
         state = current["state"]
         items = [self.model.items[i].at(now).state for i in run.item_ids]
-        failed = next((s for s in reversed(self.model.visible_steps(run, now))
-                       if s.state(now) in ("failed", "terminated")), None)
+        failed = next(
+            (
+                s
+                for s in reversed(self.model.visible_steps(run, now))
+                if s.state(now) in ("failed", "terminated")
+            ),
+            None,
+        )
         error_code = None
         if state == "unresolved":
             error_code = failed.error["code"] if failed and failed.error else "WORK_ITEM_FAILURES"
@@ -284,7 +333,9 @@ class ControlRoomSandbox(VendorSandbox):
             "processId": run.process_id,
             "runNo": run.number,
             "state": LEGACY_RUN_STATE[state],
-            "result": None if state not in ("completed", "unresolved") else ("ok" if state == "completed" else "err"),
+            "result": None
+            if state not in ("completed", "unresolved")
+            else ("ok" if state == "completed" else "err"),
             "errorCode": error_code,
             "startTs": current["started_at"],
             "endTs": current["ended_at"],
@@ -306,7 +357,11 @@ class ControlRoomSandbox(VendorSandbox):
         return {
             "id": step.id,
             "state": state,
-            "step": {"id": demo_id(f"step/{step.run_id}/{step.index}"), "name": step.name, "index": step.index},
+            "step": {
+                "id": demo_id(f"step/{step.run_id}/{step.index}"),
+                "name": step.name,
+                "index": step.index,
+            },
             "process_run": {"id": step.run_id},
             "started_at": self.clock.iso(step.start),
             "ended_at": self.clock.iso(ended),
@@ -343,8 +398,10 @@ class ControlRoomSandbox(VendorSandbox):
             "created_at": self.clock.iso(item.created),
             "state_updated_at": self.clock.iso(event.at),
             "exception": event.exception if event.state == "failed" else None,
-            "files": [{"id": demo_id(f"file/{item.id}/{name}"), "name": name, "size": len(content)}
-                      for name, content in item.files.items()],
+            "files": [
+                {"id": demo_id(f"file/{item.id}/{name}"), "name": name, "size": len(content)}
+                for name, content in item.files.items()
+            ],
         }
         if include_data:
             data["payload"] = item.payload
@@ -363,14 +420,22 @@ class ControlRoomSandbox(VendorSandbox):
         }
         if include_data:
             data["payload"] = item.payload
-            data["files"] = [{"id": demo_id(f"file/{item.id}/{name}"), "fileName": name, "fileSize": len(content)}
-                             for name, content in item.files.items()]
+            data["files"] = [
+                {"id": demo_id(f"file/{item.id}/{name}"), "fileName": name, "fileSize": len(content)}
+                for name, content in item.files.items()
+            ]
         return data
 
     def process_json(self, process: Process) -> dict[str, Any]:
-        return {"id": process.id, "name": process.name, "created_at": self.clock.iso(process.created),
-                "steps": [{"id": demo_id(f"step/{process.id}/{i}"), "name": name}
-                          for i, name in enumerate(process.steps)]}
+        return {
+            "id": process.id,
+            "name": process.name,
+            "created_at": self.clock.iso(process.created),
+            "steps": [
+                {"id": demo_id(f"step/{process.id}/{i}"), "name": name}
+                for i, name in enumerate(process.steps)
+            ],
+        }
 
     # -- paging -----------------------------------------------------------------------------------
     @staticmethod
@@ -384,7 +449,9 @@ class ControlRoomSandbox(VendorSandbox):
             raise ApiError(400, "bad_request", "limit must be at least 1")
         return min(value, maximum)
 
-    def _page(self, request: Request, rows: list[Any], render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    def _page(
+        self, request: Request, rows: list[Any], render: Callable[[Any], dict[str, Any]]
+    ) -> dict[str, Any]:
         """One page of ``rows`` (already in order): ``{"data", "has_more", "next"}`` with a cursor URL."""
         limit = self._limit(request)
         cursor = request.query_params.get("cursor")
@@ -394,7 +461,7 @@ class ControlRoomSandbox(VendorSandbox):
                 start = int(base64.urlsafe_b64decode(cursor.encode()).decode())
             except ValueError:
                 raise ApiError(400, "bad_request", "Invalid cursor")
-        chunk = rows[start:start + limit]
+        chunk = rows[start : start + limit]
         more = start + limit < len(rows)
         next_url = None
         if more:
@@ -408,7 +475,9 @@ class ControlRoomSandbox(VendorSandbox):
 
     # -- current API ------------------------------------------------------------------------------
     async def list_processes(self, request: Request, ws: str) -> Any:
-        rows = sorted((p for p in self.model.processes.values() if p.workspace_id == ws), key=lambda p: p.name)
+        rows = sorted(
+            (p for p in self.model.processes.values() if p.workspace_id == ws), key=lambda p: p.name
+        )
         return self._page(request, rows, self.process_json)
 
     async def get_process(self, request: Request, ws: str) -> Any:
@@ -427,18 +496,23 @@ class ControlRoomSandbox(VendorSandbox):
         elif body.get("type") == "with_payloads":
             payloads = body.get("payloads")
             if not isinstance(payloads, list) or not payloads:
-                raise ApiError(400, "bad_request", "'payloads' must be a non-empty list of work item payloads")
+                raise ApiError(
+                    400, "bad_request", "'payloads' must be a non-empty list of work item payloads"
+                )
             run = self.model.trigger(process, payloads)
         elif body.get("type") in ("with_item_ids", "with_work_item_ids"):
             ids = body.get("work_item_ids")
             if not isinstance(ids, list) or not ids:
-                raise ApiError(400, "bad_request", "'work_item_ids' must be a non-empty list of work item ids")
+                raise ApiError(
+                    400, "bad_request", "'work_item_ids' must be a non-empty list of work item ids"
+                )
             run = self.model.trigger(process, item_ids=[str(i) for i in ids])
         elif body.get("type") in ("with_default_work_item", "default"):
             run = self.model.trigger(process)
         else:
-            raise ApiError(400, "bad_request",
-                           f"Unknown type {body.get('type')!r}; use with_payloads or with_item_ids")
+            raise ApiError(
+                400, "bad_request", f"Unknown type {body.get('type')!r}; use with_payloads or with_item_ids"
+            )
         self._ensure_watcher()
         return self._start_response(run)
 
@@ -457,9 +531,13 @@ class ControlRoomSandbox(VendorSandbox):
         if process_id:
             self._process(ws, process_id)
         now = self.clock.now()
-        rows = [r for r in self._newest_first(self.model.runs.values()) if r.workspace_id == ws
-                and (not process_id or r.process_id == process_id)
-                and (not state or self.model.run_state(r, now) == state)]
+        rows = [
+            r
+            for r in self._newest_first(self.model.runs.values())
+            if r.workspace_id == ws
+            and (not process_id or r.process_id == process_id)
+            and (not state or self.model.run_state(r, now) == state)
+        ]
         return self._page(request, rows, lambda r: self.run_json(r, now))
 
     async def get_run(self, request: Request, ws: str) -> Any:
@@ -483,8 +561,12 @@ class ControlRoomSandbox(VendorSandbox):
         for name in ("set_remaining_work_items_as_done", "terminate_ongoing_activity_runs"):
             if not isinstance(body.get(name), bool):
                 raise ApiError(400, "bad_request", f"'{name}' is required and must be true or false")
-        self.model.stop(run, body["set_remaining_work_items_as_done"], body["terminate_ongoing_activity_runs"],
-                        str(body.get("reason") or ""))
+        self.model.stop(
+            run,
+            body["set_remaining_work_items_as_done"],
+            body["terminate_ongoing_activity_runs"],
+            str(body.get("reason") or ""),
+        )
         return self.run_json(run, self.clock.now())
 
     async def list_step_runs(self, request: Request, ws: str) -> Any:
@@ -507,8 +589,11 @@ class ControlRoomSandbox(VendorSandbox):
 
     async def list_artifacts(self, request: Request, ws: str) -> Any:
         step = self._step(ws, request.path_params["sid"])
-        return self._page(request, self._artifact_rows(step),
-                          lambda a: {"id": a.id, "file_name": a.name, "file_size": len(a.content)})
+        return self._page(
+            request,
+            self._artifact_rows(step),
+            lambda a: {"id": a.id, "file_name": a.name, "file_size": len(a.content)},
+        )
 
     def _artifact(self, step: StepRun, artifact_id: str) -> Artifact:
         artifact = next((a for a in self._artifact_rows(step) if a.id == artifact_id), None)
@@ -521,28 +606,40 @@ class ControlRoomSandbox(VendorSandbox):
         self.ctx.remember_secret(signature)
         self._signed[signature] = (artifact.id, time.time() + self.url_ttl)
         base = str(request.base_url).rstrip("/")
-        return (f"{base}/controlroom/_files/{artifact.id}/{artifact.name}?X-Amz-Expires={int(self.url_ttl)}"
-                f"&X-Amz-Signature={signature}")
+        return (
+            f"{base}/controlroom/_files/{artifact.id}/{artifact.name}?X-Amz-Expires={int(self.url_ttl)}"
+            f"&X-Amz-Signature={signature}"
+        )
 
     async def get_artifact(self, request: Request, ws: str) -> Any:
         step = self._step(ws, request.path_params["sid"])
         artifact = self._artifact(step, request.path_params["aid"])
-        return {"id": artifact.id, "file_name": artifact.name, "file_size": len(artifact.content),
-                "url": self._sign(request, artifact)}
+        return {
+            "id": artifact.id,
+            "file_name": artifact.name,
+            "file_size": len(artifact.content),
+            "url": self._sign(request, artifact),
+        }
 
     async def list_work_items(self, request: Request, ws: str) -> Any:
         params = request.query_params
         state = params.get("state")
         if state and state not in WORK_ITEM_STATES:
-            raise ApiError(400, "bad_request", f"Unknown state {state!r}; use one of {', '.join(WORK_ITEM_STATES)}")
+            raise ApiError(
+                400, "bad_request", f"Unknown state {state!r}; use one of {', '.join(WORK_ITEM_STATES)}"
+            )
         if params.get("process_id"):
             self._process(ws, params["process_id"])
         include = params.get("include_data", "false").lower() == "true"
         now = self.clock.now()
-        rows = [i for i in self._newest_first(self.model.items.values()) if i.workspace_id == ws
-                and (not params.get("process_id") or i.process_id == params["process_id"])
-                and (not params.get("process_run_id") or i.run_id == params["process_run_id"])
-                and (not state or i.at(now).state == state)]
+        rows = [
+            i
+            for i in self._newest_first(self.model.items.values())
+            if i.workspace_id == ws
+            and (not params.get("process_id") or i.process_id == params["process_id"])
+            and (not params.get("process_run_id") or i.run_id == params["process_run_id"])
+            and (not state or i.at(now).state == state)
+        ]
         return self._page(request, rows, lambda i: self.item_json(i, now, include))
 
     async def get_work_item(self, request: Request, ws: str) -> Any:
@@ -550,22 +647,31 @@ class ControlRoomSandbox(VendorSandbox):
 
     async def create_work_item(self, request: Request, ws: str) -> Any:
         body = await self._json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("process"), dict) or "id" not in body["process"]:
-            raise ApiError(400, "bad_request", "The body must be {\"process\": {\"id\": ...}, \"payload\": {...}}")
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("process"), dict)
+            or "id" not in body["process"]
+        ):
+            raise ApiError(400, "bad_request", 'The body must be {"process": {"id": ...}, "payload": {...}}')
         process = self._process(ws, str(body["process"]["id"]))
         item = self.model.create_item(process, body.get("payload"))
         return self.item_json(item, self.clock.now())
 
     def _upload_slot(self, request: Request, item: WorkItem, name: Any, size: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not name or "/" in name or not isinstance(size, int) or size < 0:
-            raise ApiError(400, "bad_request", "A file name (without folders) and a size in bytes are required")
+            raise ApiError(
+                400, "bad_request", "A file name (without folders) and a size in bytes are required"
+            )
         if item.at(self.clock.now()).state not in ("new", "pending"):
             raise Conflict(f"Files can only be added to work items that are new or pending, not {item.id}")
         policy = secrets.token_hex(20)
         self.ctx.remember_secret(policy)
         self._uploads[policy] = (item.id, name, size, time.time() + self.url_ttl)
         base = str(request.base_url).rstrip("/")
-        return {"url": f"{base}/controlroom/_uploads", "fields": {"key": f"{item.id}/{name}", "policy": policy}}
+        return {
+            "url": f"{base}/controlroom/_uploads",
+            "fields": {"key": f"{item.id}/{name}", "policy": policy},
+        }
 
     async def upload_file(self, request: Request, ws: str) -> Any:
         item = self._item(ws, request.path_params["wid"])
@@ -586,7 +692,9 @@ class ControlRoomSandbox(VendorSandbox):
 
     # -- legacy process-v1 API --------------------------------------------------------------------
     async def legacy_processes(self, request: Request, ws: str) -> Any:
-        rows = sorted((p for p in self.model.processes.values() if p.workspace_id == ws), key=lambda p: p.name)
+        rows = sorted(
+            (p for p in self.model.processes.values() if p.workspace_id == ws), key=lambda p: p.name
+        )
         return {"data": [{"id": p.id, "name": p.name, "createTs": self.clock.iso(p.created)} for p in rows]}
 
     async def legacy_start(self, request: Request, ws: str) -> Any:
@@ -626,12 +734,12 @@ class ControlRoomSandbox(VendorSandbox):
         process = self._process(ws, request.path_params["pid"])
         now = self.clock.now()
         rows = [r for r in self._newest_first(self.model.runs.values()) if r.process_id == process.id]
-        return {"data": [self.legacy_run_json(r, now) for r in rows[:self._limit(request, 10, 1000)]]}
+        return {"data": [self.legacy_run_json(r, now) for r in rows[: self._limit(request, 10, 1000)]]}
 
     async def legacy_pruns(self, request: Request, ws: str) -> Any:
         now = self.clock.now()
         rows = [r for r in self._newest_first(self.model.runs.values()) if r.workspace_id == ws]
-        return [self.legacy_run_json(r, now) for r in rows[:self._limit(request, 10, 1000)]]
+        return [self.legacy_run_json(r, now) for r in rows[: self._limit(request, 10, 1000)]]
 
     async def legacy_run(self, request: Request, ws: str) -> Any:
         run = self._run(ws, request.path_params["rid"], request.path_params["pid"])
@@ -649,14 +757,18 @@ class ControlRoomSandbox(VendorSandbox):
     async def legacy_artifacts(self, request: Request, ws: str) -> Any:
         run = self._run(ws, request.path_params["rid"], request.path_params["pid"])
         step = self._step(ws, request.path_params["sid"], run.id)
-        return [{"id": a.id, "fileName": a.name, "fileSize": len(a.content)} for a in self._artifact_rows(step)]
+        return [
+            {"id": a.id, "fileName": a.name, "fileSize": len(a.content)} for a in self._artifact_rows(step)
+        ]
 
     async def legacy_artifact(self, request: Request, ws: str) -> Any:
         run = self._run(ws, request.path_params["rid"], request.path_params["pid"])
         step = self._step(ws, request.path_params["sid"], run.id)
         artifact = self._artifact(step, request.path_params["aid"])
         if artifact.name != request.path_params["name"]:
-            raise ApiError(404, "not_found", f"Artifact {artifact.id} has no file {request.path_params['name']!r}")
+            raise ApiError(
+                404, "not_found", f"Artifact {artifact.id} has no file {request.path_params['name']!r}"
+            )
         return JSONResponse(self._sign(request, artifact))  # a bare JSON string, as the real API answers
 
     async def legacy_work_items(self, request: Request, ws: str) -> Any:
@@ -664,7 +776,9 @@ class ControlRoomSandbox(VendorSandbox):
         include = request.query_params.get("includeData", "false").lower() == "true"
         now = self.clock.now()
         rows = [i for i in self._newest_first(self.model.items.values()) if i.process_id == process.id]
-        return {"data": [self.legacy_item_json(i, now, include) for i in rows[:self._limit(request, 100, 1000)]]}
+        return {
+            "data": [self.legacy_item_json(i, now, include) for i in rows[: self._limit(request, 100, 1000)]]
+        }
 
     async def legacy_run_work_items(self, request: Request, ws: str) -> Any:
         run = self._run(ws, request.path_params["rid"], request.path_params["pid"])
@@ -683,7 +797,7 @@ class ControlRoomSandbox(VendorSandbox):
         body = await self._json(request)
         payload = body.get("payload", {}) if isinstance(body, dict) else None
         if payload is None:
-            raise ApiError(400, "bad_request", "The body must be {\"payload\": {...}}")
+            raise ApiError(400, "bad_request", 'The body must be {"payload": {...}}')
         item = self.model.create_item(process, payload)
         return {"id": item.id, "state": LEGACY_ITEM_STATE["new"]}
 
@@ -707,8 +821,11 @@ class ControlRoomSandbox(VendorSandbox):
             return _s3_error(403, "AccessDenied", "The request signature does not match")
         if time.time() > entry[1]:
             return _s3_error(403, "AccessDenied", "Request has expired")
-        return Response(artifact.content, media_type="application/octet-stream",
-                        headers={"Content-Disposition": f'attachment; filename="{artifact.name}"'})
+        return Response(
+            artifact.content,
+            media_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{artifact.name}"'},
+        )
 
     async def upload(self, request: Request) -> Response:
         form = await request.form()
@@ -724,8 +841,11 @@ class ControlRoomSandbox(VendorSandbox):
         if str(form.get("key")) != f"{item_id}/{name}":
             return _s3_error(403, "AccessDenied", "The key does not match the upload policy")
         if len(content) != size:
-            return _s3_error(400, "EntityTooLarge" if len(content) > size else "IncompleteBody",
-                             f"Expected {size} bytes, got {len(content)}")
+            return _s3_error(
+                400,
+                "EntityTooLarge" if len(content) > size else "IncompleteBody",
+                f"Expected {size} bytes, got {len(content)}",
+            )
         with self.model.lock:
             self.model.items[item_id].files[name] = content
         return Response(status_code=204)
@@ -736,11 +856,16 @@ class ControlRoomSandbox(VendorSandbox):
             return HTMLResponse("<h1>Process run not found</h1>", 404)
         now = self.clock.now()
         data = self.run_json(run, now)
-        steps = "".join(f"<li>{html.escape(s.name)}: {s.state(now)}"
-                        f"{' - ' + html.escape(s.error['message']) if s.error and s.state(now) != 'in_progress' else ''}"
-                        f"</li>" for s in self.model.visible_steps(run, now))
-        return HTMLResponse(f"<h1>{html.escape(data['process']['name'])} run #{run.number}</h1>"
-                            f"<p>State: {data['state']}</p><ul>{steps}</ul>")
+        steps = "".join(
+            f"<li>{html.escape(s.name)}: {s.state(now)}"
+            f"{' - ' + html.escape(s.error['message']) if s.error and s.state(now) != 'in_progress' else ''}"
+            f"</li>"
+            for s in self.model.visible_steps(run, now)
+        )
+        return HTMLResponse(
+            f"<h1>{html.escape(data['process']['name'])} run #{run.number}</h1>"
+            f"<p>State: {data['state']}</p><ul>{steps}</ul>"
+        )
 
     # -- webhooks ---------------------------------------------------------------------------------
     def _ensure_watcher(self) -> None:
@@ -753,8 +878,8 @@ class ControlRoomSandbox(VendorSandbox):
             time.sleep(0.2)
             try:
                 self._emit_finished()
-            except Exception:  # noqa: BLE001 - the watcher must outlive a reset racing with it
-                continue
+            except Exception:  # the watcher must outlive a reset racing with it
+                log.exception("Control Room webhook watcher")
 
     def _emit_finished(self) -> None:
         with self.model.lock:
@@ -765,16 +890,22 @@ class ControlRoomSandbox(VendorSandbox):
                 if state not in ("completed", "unresolved") or marker in self._notified or run.created < 0:
                     continue
                 self._notified.add(marker)
-                event = {"id": str(uuid.uuid4()), "webhookEventTimestamp": self.clock.iso(now),
-                         "event": "process_run_state_changed",
-                         "payload": {"workspace_id": run.workspace_id, "process_run": self.run_json(run, now)}}
+                event = {
+                    "id": str(uuid.uuid4()),
+                    "webhookEventTimestamp": self.clock.iso(now),
+                    "event": "process_run_state_changed",
+                    "payload": {"workspace_id": run.workspace_id, "process_run": self.run_json(run, now)},
+                }
                 body = json.dumps(event, separators=(",", ":")).encode()
                 signature = hmac.new(self.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
                 self.webhook_events.append({"body": body.decode(), "signature": signature})
                 del self.webhook_events[:-200]
                 if self.webhook_url:
-                    self.ctx.deliver(self.webhook_url, body, {"Content-Type": "application/json",
-                                                              "x-rc-signature": signature})
+                    self.ctx.deliver(
+                        self.webhook_url,
+                        body,
+                        {"Content-Type": "application/json", "x-rc-signature": signature},
+                    )
 
     # -- admin --------------------------------------------------------------------------------------
     async def admin_config(self, request: Request) -> Response:
@@ -788,8 +919,14 @@ class ControlRoomSandbox(VendorSandbox):
         if "webhook_url" in body:
             self.webhook_url = body["webhook_url"] or None
             self._ensure_watcher()
-        return JSONResponse({"rate_limit": self.rate, "burst": self.burst, "url_ttl": self.url_ttl,
-                             "webhook_url": self.webhook_url})
+        return JSONResponse(
+            {
+                "rate_limit": self.rate,
+                "burst": self.burst,
+                "url_ttl": self.url_ttl,
+                "webhook_url": self.webhook_url,
+            }
+        )
 
     async def admin_add_process(self, request: Request) -> Response:
         """Register a process; with ``command`` (argv) or ``robot_yaml`` + ``task`` each run executes it."""
@@ -799,9 +936,14 @@ class ControlRoomSandbox(VendorSandbox):
         if body.get("robot_yaml"):
             command, cwd = _robot_task_command(Path(body["robot_yaml"]), str(body.get("task", "")))
         with self.model.lock:
-            process = self.model.add_process(body.get("workspace_id", WORKSPACE_ID), str(body["name"]),
-                                             list(body.get("steps") or ["Run robot"]), command=command, cwd=cwd,
-                                             env={str(k): str(v) for k, v in (body.get("env") or {}).items()})
+            process = self.model.add_process(
+                body.get("workspace_id", WORKSPACE_ID),
+                str(body["name"]),
+                list(body.get("steps") or ["Run robot"]),
+                command=command,
+                cwd=cwd,
+                env={str(k): str(v) for k, v in (body.get("env") or {}).items()},
+            )
         return JSONResponse(self.process_json(process))
 
     async def admin_webhook_events(self, request: Request) -> Response:
@@ -817,24 +959,41 @@ class ControlRoomSandbox(VendorSandbox):
         return [
             Route(cur + "/processes", api(READ_PROCESSES, self.list_processes), methods=["GET"]),
             Route(cur + "/processes/{pid}", api(READ_PROCESSES, self.get_process), methods=["GET"]),
-            Route(cur + "/processes/{pid}/process-runs", api(TRIGGER_PROCESSES, self.start_run), methods=["POST"]),
-            Route(cur + "/processes/{pid}/process-runs-integrations",
-                  api(TRIGGER_PROCESSES, self.start_run_integration, query_token=True), methods=["POST"]),
+            Route(
+                cur + "/processes/{pid}/process-runs",
+                api(TRIGGER_PROCESSES, self.start_run),
+                methods=["POST"],
+            ),
+            Route(
+                cur + "/processes/{pid}/process-runs-integrations",
+                api(TRIGGER_PROCESSES, self.start_run_integration, query_token=True),
+                methods=["POST"],
+            ),
             Route(cur + "/process-runs", api(READ_RUNS, self.list_runs), methods=["GET"]),
             Route(cur + "/process-runs/{rid}", api(READ_RUNS, self.get_run), methods=["GET"]),
             Route(cur + "/process-runs/{rid}", api(WRITE_RUNS, self.delete_run), methods=["DELETE"]),
             Route(cur + "/process-runs/{rid}/stop", api(WRITE_RUNS, self.stop_run), methods=["POST"]),
             Route(cur + "/step-runs", api(READ_RUNS, self.list_step_runs), methods=["GET"]),
             Route(cur + "/step-runs/{sid}", api(READ_RUNS, self.get_step_run), methods=["GET"]),
-            Route(cur + "/step-runs/{sid}/artifacts", api(READ_RUN_OUTPUTS, self.list_artifacts), methods=["GET"]),
-            Route(cur + "/step-runs/{sid}/artifacts/{aid}", api(READ_RUN_OUTPUTS, self.get_artifact),
-                  methods=["GET"]),
+            Route(
+                cur + "/step-runs/{sid}/artifacts",
+                api(READ_RUN_OUTPUTS, self.list_artifacts),
+                methods=["GET"],
+            ),
+            Route(
+                cur + "/step-runs/{sid}/artifacts/{aid}",
+                api(READ_RUN_OUTPUTS, self.get_artifact),
+                methods=["GET"],
+            ),
             Route(cur + "/work-items", api(READ_WORK_ITEMS, self.list_work_items), methods=["GET"]),
             Route(cur + "/work-items", api(WRITE_WORK_ITEMS, self.create_work_item), methods=["POST"]),
             Route(cur + "/work-items/batch", api(WRITE_WORK_ITEMS, self.batch_work_items), methods=["POST"]),
             Route(cur + "/work-items/{wid}", api(READ_WORK_ITEMS, self.get_work_item), methods=["GET"]),
-            Route(cur + "/work-items/{wid}/files/upload", api(WRITE_WORK_ITEMS, self.upload_file),
-                  methods=["POST"]),
+            Route(
+                cur + "/work-items/{wid}/files/upload",
+                api(WRITE_WORK_ITEMS, self.upload_file),
+                methods=["POST"],
+            ),
             Route(leg + "/processes", api(READ_PROCESSES, self.legacy_processes), methods=["GET"]),
             Route(leg + "/pruns", api(READ_RUNS, self.legacy_pruns), methods=["GET"]),
             Route(lp + "/runs", api(TRIGGER_PROCESSES, self.legacy_start), methods=["POST"]),
@@ -844,16 +1003,29 @@ class ControlRoomSandbox(VendorSandbox):
             Route(lp + "/runs/{rid}", api(READ_RUNS, self.legacy_run), methods=["GET"]),
             Route(lp + "/runs/{rid}/robotRuns", api(READ_RUNS, self.legacy_robot_runs), methods=["GET"]),
             Route(lp + "/runs/{rid}/robotRuns/{sid}", api(READ_RUNS, self.legacy_robot_run), methods=["GET"]),
-            Route(lp + "/runs/{rid}/robotRuns/{sid}/artifacts", api(READ_RUN_OUTPUTS, self.legacy_artifacts),
-                  methods=["GET"]),
-            Route(lp + "/runs/{rid}/robotRuns/{sid}/artifacts/{aid}/{name}",
-                  api(READ_RUN_OUTPUTS, self.legacy_artifact), methods=["GET"]),
-            Route(lp + "/runs/{rid}/work-items", api(READ_WORK_ITEMS, self.legacy_run_work_items), methods=["GET"]),
+            Route(
+                lp + "/runs/{rid}/robotRuns/{sid}/artifacts",
+                api(READ_RUN_OUTPUTS, self.legacy_artifacts),
+                methods=["GET"],
+            ),
+            Route(
+                lp + "/runs/{rid}/robotRuns/{sid}/artifacts/{aid}/{name}",
+                api(READ_RUN_OUTPUTS, self.legacy_artifact),
+                methods=["GET"],
+            ),
+            Route(
+                lp + "/runs/{rid}/work-items",
+                api(READ_WORK_ITEMS, self.legacy_run_work_items),
+                methods=["GET"],
+            ),
             Route(lp + "/work-items", api(READ_WORK_ITEMS, self.legacy_work_items), methods=["GET"]),
             Route(lp + "/work-items", api(WRITE_WORK_ITEMS, self.legacy_create_work_item), methods=["POST"]),
             Route(lp + "/work-items/{wid}", api(READ_WORK_ITEMS, self.legacy_work_item), methods=["GET"]),
-            Route(lp + "/work-items/{wid}/files/upload", api(WRITE_WORK_ITEMS, self.legacy_upload_file),
-                  methods=["POST"]),
+            Route(
+                lp + "/work-items/{wid}/files/upload",
+                api(WRITE_WORK_ITEMS, self.legacy_upload_file),
+                methods=["POST"],
+            ),
             Route(lp + "/work-items/{wid}/retry", api(WRITE_WORK_ITEMS, self.legacy_retry), methods=["POST"]),
             Route("/_files/{aid}/{name}", self.download, methods=["GET"]),
             Route("/_uploads", self.upload, methods=["POST"]),
@@ -870,7 +1042,8 @@ class ControlRoomSandbox(VendorSandbox):
 
 
 def _s3_error(status: int, code: str, message: str) -> Response:
-    body = f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    body = f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message>'
+    body += "</Error>"
     return Response(body, status_code=status, media_type="application/xml")
 
 

@@ -177,10 +177,14 @@ class Outcome:
         seconds = spec.get("seconds")
         step = spec.get("step")
         artifacts = spec.get("artifacts") or {}
-        return cls(result, int(step) if step is not None else None,
-                   float(seconds) if seconds is not None else None, str(spec.get("message", "")),
-                   str(spec.get("retry_outcome", "ok")).lower(),
-                   {str(k): str(v) for k, v in artifacts.items()} if isinstance(artifacts, dict) else {})
+        return cls(
+            result,
+            int(step) if step is not None else None,
+            float(seconds) if seconds is not None else None,
+            str(spec.get("message", "")),
+            str(spec.get("retry_outcome", "ok")).lower(),
+            {str(k): str(v) for k, v in artifacts.items()} if isinstance(artifacts, dict) else {},
+        )
 
 
 class Conflict(Exception):
@@ -208,10 +212,12 @@ class ControlRoomModel:
     def add_workspace(self, workspace_id: str, name: str) -> None:
         self.workspaces[workspace_id] = name
 
-    def add_process(self, workspace_id: str, name: str, steps: list[str], process_id: str | None = None,
-                    **extra: Any) -> Process:
-        process = Process(process_id or new_id(), name, workspace_id, steps or ["Run robot"],
-                          self.clock.now(), **extra)
+    def add_process(
+        self, workspace_id: str, name: str, steps: list[str], process_id: str | None = None, **extra: Any
+    ) -> Process:
+        process = Process(
+            process_id or new_id(), name, workspace_id, steps or ["Run robot"], self.clock.now(), **extra
+        )
         self.processes[process.id] = process
         return process
 
@@ -249,18 +255,32 @@ class ControlRoomModel:
         return [step for step in run.step_runs if step.start <= now]
 
     # -- work items -----------------------------------------------------------------------------
-    def create_item(self, process: Process, payload: Any, state: str = "new", at: float | None = None) -> WorkItem:
+    def create_item(
+        self, process: Process, payload: Any, state: str = "new", at: float | None = None
+    ) -> WorkItem:
         Outcome.of(payload)  # reject a malformed sandbox field before anything is stored
         now = self.clock.now() if at is None else at
-        item = WorkItem(new_id(), process.workspace_id, process.id, payload if payload is not None else {},
-                        now, next(self._seq))
+        item = WorkItem(
+            new_id(),
+            process.workspace_id,
+            process.id,
+            payload if payload is not None else {},
+            now,
+            next(self._seq),
+        )
         item.events.append(ItemEvent(now, state))
         self.items[item.id] = item
         return item
 
     # -- runs -----------------------------------------------------------------------------------
-    def trigger(self, process: Process, payloads: list[Any] | None = None, item_ids: list[str] | None = None,
-                started_by: str = "api", at: float | None = None) -> Run:
+    def trigger(
+        self,
+        process: Process,
+        payloads: list[Any] | None = None,
+        item_ids: list[str] | None = None,
+        started_by: str = "api",
+        at: float | None = None,
+    ) -> Run:
         """Start a run with new work items (one per payload) or with existing ones."""
         with self.lock:
             now = self.clock.now() if at is None else at
@@ -275,7 +295,9 @@ class ControlRoomModel:
             for payload in payloads if payloads is not None else ([] if item_ids else [{}]):
                 items.append(self.create_item(process, payload, at=now))
             counter = self._numbers.setdefault(process.id, itertools.count(1))
-            run = Run(new_id(), process.workspace_id, process.id, next(counter), now, next(self._seq), started_by)
+            run = Run(
+                new_id(), process.workspace_id, process.id, next(counter), now, next(self._seq), started_by
+            )
             for item in items:
                 item.run_id = run.id
                 item.events.append(ItemEvent(now, "pending"))
@@ -285,15 +307,25 @@ class ControlRoomModel:
             if process.command:
                 self._start_command(process, run, items, start)
             else:
-                self._schedule(process, run, items, 0, start, {item.id: Outcome.of(item.payload) for item in items})
+                self._schedule(
+                    process, run, items, 0, start, {item.id: Outcome.of(item.payload) for item in items}
+                )
             return run
 
     def _seconds(self, outcomes: dict[str, Outcome]) -> float:
         asked = [o.seconds for o in outcomes.values() if o.seconds is not None]
         return max(asked) if asked else float(self.default_seconds())
 
-    def _schedule(self, process: Process, run: Run, items: list[WorkItem], first_step: int, start: float,
-                  outcomes: dict[str, Outcome], retry: bool = False) -> None:
+    def _schedule(
+        self,
+        process: Process,
+        run: Run,
+        items: list[WorkItem],
+        first_step: int,
+        start: float,
+        outcomes: dict[str, Outcome],
+        retry: bool = False,
+    ) -> None:
         """Plan step runs from ``first_step`` on; every work item moves through them in order."""
         steps = process.steps
         share = self._seconds(outcomes) / len(steps)
@@ -301,31 +333,56 @@ class ControlRoomModel:
         alive = list(items)
         last = len(steps) - 1
         for index in range(first_step, len(steps)):
-            step = StepRun(new_id(), run.id, index, steps[index], moment, moment + share, "completed",
-                           item_ids=[item.id for item in alive])
+            step = StepRun(
+                new_id(),
+                run.id,
+                index,
+                steps[index],
+                moment,
+                moment + share,
+                "completed",
+                item_ids=[item.id for item in alive],
+            )
             end = moment + share
             for item in alive:
                 item.events.append(ItemEvent(moment, "in_progress", step.id))
-            wants = {item.id: (outcomes[item.id].retry if retry else outcomes[item.id].result) for item in alive}
+            wants = {
+                item.id: (outcomes[item.id].retry if retry else outcomes[item.id].result) for item in alive
+            }
 
-            def fails_here(item: WorkItem, result: str, _index: int = index) -> bool:
+            def fails_here(item: WorkItem, result: str, _index: int = index, _wants: dict = wants) -> bool:
                 wanted = outcomes[item.id].step
-                return wants[item.id] == result and (last if wanted is None else min(wanted, last)) == _index
+                return _wants[item.id] == result and (last if wanted is None else min(wanted, last)) == _index
 
             crashing = [item for item in alive if fails_here(item, "fail")]
             if crashing:
-                message = outcomes[crashing[0].id].message or f"Robot failed in step {steps[index]!r}: task raised an error"
+                message = (
+                    outcomes[crashing[0].id].message
+                    or f"Robot failed in step {steps[index]!r}: task raised an error"
+                )
                 step.outcome = "failed"
                 step.error = {"code": ROBOT_FAILURE, "message": message}
                 for item in alive:
-                    item.events.append(ItemEvent(end, "failed", step.id,
-                                                 {"type": "APPLICATION", "code": ROBOT_FAILURE, "message": message}))
+                    item.events.append(
+                        ItemEvent(
+                            end,
+                            "failed",
+                            step.id,
+                            {"type": "APPLICATION", "code": ROBOT_FAILURE, "message": message},
+                        )
+                    )
                 alive = []
             else:
                 for item in [item for item in alive if fails_here(item, "unresolved")]:
                     message = outcomes[item.id].message or "Business rule failed: the input data is not valid"
-                    item.events.append(ItemEvent(end, "failed", step.id,
-                                                 {"type": "BUSINESS", "code": "INVALID_DATA", "message": message}))
+                    item.events.append(
+                        ItemEvent(
+                            end,
+                            "failed",
+                            step.id,
+                            {"type": "BUSINESS", "code": "INVALID_DATA", "message": message},
+                        )
+                    )
                     alive.remove(item)
                 if index == last:
                     for item in alive:
@@ -337,15 +394,29 @@ class ControlRoomModel:
                 break
             moment = end
 
-    def _artifacts(self, process: Process, run: Run, step: StepRun, items: list[WorkItem],
-                   outcomes: dict[str, Outcome], last: bool) -> list[Artifact]:
+    def _artifacts(
+        self,
+        process: Process,
+        run: Run,
+        step: StepRun,
+        items: list[WorkItem],
+        outcomes: dict[str, Outcome],
+        last: bool,
+    ) -> list[Artifact]:
         status = "FAIL" if step.outcome != "completed" else "PASS"
-        output = (f'<?xml version="1.0" encoding="UTF-8"?>\n<robot generator="Connectors sandbox">'
-                  f'<suite name="{process.name}"><test name="{step.name}"><status status="{status}"/></test>'
-                  f"</suite></robot>\n")
-        log = (f"<html><body><h1>{process.name} / {step.name}</h1><p>Run #{run.number}: {status}</p>"
-               f"<p>{len(step.item_ids)} work item(s)</p></body></html>\n")
-        artifacts = [Artifact(new_id(), "output.xml", output.encode()), Artifact(new_id(), "log.html", log.encode())]
+        output = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<robot generator="Connectors sandbox">'
+            f'<suite name="{process.name}"><test name="{step.name}"><status status="{status}"/></test>'
+            f"</suite></robot>\n"
+        )
+        log = (
+            f"<html><body><h1>{process.name} / {step.name}</h1><p>Run #{run.number}: {status}</p>"
+            f"<p>{len(step.item_ids)} work item(s)</p></body></html>\n"
+        )
+        artifacts = [
+            Artifact(new_id(), "output.xml", output.encode()),
+            Artifact(new_id(), "log.html", log.encode()),
+        ]
         if last:
             for item in items:
                 for name, text in outcomes[item.id].artifacts.items():
@@ -358,7 +429,9 @@ class ControlRoomModel:
             state = self.run_state(run, now)
             if state in ("completed", "unresolved", "terminating"):
                 raise Conflict(f"Process run {run.id} is {state}; only a new or running run can be stopped")
-            current = [step for step in run.step_runs if step.start <= now and (step.end is None or step.end > now)]
+            current = [
+                step for step in run.step_runs if step.start <= now and (step.end is None or step.end > now)
+            ]
             grace = 0.0 if terminate or not current else min(2.0, min((s.end or now) - now for s in current))
             until = now + grace
             message = f"Process run stopped: {reason}" if reason else "Process run stopped through the API"
@@ -374,15 +447,18 @@ class ControlRoomModel:
                 kept.append(step)
             run.step_runs = kept
             if not kept:  # stopped while queued: an empty step record keeps the timeline closed
-                step = StepRun(new_id(), run.id, 0, "", until, until, "terminated",
-                               {"code": STOPPED, "message": message})
+                step = StepRun(
+                    new_id(), run.id, 0, "", until, until, "terminated", {"code": STOPPED, "message": message}
+                )
                 run.step_runs, self.step_runs[step.id] = [step], step
                 step.name = self.processes[run.process_id].steps[0]
             for item_id in run.item_ids:
                 item = self.items[item_id]
                 item.events = [event for event in item.events if event.at < until or event is item.events[0]]
                 if item.events[-1].state not in ("done", "failed"):
-                    exception = None if set_done else {"type": "APPLICATION", "code": STOPPED, "message": message}
+                    exception = (
+                        None if set_done else {"type": "APPLICATION", "code": STOPPED, "message": message}
+                    )
                     item.events.append(ItemEvent(until, "done" if set_done else "failed", None, exception))
             run.stop = {"at": now, "until": until, "reason": reason, "set_done": set_done}
 
@@ -392,7 +468,9 @@ class ControlRoomModel:
             now = self.clock.now()
             for item in items:
                 if item.at(now).state != "failed":
-                    raise Conflict(f"Work item {item.id} is {item.at(now).state}; only failed work items can be retried")
+                    raise Conflict(
+                        f"Work item {item.id} is {item.at(now).state}; only failed work items can be retried"
+                    )
             groups: dict[tuple[str, int], list[WorkItem]] = {}
             for item in items:
                 state = item.at(now)
@@ -407,14 +485,26 @@ class ControlRoomModel:
 
     # -- real commands --------------------------------------------------------------------------
     def _start_command(self, process: Process, run: Run, items: list[WorkItem], start: float) -> None:
-        step = StepRun(new_id(), run.id, 0, process.steps[0], start, None, "completed",
-                       item_ids=[item.id for item in items])
+        step = StepRun(
+            new_id(),
+            run.id,
+            0,
+            process.steps[0],
+            start,
+            None,
+            "completed",
+            item_ids=[item.id for item in items],
+        )
         run.step_runs.append(step)
         self.step_runs[step.id] = step
         for item in items:
             item.events.append(ItemEvent(start, "in_progress", step.id))
-        threading.Thread(target=self._run_command, args=(process, run, step, items), daemon=True,
-                         name=f"controlroom-run-{run.number}").start()
+        threading.Thread(
+            target=self._run_command,
+            args=(process, run, step, items),
+            daemon=True,
+            name=f"controlroom-run-{run.number}",
+        ).start()
 
     def _run_command(self, process: Process, run: Run, step: StepRun, items: list[WorkItem]) -> None:
         with tempfile.TemporaryDirectory(prefix="controlroom-run-") as folder:
@@ -422,27 +512,46 @@ class ControlRoomModel:
             (work / "input").mkdir()
             (work / "output").mkdir()
             inputs = [{"payload": item.payload, "files": {}} for item in items]
-            for item, entry in zip(items, inputs):
+            for item, entry in zip(items, inputs, strict=True):
                 for name, content in item.files.items():
                     (work / "input" / name).write_bytes(content)
                     entry["files"][name] = str(work / "input" / name)
             (work / "input" / "work-items.json").write_text(json.dumps(inputs))
-            env = dict(os.environ, **process.env, RC_PROCESS_RUN_ID=run.id, RC_PROCESS_ID=process.id,
-                       RC_WORKSPACE_ID=run.workspace_id, RC_ACTIVITY_RUN_ID=step.id,
-                       RPA_WORKITEMS_ADAPTER="RPA.Robocorp.WorkItems.FileAdapter", RC_WORKITEM_ADAPTER="FileAdapter",
-                       RPA_INPUT_WORKITEM_PATH=str(work / "input" / "work-items.json"),
-                       RC_WORKITEM_INPUT_PATH=str(work / "input" / "work-items.json"),
-                       RPA_OUTPUT_WORKITEM_PATH=str(work / "output" / "work-items.json"),
-                       RC_WORKITEM_OUTPUT_PATH=str(work / "output" / "work-items.json"),
-                       ROBOT_ARTIFACTS=str(work / "output"))
+            env = dict(
+                os.environ,
+                **process.env,
+                RC_PROCESS_RUN_ID=run.id,
+                RC_PROCESS_ID=process.id,
+                RC_WORKSPACE_ID=run.workspace_id,
+                RC_ACTIVITY_RUN_ID=step.id,
+                RPA_WORKITEMS_ADAPTER="RPA.Robocorp.WorkItems.FileAdapter",
+                RC_WORKITEM_ADAPTER="FileAdapter",
+                RPA_INPUT_WORKITEM_PATH=str(work / "input" / "work-items.json"),
+                RC_WORKITEM_INPUT_PATH=str(work / "input" / "work-items.json"),
+                RPA_OUTPUT_WORKITEM_PATH=str(work / "output" / "work-items.json"),
+                RC_WORKITEM_OUTPUT_PATH=str(work / "output" / "work-items.json"),
+                ROBOT_ARTIFACTS=str(work / "output"),
+            )
             try:
-                result = subprocess.run(process.command or [], cwd=process.cwd, env=env, capture_output=True,
-                                        timeout=600, check=False)
-                code, tail = result.returncode, (result.stdout + result.stderr).decode(errors="replace")[-2000:]
+                result = subprocess.run(
+                    process.command or [],
+                    cwd=process.cwd,
+                    env=env,
+                    capture_output=True,
+                    timeout=600,
+                    check=False,
+                )
+                code, tail = (
+                    result.returncode,
+                    (result.stdout + result.stderr).decode(errors="replace")[-2000:],
+                )
             except (OSError, subprocess.TimeoutExpired) as error:
                 code, tail = -1, str(error)
-            artifacts = [Artifact(new_id(), path.name, path.read_bytes())
-                         for path in sorted((work / "output").iterdir()) if path.is_file()]
+            artifacts = [
+                Artifact(new_id(), path.name, path.read_bytes())
+                for path in sorted((work / "output").iterdir())
+                if path.is_file()
+            ]
             artifacts.append(Artifact(new_id(), "console.txt", tail.encode()))
         with self.lock:
             end = self.clock.now()
@@ -456,7 +565,12 @@ class ControlRoomModel:
                 step.outcome = "failed"
                 step.error = {"code": ROBOT_FAILURE, "message": f"The robot exited with code {code}"}
                 for item in items:
-                    item.events.append(ItemEvent(end, "failed", step.id,
-                                                 {"type": "APPLICATION", "code": ROBOT_FAILURE,
-                                                  "message": step.error["message"]}))
+                    item.events.append(
+                        ItemEvent(
+                            end,
+                            "failed",
+                            step.id,
+                            {"type": "APPLICATION", "code": ROBOT_FAILURE, "message": step.error["message"]},
+                        )
+                    )
             step.end = end

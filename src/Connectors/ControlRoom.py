@@ -1,0 +1,96 @@
+"""``Library    Connectors.ControlRoom``: Robot Framework keywords for Robocorp Control Room."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from robot.api.types import Secret
+
+from Connectors.library import ConnectorLibrary
+from Connectors.vendors.controlroom.keywords import (
+    ControlRoomArtifactKeywords,
+    ControlRoomConnectionKeywords,
+    ControlRoomProcessKeywords,
+    ControlRoomRunKeywords,
+    ControlRoomWebhookKeywords,
+    ControlRoomWorkItemKeywords,
+)
+
+
+class ControlRoom(ConnectorLibrary):
+    """Keywords for [https://robocorp.com/docs/control-room|Robocorp Control Room]: trigger process runs,
+    wait for them, page through runs and work items, stop runs, retry failed work, fetch artifacts.
+
+    = Connecting =
+
+    `Connect To Control Room` takes a workspace id and a workspace API key (``RC-WSKEY``). Without it,
+    the first keyword connects from the environment:
+
+    | =Variable= | =Meaning= |
+    | ``CONTROLROOM_WORKSPACE_ID`` | the workspace |
+    | ``CONTROLROOM_API_KEY`` | a workspace API key with the permissions the robot needs |
+    | ``CONTROLROOM_URL`` | default ``https://cloud.robocorp.com`` (SSO: ``https://<sub>.robocorp.com``) |
+    | ``CONTROLROOM_LEGACY_URL`` | host of the legacy ``/process-v1`` API (``api=legacy``) |
+    | ``CONTROLROOM_ORGANIZATION`` | organization slug, for exact run links in messages |
+    | ``CONNECTORS_VAULT_SECRET`` | Vault secret with ``workspace_id`` and ``api_key`` |
+    | ``CONTROLROOM_RATE_LIMIT``, ``CONTROLROOM_RATE_BURST`` | client-side limit, default ``10/s`` burst 20 |
+    | ``CONNECTORS_THROTTLE_STORE`` | share the limit between processes (``sqlite:///path``, ``redis://…``) |
+
+    The library arguments ``workspace_id``, ``api_key`` (a ``Secret``), ``url`` and ``api`` do the same
+    at import time.
+
+    = Two API generations =
+
+    ``api=current`` (default) uses ``/api/v1``: server-side filters, paging with ``next`` links, stopping
+    runs. ``api=legacy`` uses the deprecated ``/process-v1`` API (the one ``RPA.Robocorp.Process`` speaks);
+    results have the same shape either way, with the original legacy answer under ``legacy``.
+
+    = Runs and waiting =
+
+    Run states: ``new``, ``in_progress``, ``terminating``, ``completed``, ``unresolved`` (a step or a work
+    item failed, or the run was stopped). `Wait For Process Run` polls with back-off and fails with the
+    state, the failing step and a link to the run.
+
+    = Errors =
+
+    A failure is one line that says what to do, for example a 403 names the permission the API key
+    probably lacks (``trigger_processes``, ``read_runs``, ``write_runs``, ``read_work_items``,
+    ``write_work_items``, ``read_run_outputs``, ``read_processes``). Requests refused with 429 are
+    retried after ``Retry-After``; a trigger is never repeated after an unclear network failure, so it
+    cannot start two runs. The API key never appears in the log, at any log level.
+    """
+
+    connect_keyword = "Connect To Control Room"
+
+    def __init__(
+        self,
+        workspace_id: str | None = None,
+        api_key: Secret | None = None,
+        url: str | None = None,
+        api: str = "current",
+    ) -> None:
+        self._settings: dict[str, Any] = {
+            "workspace_id": workspace_id,
+            "api_key": api_key,
+            "url": url,
+            "api": api,
+        }
+        super().__init__(
+            [
+                ControlRoomConnectionKeywords(self),
+                ControlRoomProcessKeywords(self),
+                ControlRoomRunKeywords(self),
+                ControlRoomWorkItemKeywords(self),
+                ControlRoomArtifactKeywords(self),
+                ControlRoomWebhookKeywords(self),
+            ]
+        )
+
+    def auto_connect(self) -> None:
+        """Connect from the library arguments and the ``CONTROLROOM_*`` variables."""
+        from Connectors.vendors.controlroom.client import ControlRoomClient
+
+        settings = self._settings
+        self.client = ControlRoomClient(
+            settings["workspace_id"], settings["api_key"], url=settings["url"], api=settings["api"]
+        )
