@@ -171,6 +171,30 @@ def _hints(auth: Auth) -> dict[int, str]:
     }
 
 
+def build_space_url(template: str | None, subdomain: str | None) -> str:
+    """A space's base URL from the template (``https://{subdomain}.cobot.me``) and its subdomain."""
+    template = (
+        template or env("COBOT_SPACE_URL_TEMPLATE", DEFAULT_SPACE_URL_TEMPLATE) or DEFAULT_SPACE_URL_TEMPLATE
+    )
+    if "{subdomain}" not in template:
+        raise ConfigurationError(
+            f"Invalid space URL template {template!r}.",
+            hint="It must contain {subdomain}, e.g. https://{subdomain}.cobot.me.",
+        )
+    name = (subdomain or "").strip().lower()
+    if not name:
+        raise ConfigurationError(
+            "No Cobot space was given.",
+            hint="Pass space=<subdomain> or set COBOT_SPACE (see List Cobot Spaces).",
+        )
+    if not SUBDOMAIN_RE.match(name):
+        raise ConfigurationError(
+            f"{subdomain!r} is not a Cobot space subdomain.",
+            hint="Use the subdomain, e.g. my-space for https://my-space.cobot.me.",
+        )
+    return template.rstrip("/").format(subdomain=name)
+
+
 def moment(value: Any) -> str | None:
     """A ``from``/``to`` value as Cobot takes it: ISO 8601 for dates and date-times, text as given."""
     if value is None or value == "":
@@ -238,12 +262,8 @@ class CobotClient(BaseClient):
             vault_secret=vault_secret,
         )
         scale = _rate_scale(rate_scale)
-        template = space_url_template or env("COBOT_SPACE_URL_TEMPLATE", DEFAULT_SPACE_URL_TEMPLATE)
-        if not template or "{subdomain}" not in template:
-            raise ConfigurationError(
-                f"Invalid space URL template {template!r}.",
-                hint="It must contain {subdomain}, e.g. https://{subdomain}.cobot.me.",
-            )
+        template = space_url_template or env("COBOT_SPACE_URL_TEMPLATE") or DEFAULT_SPACE_URL_TEMPLATE
+        build_space_url(template, "check")  # fail early on a malformed template
         super().__init__(
             base_url=root,
             auth=auth,
@@ -275,18 +295,7 @@ class CobotClient(BaseClient):
 
     # -- addressing -------------------------------------------------------------------------
     def space_url(self, space: str | None = None) -> str:
-        subdomain = (space or self.default_space or "").strip().lower()
-        if not subdomain:
-            raise ConfigurationError(
-                "No Cobot space was given.",
-                hint="Pass space=<subdomain> or set COBOT_SPACE (see List Cobot Spaces).",
-            )
-        if not SUBDOMAIN_RE.match(subdomain):
-            raise ConfigurationError(
-                f"{space!r} is not a Cobot space subdomain.",
-                hint="Use the subdomain, e.g. my-space for https://my-space.cobot.me.",
-            )
-        return self.space_url_template.format(subdomain=subdomain)
+        return build_space_url(self.space_url_template, space or self.default_space)
 
     def _space_path(self, space: str | None, *parts: Any) -> str:
         return self.space_url(space) + "/api/" + "/".join(quote(str(p), safe="") for p in parts)
