@@ -151,9 +151,10 @@ class RobostackClient(BaseClient):
 
     def get(self, resource: str, record_id: Any) -> dict[str, Any]:
         """The record with ``id`` ``record_id``; ``NotFound`` when there is none."""
-        records = self.find(resource, {"id": _record_id(record_id)})
+        wanted = _record_id(record_id)
+        records = self.find(resource, {"id": wanted})
         if not records:
-            raise NotFound(f"No record with id {record_id!r} in resource {resource!r}.", vendor=self.vendor,
+            raise NotFound(f"No record with id {wanted!r} in resource {resource!r}.", vendor=self.vendor,
                            hint="Check the id, or use Find Robostack Records to search by another field.")
         return records[0]
 
