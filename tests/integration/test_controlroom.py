@@ -1,0 +1,238 @@
+"""ControlRoomClient against the sandbox: both API generations, waiting, failures, paging, limits."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from Connectors.core.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+)
+from Connectors.core.webhooks import SignatureError
+from Connectors.sandbox.server import SandboxProcess
+from Connectors.vendors.controlroom.client import ControlRoomClient, ProcessRunFailed, ProcessRunTimeout
+
+FAST = {"poll_interval": 0.05, "max_interval": 0.2}
+
+
+@pytest.fixture
+def fast(sandbox: SandboxProcess) -> SandboxProcess:
+    sandbox.configure(time_scale=20)
+    return sandbox
+
+
+@pytest.fixture(params=["current", "legacy"])
+def client(fast: SandboxProcess, request: pytest.FixtureRequest) -> ControlRoomClient:
+    return ControlRoomClient(api=request.param)
+
+
+def test_trigger_wait_and_read_back(client: ControlRoomClient) -> None:
+    run = client.trigger_run("Invoice Processing", {"invoice": "INV-1"})
+    assert run["state"] in ("new", "in_progress") and run["process"]["id"] == os.environ["CONTROLROOM_PROCESS_ID"]
+    finished = client.wait_for_run(run["id"], timeout=10, **FAST)
+    assert finished["state"] == "completed" and finished["ended_at"]
+    steps = client.list_step_runs(run["id"])
+    assert [s["step"]["name"] for s in steps] == ["Read invoices", "Post invoices"]
+    assert {s["state"] for s in steps} == {"completed"}
+    items = list(client.list_work_items(run_id=run["id"], include_data=True, process="Invoice Processing"))
+    assert [(i["state"], i["payload"]) for i in items] == [("done", {"invoice": "INV-1"})]
+
+
+def test_failed_run_fails_the_wait_with_state_step_and_link(client: ControlRoomClient) -> None:
+    run = client.trigger_run("Invoice Processing", {"sandbox": {"outcome": "fail", "step": 0, "message": "boom"}})
+    with pytest.raises(ProcessRunFailed) as failure:
+        client.wait_for_run(run["id"], timeout=10, **FAST)
+    text = str(failure.value)
+    assert "ended unresolved" in text and "step 'Read invoices' failed" in text
+    assert client.run_link(run["id"]) in text and "\n" not in text
+    if client.api == "current":
+        assert "boom" in text
+    # Later steps never ran.
+    assert len(client.list_step_runs(run["id"])) == 1
+
+
+def test_unresolved_run_can_be_returned_and_retried_to_completion(client: ControlRoomClient) -> None:
+    run = client.trigger_run("Customer Onboarding", {"sandbox": {"outcome": "unresolved"}})
+    finished = client.wait_for_run(run["id"], timeout=10, fail_on_unresolved=False, **FAST)
+    assert finished["state"] == "unresolved"
+    failed = list(client.list_work_items("Customer Onboarding", run_id=run["id"], state="failed"))
+    assert len(failed) == 1 and failed[0]["exception"]["type"] == "BUSINESS"
+    client.retry_work_items([failed[0]["id"]], process="Customer Onboarding")
+    assert client.wait_for_run(run["id"], timeout=10, **FAST)["state"] == "completed"
+    with pytest.raises(Conflict):  # a done item cannot be retried again
+        client.retry_work_items([failed[0]["id"]], process="Customer Onboarding")
+
+
+def test_wait_times_out_with_the_running_step(fast: SandboxProcess) -> None:
+    client = ControlRoomClient()
+    run = client.trigger_run("Report Generation", {"sandbox": {"seconds": 3600}})
+    started = time.monotonic()
+    with pytest.raises(ProcessRunTimeout) as timeout:
+        client.wait_for_run(run["id"], timeout=0.5, **FAST)
+    assert time.monotonic() - started < 2
+    assert "still in_progress after 0.5 s: step 'Collect data' in progress" in str(timeout.value)
+
+
+def test_stop_a_running_run(fast: SandboxProcess) -> None:
+    client = ControlRoomClient()
+    run = client.trigger_run("Report Generation", {"sandbox": {"seconds": 3600}})
+    time.sleep(0.1)
+    stopped = client.stop_run(run["id"], reason="wrong input", terminate_ongoing=True)
+    assert stopped["state"] == "unresolved"
+    with pytest.raises(ProcessRunFailed, match="terminated .*wrong input"):
+        client.wait_for_run(run["id"], timeout=5, **FAST)
+    with pytest.raises(Conflict, match="only a new or running run"):
+        client.stop_run(run["id"])
+    # Stopping gracefully lets the step finish its current work (terminating), items marked done.
+    other = client.trigger_run("Report Generation", {"sandbox": {"seconds": 3600}})
+    time.sleep(0.1)
+    assert client.stop_run(other["id"], set_remaining_work_items_as_done=True)["state"] == "terminating"
+    assert client.wait_for_run(other["id"], timeout=5, **FAST)["state"] == "completed"
+    with pytest.raises(ConfigurationError, match="legacy"):
+        ControlRoomClient(api="legacy").stop_run(run["id"])
+
+
+def test_paging_follows_next_links_lazily(fast: SandboxProcess) -> None:
+    client = ControlRoomClient()
+    runs = client.trigger_runs("Customer Onboarding", [{"n": i} for i in range(11)])
+    assert len(runs) == 11
+    before = fast.stats()["controlroom"]["requests"]
+    listed = list(client.list_runs("Customer Onboarding", page_size=3))
+    assert [r["id"] for r in listed] == [r["id"] for r in reversed(runs)]
+    assert fast.stats()["controlroom"]["requests"] - before == 4  # 11 runs in pages of 3 (the name is cached)
+    before = fast.stats()["controlroom"]["requests"]
+    assert len(list(client.list_runs("Customer Onboarding", page_size=3, limit=4))) == 4
+    assert fast.stats()["controlroom"]["requests"] - before == 2  # the third page is never fetched
+    items = list(client.list_work_items("Customer Onboarding", page_size=2))
+    assert len(items) == 11
+
+
+def test_server_side_state_filter(fast: SandboxProcess) -> None:
+    client = ControlRoomClient()
+    bad = client.trigger_run("Customer Onboarding", {"sandbox": {"outcome": "fail"}})
+    client.wait_for_run(bad["id"], fail_on_unresolved=False, **FAST)
+    unresolved = list(client.list_runs(state="unresolved"))
+    assert bad["id"] in {r["id"] for r in unresolved} and {r["state"] for r in unresolved} == {"unresolved"}
+
+
+def test_permissions_and_keys(fast: SandboxProcess) -> None:
+    readonly = ControlRoomClient(api_key=os.environ["CONTROLROOM_READONLY_API_KEY"])
+    assert list(readonly.list_runs(limit=1))
+    with pytest.raises(PermissionDenied) as denied:
+        readonly.trigger_run("Invoice Processing")
+    assert "HTTP 403" in str(denied.value) and "probably lacks the 'trigger_processes' permission" in str(denied.value)
+    with pytest.raises(PermissionDenied, match="write_runs"):
+        readonly.stop_run("00000000-0000-0000-0000-000000000000")
+    other = ControlRoomClient(api_key=os.environ["CONTROLROOM_OTHER_WORKSPACE_API_KEY"])
+    with pytest.raises(PermissionDenied, match="belongs to another workspace"):
+        list(other.list_processes())
+    wrong = ControlRoomClient(api_key="crk_not-a-real-key-123")
+    with pytest.raises(AuthenticationError, match="HTTP 401"):
+        list(wrong.list_processes())
+    with pytest.raises(NotFound, match="Known processes: Customer Onboarding"):
+        readonly.resolve_process("No Such Process")
+
+
+def test_429_is_retried_after_retry_after(fast: SandboxProcess) -> None:
+    fast.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": 2, "burst": 2})
+    try:
+        client = ControlRoomClient(rate_limit="none")
+        for _ in range(4):
+            client.get_run(client.trigger_run("Customer Onboarding")["id"])
+        assert fast.stats()["controlroom"]["rate_limited"] >= 1
+        assert client.transport.stats["retries"] >= 1
+    finally:
+        fast.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": 50, "burst": 100})
+
+
+def test_work_item_with_files_then_run_with_it(client: ControlRoomClient, tmp_path: Path) -> None:
+    attachment = tmp_path / "order.csv"
+    attachment.write_text("sku,qty\nA-1,3\n")
+    item = client.create_work_item("Invoice Processing", {"order": 7}, [attachment])
+    assert item["state"] == "new" and item["files"] == [{"id": item["files"][0]["id"], "name": "order.csv",
+                                                        "size": attachment.stat().st_size}]
+    run = client.trigger_run_with_work_items("Invoice Processing", [item["id"]])
+    client.wait_for_run(run["id"], **FAST)
+    assert client.get_work_item(item["id"], process="Invoice Processing")["state"] == "done"
+
+
+def test_download_artifacts_with_a_pattern_and_expiring_links(client: ControlRoomClient, fast: SandboxProcess,
+                                                              tmp_path: Path) -> None:
+    run = client.trigger_run("Invoice Processing", {"sandbox": {"artifacts": {"summary.csv": "a,b\n1,2\n"}}})
+    client.wait_for_run(run["id"], **FAST)
+    names = sorted(a["file_name"] for a in client.list_artifacts(run["id"]))
+    assert names == ["log.html", "log.html", "output.xml", "output.xml", "summary.csv"]
+    paths = client.download_artifacts(run["id"], tmp_path / "out", "*.csv")
+    assert [p.name for p in paths] == ["summary.csv"] and paths[0].read_text() == "a,b\n1,2\n"
+    assert len(client.download_artifacts(run["id"], tmp_path / "all")) == 5
+    # The links are pre-signed and short-lived.
+    artifact = client.list_artifacts(run["id"])[0]
+    fast.admin("POST", "/_sandbox/controlroom/config", {"url_ttl": 0})
+    try:
+        url = client._artifact_url(artifact)
+        time.sleep(0.05)
+        expired = requests.get(url, timeout=5)
+        assert expired.status_code == 403 and b"Request has expired" in expired.content
+    finally:
+        fast.admin("POST", "/_sandbox/controlroom/config", {"url_ttl": 60})
+
+
+def test_webhook_events_are_signed(fast: SandboxProcess) -> None:
+    client = ControlRoomClient()
+    run = client.trigger_run("Customer Onboarding")
+    client.wait_for_run(run["id"], **FAST)
+    deadline = time.monotonic() + 5
+    events: list[dict] = []
+    while time.monotonic() < deadline and not events:
+        events = [e for e in fast.admin("GET", "/_sandbox/controlroom/webhook-events")
+                  if run["id"] in e["body"]]
+        time.sleep(0.1)
+    assert events
+    event = ControlRoomClient.verify_webhook(events[0]["body"], events[0]["signature"])
+    assert event["payload"]["process_run"]["state"] == "completed"
+    with pytest.raises(SignatureError):
+        ControlRoomClient.verify_webhook(events[0]["body"].replace("completed", "unresolved"),
+                                         events[0]["signature"])
+
+
+def test_integration_endpoint_takes_the_key_as_a_token(fast: SandboxProcess) -> None:
+    url = (f"{os.environ['CONTROLROOM_URL']}/api/v1/workspaces/{os.environ['CONTROLROOM_WORKSPACE_ID']}"
+           f"/processes/{os.environ['CONTROLROOM_PROCESS_ID']}/process-runs-integrations")
+    answer = requests.post(url, params={"token": os.environ["CONTROLROOM_API_KEY"]}, json={"from": "crm"},
+                           timeout=5)
+    assert answer.status_code == 200
+    item = ControlRoomClient().get_work_item(answer.json()["work_item_ids"][0])
+    assert item["payload"] == {"from": "crm"}
+    assert requests.post(url, json={}, timeout=5).status_code == 401
+
+
+def test_real_command_per_run(fast: SandboxProcess, tmp_path: Path) -> None:
+    script = tmp_path / "task.py"
+    script.write_text(
+        "import json, os, pathlib\n"
+        "items = json.load(open(os.environ['RPA_INPUT_WORKITEM_PATH']))\n"
+        "out = pathlib.Path(os.environ['ROBOT_ARTIFACTS']) / 'echo.json'\n"
+        "out.write_text(json.dumps(items[0]['payload']))\n"
+        "raise SystemExit(3 if items[0]['payload'].get('crash') else 0)\n"
+    )
+    import sys
+
+    fast.admin("POST", "/_sandbox/controlroom/processes",
+               {"name": "Echo", "command": [sys.executable, str(script)]})
+    client = ControlRoomClient()
+    run = client.trigger_run("Echo", {"hello": "world"})
+    assert client.wait_for_run(run["id"], timeout=30, **FAST)["state"] == "completed"
+    saved = client.download_artifacts(run["id"], tmp_path / "a", "echo.json")
+    assert json.loads(saved[0].read_text()) == {"hello": "world"}
+    crash = client.trigger_run("Echo", {"crash": True})
+    with pytest.raises(ProcessRunFailed, match="exited with code 3"):
+        client.wait_for_run(crash["id"], timeout=30, **FAST)
