@@ -39,6 +39,11 @@ DEMO_APP_UUID = "5f1c9a2e-7b3d-4c8e-9a61-0d2f4b8e6c17"
 DEMO_APP_NAME = "Field Orders"
 # A second application the demo token is not granted to: a way to see a 403 with valid credentials.
 OTHER_APP_UUID = "a93e0c57-2d41-4f6b-8c0e-7e5b1d9f3a24"
+DEMO_API_KEY = "rsk_demo_5f1c9a2e7b3d4c8e"
+DEMO_API_SECRET = "rss_demo_Vq7LmX2pT9cN4wRz8kHs"
+# A valid token granted only to the other application.
+UNGRANTED_API_KEY = "rsk_demo_a93e0c572d414f6b"
+UNGRANTED_API_SECRET = "rss_demo_Jd3Fh8Qe1Yb6Ug0Ki5Np"
 
 
 @dataclass
@@ -73,11 +78,11 @@ class RobostackSandbox(VendorSandbox):
     def __init__(self, ctx: SandboxContext) -> None:
         super().__init__(ctx)
         self._lock = threading.RLock()
-        # Demo credentials are minted once per sandbox process, so a reset does not invalidate them.
-        self.demo_key = "rsk_" + secrets.token_hex(10)
-        self.demo_secret = "rss_" + secrets.token_urlsafe(24)
-        self.ungranted_key = "rsk_" + secrets.token_hex(10)
-        self.ungranted_secret = "rss_" + secrets.token_urlsafe(24)
+        # Fixed demo credentials, like the other vendors', so devdata/vault.json can hold them.
+        self.demo_key = DEMO_API_KEY
+        self.demo_secret = DEMO_API_SECRET
+        self.ungranted_key = UNGRANTED_API_KEY
+        self.ungranted_secret = UNGRANTED_API_SECRET
         ctx.remember_secret(self.demo_key, self.demo_secret, self.ungranted_key, self.ungranted_secret)
         self.apps: dict[str, Application] = {}
         self.tokens: dict[str, Token] = {}
@@ -114,7 +119,8 @@ class RobostackSandbox(VendorSandbox):
                 "ROBOSTACK_UNGRANTED_API_KEY": self.ungranted_key,
                 "ROBOSTACK_UNGRANTED_API_SECRET": self.ungranted_secret,
             },
-            "apps": {uuid: {"name": app.name, "resources": sorted(app.resources)} for uuid, app in self.apps.items()},
+            "apps": {uuid: {"name": app.name, "resources": sorted(app.resources)}
+                     for uuid, app in self.apps.items()},
             "rate_limit": None if self.bucket is None else {"per_second": self.bucket.per_second,
                                                             "burst": self.bucket.burst},
         }
@@ -161,8 +167,9 @@ class RobostackSandbox(VendorSandbox):
         body = await json_body(request)
         if isinstance(body, dict):
             if set(body) != {"pipeline"}:
-                raise BadRequest("An aggregation body is {\"pipeline\": [stages]} (or the list of stages alone); "
-                                 f"unexpected keys: {', '.join(sorted(set(body) - {'pipeline'})) or 'none'}.")
+                extra = ", ".join(sorted(set(body) - {"pipeline"})) or "none (no 'pipeline')"
+                raise BadRequest("An aggregation body is {\"pipeline\": [stages]} (or the list of stages "
+                                 f"alone); unexpected keys: {extra}.")
             pipeline = body["pipeline"]
         elif body is None:
             raise BadRequest("An aggregation needs a body: {\"pipeline\": [stages]}.")
@@ -213,14 +220,16 @@ class RobostackSandbox(VendorSandbox):
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            raise BadRequest(f"A find body is an object such as {{\"selection\": {{\"id\": 1}}}}, got {_kind(body)}.")
+            raise BadRequest(f"A find body is an object such as {{\"selection\": {{\"id\": 1}}}}, "
+                             f"got {_kind(body)}.")
         selection = body.get("selection")
         if selection is None:
             selection = {}
         if not isinstance(selection, dict):
             raise BadRequest(f"'selection' must be an object of field values, got {_kind(selection)}.")
         _check_selection(selection, "selection")
-        return JSONResponse({"results": [copy.deepcopy(r) for r in resource.records if _matches(r, selection)]})
+        found = [copy.deepcopy(r) for r in resource.records if _matches(r, selection)]
+        return JSONResponse({"results": found})
 
     def _create(self, resource: Resource, body: Any) -> Response:
         if isinstance(body, dict):
@@ -306,7 +315,8 @@ class RobostackSandbox(VendorSandbox):
                     burst = int(body.get("burst") or max(1, round(rate)))
                     self.bucket = ServerBucket(rate, burst)
         bucket = self.bucket
-        return JSONResponse(None if bucket is None else {"per_second": bucket.per_second, "burst": bucket.burst})
+        return JSONResponse(None if bucket is None
+                            else {"per_second": bucket.per_second, "burst": bucket.burst})
 
     async def admin_token(self, request: Request) -> Response:
         """Mint a token granted to one application (tests of several credentials)."""
