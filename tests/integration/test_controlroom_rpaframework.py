@@ -16,7 +16,8 @@ import requests
 from Connectors.sandbox.server import SandboxProcess
 
 process_module = pytest.importorskip(
-    "RPA.Robocorp.Process", reason="rpaframework is not installed (pip install robotframework-connectors[peers])"
+    "RPA.Robocorp.Process",
+    reason="rpaframework is not installed (pip install robotframework-connectors[peers])",
 )
 
 
