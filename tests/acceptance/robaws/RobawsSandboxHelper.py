@@ -7,8 +7,8 @@ Nothing here returns or logs a token: tokens go straight into the token store.
 from __future__ import annotations
 
 import hashlib
-import json
 import http.server
+import json
 import os
 import threading
 import time
@@ -46,10 +46,11 @@ class RobawsSandboxHelper:
 
     @keyword
     def log_in_to_robaws_sandbox(self, token_store: str, scope: str = "") -> None:
-        """Authorization-code login against the sandbox (it consents by itself); the token goes to the store."""
+        """Authorization-code login against the sandbox (which consents by itself); the token is stored."""
         base = os.environ["ROBAWS_URL"].rstrip("/")
         client_id, client_secret = os.environ["ROBAWS_CLIENT_ID"], os.environ["ROBAWS_CLIENT_SECRET"]
-        params = {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "state": "rf"}
+        params = {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
+                  "state": "rf"}
         if scope:
             params["scope"] = scope
         answer = requests.get(f"{base}/oauth2/authorize", params=params, allow_redirects=False, timeout=10)

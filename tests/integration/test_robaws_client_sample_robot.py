@@ -1,0 +1,85 @@
+"""The sample robot robots/robaws_purchase_invoices.robot, run twice on the same input the way rcc runs it:
+the second run must find what the first created and create no duplicate invoice, document or approval."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from Connectors import RobawsClient
+from Connectors.sandbox.server import SandboxProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+INPUT = ROOT / "devdata" / "work-items-in" / "supplier-invoices"
+TASK = "Robaws Purchase Invoices"
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def _run_tasks_module() -> Any:
+    spec = importlib.util.spec_from_file_location("run_tasks", ROOT / "tests" / "robots" / "run_tasks.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_robot(sandbox: SandboxProcess, artifacts: Path, input_path: Path | None = None,
+              succeed: bool = True) -> list[dict[str, Any]]:
+    robot = yaml.safe_load((ROOT / "robot.yaml").read_text())
+    env = _run_tasks_module().task_environment(robot, artifacts, sandbox.environment())
+    if input_path:
+        env["RPA_INPUT_WORKITEM_PATH"] = str(input_path)
+    command = [sys.executable if part == "python" else str(part) for part in robot["tasks"][TASK]["command"]]
+    command[command.index("--outputdir") + 1] = str(artifacts)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    assert (result.returncode == 0) == succeed, result.stdout[-3000:] + result.stderr[-3000:]
+    outputs = json.loads((artifacts / "work-items-out" / "supplier-invoices" / "work-items.json").read_text())
+    return [item["payload"] for item in outputs]
+
+
+def test_second_run_creates_no_duplicates(sandbox: SandboxProcess, tmp_path: Path) -> None:
+    inputs = json.loads((INPUT / "work-items.json").read_text())
+    with RobawsClient() as robaws:
+        invoices_before = len(list(robaws.list("purchase-invoices")))
+
+        first = run_robot(sandbox, tmp_path / "first")
+        numbers = [item["payload"]["invoice"]["number"] for item in inputs]
+        assert [output["supplierInvoiceNumber"] for output in first] == numbers
+        assert {o["approvalStatus"] for o in first} == {"PENDING"}
+        documents_after_first = len(sandbox.admin("GET", "/_sandbox/robaws/documents"))
+
+        second = run_robot(sandbox, tmp_path / "second")
+        assert second == first  # the same Robaws ids, documents and states
+
+        invoices = list(robaws.list("purchase-invoices"))
+        assert len(invoices) == invoices_before + len(inputs)
+        assert len(sandbox.admin("GET", "/_sandbox/robaws/documents")) == documents_after_first
+        for output in first:
+            invoice = robaws.get("purchase-invoices", output["robawsInvoiceId"])
+            assert invoice["documentId"] == output["documentId"]
+            assert invoice["approvalStatus"] == "PENDING"
+    assert sandbox.stats()["robaws"].get("idempotent_replays", 0) >= len(inputs)
+    assert sandbox.stats()["robaws"]["rate_limited"] == 0
+
+
+def test_an_unknown_supplier_fails_only_its_work_item(sandbox: SandboxProcess, tmp_path: Path) -> None:
+    items = json.loads((INPUT / "work-items.json").read_text())[:2]
+    items[1]["payload"]["supplier"]["vatNumber"] = "BE0999999999"
+    for item in items:
+        item["files"] = {name: str(INPUT / path) for name, path in item["files"].items()}
+    input_path = tmp_path / "in" / "work-items.json"
+    input_path.parent.mkdir()
+    input_path.write_text(json.dumps(items))
+    outputs = run_robot(sandbox, tmp_path / "run", input_path, succeed=False)
+    booked = [output["supplierInvoiceNumber"] for output in outputs]
+    assert booked == [items[0]["payload"]["invoice"]["number"]]
+    log = (tmp_path / "run" / "output.xml").read_text()
+    assert "Expected one Robaws supplier with VAT number BE0999999999, found 0." in log
