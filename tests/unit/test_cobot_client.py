@@ -23,9 +23,19 @@ from Connectors.vendors.cobot.client import (
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("COBOT_ACCESS_TOKEN", "COBOT_CLIENT_ID", "COBOT_CLIENT_SECRET", "COBOT_SPACE", "COBOT_URL",
-                 "COBOT_SPACE_URL_TEMPLATE", "COBOT_RATE_LIMIT", "COBOT_RATE_BURST", "COBOT_RATE_SCALE",
-                 "CONNECTORS_VAULT_SECRET", "CONNECTORS_THROTTLE_STORE"):
+    for name in (
+        "COBOT_ACCESS_TOKEN",
+        "COBOT_CLIENT_ID",
+        "COBOT_CLIENT_SECRET",
+        "COBOT_SPACE",
+        "COBOT_URL",
+        "COBOT_SPACE_URL_TEMPLATE",
+        "COBOT_RATE_LIMIT",
+        "COBOT_RATE_BURST",
+        "COBOT_RATE_SCALE",
+        "CONNECTORS_VAULT_SECRET",
+        "CONNECTORS_THROTTLE_STORE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -47,7 +57,8 @@ def test_validation_errors_are_reported_field_by_field() -> None:
 def test_space_urls_come_from_the_template() -> None:
     assert build_space_url(None, "my-space") == "https://my-space.cobot.me"
     assert build_space_url("http://127.0.0.1:1/cobot/spaces/{subdomain}/", "Co-Up") == (
-        "http://127.0.0.1:1/cobot/spaces/co-up")
+        "http://127.0.0.1:1/cobot/spaces/co-up"
+    )
     with pytest.raises(ConfigurationError, match="not a Cobot space subdomain"):
         build_space_url(None, "evil.com/x")
     with pytest.raises(ConfigurationError, match="COBOT_SPACE"):
@@ -66,8 +77,9 @@ def test_credentials_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     monkeypatch.setenv("COBOT_ACCESS_TOKEN", "env-token-123")
     assert isinstance(resolve_auth("https://www.cobot.me"), BearerAuth)
     # An explicit client id wins over the variable's access token.
-    assert isinstance(resolve_auth("https://www.cobot.me", client_id="app", token_store=tmp_path / "t.json"),
-                      OAuth2Auth)
+    assert isinstance(
+        resolve_auth("https://www.cobot.me", client_id="app", token_store=tmp_path / "t.json"), OAuth2Auth
+    )
 
 
 def test_vault_secret_with_an_access_token(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

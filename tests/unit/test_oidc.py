@@ -45,8 +45,11 @@ class FakeProvider:
     def fetch(self, url: str) -> Any:
         self.fetches.append(url)
         if url == ISSUER + DISCOVERY_PATH:
-            return {"issuer": self.issuer, "jwks_uri": ISSUER + "/jwks.json",
-                    "id_token_signing_alg_values_supported": self.algs}
+            return {
+                "issuer": self.issuer,
+                "jwks_uri": ISSUER + "/jwks.json",
+                "id_token_signing_alg_values_supported": self.algs,
+            }
         if url == ISSUER + "/jwks.json":
             keys = []
             for kid, key in self.keys.items():
@@ -69,8 +72,14 @@ def provider(fake: FakeProvider) -> OpenIDProvider:
 
 def claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"iss": ISSUER, "sub": "user-1", "aud": CLIENT, "iat": now, "exp": now + 600,
-            "email": "a@example.com"}
+    base = {
+        "iss": ISSUER,
+        "sub": "user-1",
+        "aud": CLIENT,
+        "iat": now,
+        "exp": now + 600,
+        "email": "a@example.com",
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -107,8 +116,9 @@ def test_alg_none_is_rejected(provider: OpenIDProvider) -> None:
 
 
 def test_hs256_signed_with_the_public_key_is_rejected(provider: OpenIDProvider) -> None:
-    pem = KEY.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    pem = KEY.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     # PyJWT refuses to HMAC with a PEM key, so build the forgery by hand, as an attacker would.
     signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 'k1'})}.{_b64(claims())}"
     signature = hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()

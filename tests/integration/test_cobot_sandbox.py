@@ -1,0 +1,278 @@
+"""The Cobot sandbox speaks real OAuth2 / OpenID Connect and Cobot's v1 protocol: proved with
+third-party clients (requests-oauthlib's OAuth2Session, PyJWT's PyJWKClient) and plain requests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.server
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+import pytest
+import requests
+from requests_oauthlib import OAuth2Session
+
+from Connectors.sandbox.server import SandboxProcess
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@pytest.fixture
+def cobot(sandbox: SandboxProcess) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.startswith("COBOT_")}
+    env["SPACE_URL"] = env["COBOT_SPACE_URL_TEMPLATE"].format(subdomain=env["COBOT_SPACE"])
+    return env
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def authorize(session: OAuth2Session, authorize_url: str) -> str:
+    """Play the browser: the sandbox consents automatically and redirects with the code."""
+    url, _state = session.authorization_url(authorize_url, nonce="n-0S6_WzA2Mj")
+    answer = requests.get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    return str(answer.headers["Location"])
+
+
+def test_oauth2session_completes_the_code_flow_with_pkce(cobot: dict[str, str], monkeypatch: Any) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # plain HTTP on loopback
+    base = cobot["COBOT_URL"]
+    session = OAuth2Session(
+        cobot["COBOT_CLIENT_ID"],
+        redirect_uri="http://127.0.0.1:1/callback",
+        scope=["openid", "read_user"],
+        pkce="S256",
+    )
+    location = authorize(session, base + "/oauth/authorize")
+    token = session.fetch_token(
+        base + "/oauth/access_token",
+        authorization_response=location,
+        client_secret=cobot["COBOT_CLIENT_SECRET"],
+        include_client_id=True,
+    )
+    assert token["token_type"] == "bearer" and "expires_in" not in token and "refresh_token" not in token
+    assert token["scope"] == ["openid", "read_user"]
+    user = session.get(base + "/api/user", timeout=10).json()
+    assert user["email"] == "alice.admin@example.com" and user["admin_of"]
+    # The scope was enforced: this token may not read invoices.
+    denied = session.get(cobot["SPACE_URL"] + "/api/invoices?from=2020-01-01&to=2030-01-01", timeout=10)
+    assert denied.status_code == 403 and "read_invoices" in denied.json()["error"]
+
+    # PyJWT verifies the id token with the provider's JWKS, found through discovery.
+    discovery = requests.get(base + "/.well-known/openid-configuration", timeout=10).json()
+    assert discovery["issuer"] == base and discovery["id_token_signing_alg_values_supported"] == ["RS256"]
+    keys = jwt.PyJWKClient(discovery["jwks_uri"])
+    signing_key = keys.get_signing_key_from_jwt(token["id_token"])
+    claims = jwt.decode(
+        token["id_token"],
+        signing_key.key,
+        algorithms=["RS256"],
+        audience=cobot["COBOT_CLIENT_ID"],
+        issuer=discovery["issuer"],
+    )
+    assert (
+        claims["sub"] == user["id"] and claims["email"] == user["email"] and claims["nonce"] == "n-0S6_WzA2Mj"
+    )
+    assert "name" not in claims  # only the space provider adds the membership's details
+
+
+def test_a_wrong_pkce_verifier_is_rejected(cobot: dict[str, str]) -> None:
+    base = cobot["COBOT_URL"]
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(b"the-right-verifier" * 3).digest()).rstrip(b"=").decode()
+    )
+    redirect = "http://127.0.0.1:1/cb"
+    answer = requests.get(
+        base + "/oauth/authorize",
+        allow_redirects=False,
+        timeout=10,
+        params={
+            "response_type": "code",
+            "client_id": cobot["COBOT_CLIENT_ID"],
+            "redirect_uri": redirect,
+            "state": "s1",
+            "scope": "read_user",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        },
+    )
+    code = parse_qs(urlsplit(answer.headers["Location"]).query)["code"][0]
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect,
+        "client_id": cobot["COBOT_CLIENT_ID"],
+        "client_secret": cobot["COBOT_CLIENT_SECRET"],
+    }
+    refused = requests.post(
+        base + "/oauth/access_token", data={**form, "code_verifier": "a-wrong-verifier" * 3}, timeout=10
+    )
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    plain = requests.get(
+        base + "/oauth/authorize",
+        allow_redirects=False,
+        timeout=10,
+        params={
+            "response_type": "code",
+            "client_id": cobot["COBOT_CLIENT_ID"],
+            "redirect_uri": redirect,
+            "code_challenge": "x" * 43,
+            "code_challenge_method": "plain",
+        },
+    )
+    assert "error=invalid_request" in plain.headers["Location"]  # Cobot supports S256 only
+
+
+def test_the_space_provider_adds_the_membership(cobot: dict[str, str], monkeypatch: Any) -> None:
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    space = cobot["SPACE_URL"]
+    discovery = requests.get(space + "/.well-known/openid-configuration", timeout=10).json()
+    assert discovery["issuer"] == space and discovery["authorization_endpoint"] == space + "/oauth/authorize"
+    session = OAuth2Session(
+        cobot["COBOT_CLIENT_ID"], redirect_uri="http://127.0.0.1:1/callback", scope=["openid"], pkce="S256"
+    )
+    location = authorize(session, discovery["authorization_endpoint"])
+    token = session.fetch_token(
+        discovery["token_endpoint"],
+        authorization_response=location,
+        client_secret=cobot["COBOT_CLIENT_SECRET"],
+        include_client_id=True,
+    )
+    key = jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(token["id_token"])
+    claims = jwt.decode(
+        token["id_token"], key.key, algorithms=["RS256"], audience=cobot["COBOT_CLIENT_ID"], issuer=space
+    )
+    assert claims["name"] == "Alice Admin" and claims["phone_number"] and claims["picture"].endswith(".png")
+    # The user-level keys do not verify a space's token.
+    with pytest.raises(jwt.PyJWKClientError):
+        jwt.PyJWKClient(cobot["COBOT_URL"] + "/jwks.json").get_signing_key_from_jwt(token["id_token"])
+
+
+def test_authentication_scopes_and_revocation(cobot: dict[str, str]) -> None:
+    space = cobot["SPACE_URL"]
+    assert requests.get(space + "/api/resources", timeout=10).status_code == 401
+    limited = bearer(cobot["COBOT_LIMITED_ACCESS_TOKEN"])
+    assert requests.get(space + "/api/resources", headers=limited, timeout=10).status_code == 403
+    assert (
+        requests.get(
+            space + "/api/bookings?from=2020-01-01&to=2030-01-01", headers=limited, timeout=10
+        ).status_code
+        == 200
+    )
+    member = bearer(cobot["COBOT_MEMBER_ACCESS_TOKEN"])
+    assert (
+        requests.get(space + "/api/memberships", headers=member, timeout=10).status_code == 403
+    )  # not an admin
+    introspection = requests.get(
+        cobot["COBOT_URL"] + "/api/access_tokens/" + cobot["COBOT_LIMITED_ACCESS_TOKEN"], timeout=10
+    ).json()
+    assert introspection["scope"] == ["read_user", "read_bookings"]
+    deleted = requests.delete(
+        cobot["COBOT_URL"] + "/api/access_tokens/" + cobot["COBOT_LIMITED_ACCESS_TOKEN"], timeout=10
+    )
+    assert deleted.status_code == 204
+    assert requests.get(cobot["COBOT_URL"] + "/api/user", headers=limited, timeout=10).status_code == 401
+
+
+def test_rate_limits_per_user_and_for_memberships(cobot: dict[str, str], sandbox: SandboxProcess) -> None:
+    headers = bearer(cobot["COBOT_ACCESS_TOKEN"])
+    statuses = [
+        requests.get(cobot["SPACE_URL"] + "/api/memberships", headers=headers, timeout=10) for _ in range(7)
+    ]
+    # A window boundary may fall between the calls; then the next window starts fresh.
+    refused = [r for r in statuses if r.status_code == 429]
+    if not refused:
+        pytest.skip("a one-minute window boundary fell inside the burst")
+    assert [r.status_code for r in statuses[:6]] == [200] * 6
+    assert 1 <= int(refused[0].headers["Retry-After"]) <= 60 and "Rate limit" in refused[0].json()["error"]
+    # The per-endpoint limit does not block other calls of the user.
+    assert requests.get(cobot["SPACE_URL"] + "/api/resources", headers=headers, timeout=10).status_code == 200
+    assert sandbox.stats()["cobot"]["rate_limited"] == 1
+    sandbox.configure(rate_scale=0.05)  # 3 per minute per user
+    codes = [
+        requests.get(cobot["COBOT_URL"] + "/api/user", headers=headers, timeout=10).status_code
+        for _ in range(4)
+    ]
+    assert 429 in codes
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        received = self.bodies
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/cobot-hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, count: int, seconds: float = 10) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + seconds
+        while len(self.bodies) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.bodies
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.server.shutdown()
+
+
+def test_webhook_subscriptions_and_deliveries(cobot: dict[str, str], receiver: Receiver) -> None:
+    space, headers = cobot["SPACE_URL"], bearer(cobot["COBOT_ACCESS_TOKEN"])
+    created = requests.post(
+        space + "/api/subscriptions",
+        headers=headers,
+        timeout=10,
+        json={"event": "created_booking", "callback_url": receiver.url},
+    )
+    assert created.status_code == 201
+    assert created.json()["active"] is True and created.json()["url"].endswith(created.json()["id"])
+    duplicate = requests.post(
+        space + "/api/subscriptions",
+        headers=headers,
+        timeout=10,
+        data={"event": "created_booking", "callback_url": receiver.url},
+    )  # form-encoded
+    assert duplicate.status_code == 409
+    invalid = requests.post(
+        space + "/api/subscriptions",
+        headers=headers,
+        timeout=10,
+        json={"event": "exploded", "callback_url": "ftp://nowhere"},
+    )
+    assert invalid.status_code == 422
+    assert invalid.json() == {
+        "errors": {"event": "is not included in the list", "callback_url": "is invalid"}
+    }
+    resource = requests.get(space + "/api/resources", headers=headers, timeout=10).json()[0]
+    booking = requests.post(
+        f"{space}/api/resources/{resource['id']}/bookings",
+        headers=headers,
+        timeout=10,
+        json={"from": "2031-01-06T10:00:00Z", "to": "2031-01-06T11:00:00Z", "title": "Hook"},
+    )
+    assert booking.status_code == 201
+    assert receiver.wait(1) == [{"url": booking.json()["url"]}]
+    listed = requests.get(space + "/api/subscriptions", headers=headers, timeout=10).json()
+    assert [s["event"] for s in listed] == ["created_booking"]
