@@ -118,12 +118,18 @@ class ControlRoomClient(BaseClient):
         secret_name = vault_secret or env("CONNECTORS_VAULT_SECRET")
         if secret_name and not (workspace_id and api_key):
             vault = {k.lower(): v for k, v in get_secret(secret_name).items()}
-        key = (
-            secret_value(api_key) or env("CONTROLROOM_API_KEY") or vault.get("api_key") or vault.get("apikey")
-        )
+        # A Vault secret named in the call outranks the environment; one named by CONNECTORS_VAULT_SECRET
+        # only fills in what the environment lacks.
+        vault_key, vault_ws = vault.get("api_key") or vault.get("apikey"), vault.get("workspace_id")
+        if vault_secret:
+            key = secret_value(api_key) or vault_key or env("CONTROLROOM_API_KEY")
+            workspace_id = workspace_id or vault_ws or env("CONTROLROOM_WORKSPACE_ID")
+        else:
+            key = secret_value(api_key) or env("CONTROLROOM_API_KEY") or vault_key
+            workspace_id = workspace_id or env("CONTROLROOM_WORKSPACE_ID") or vault_ws
         key = secret_value(key)
         self.workspace_id = require(
-            workspace_id or env("CONTROLROOM_WORKSPACE_ID") or vault.get("workspace_id"),
+            workspace_id,
             "The Control Room workspace id",
             "CONTROLROOM_WORKSPACE_ID",
         )
