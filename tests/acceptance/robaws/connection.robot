@@ -9,8 +9,9 @@ Library             OperatingSystem
 Library             SandboxLibrary
 Library             RobawsSandboxHelper.py
 Library             Connectors.Robaws
+Library             Connectors.Robaws    AS    FreshRobaws
 
-Suite Setup         Start Sandbox
+Suite Setup         Start Sandbox With One Default Library
 Suite Teardown      Stop Sandbox
 Test Setup          Reset Sandbox
 
@@ -24,7 +25,8 @@ ${TOKENS}       ${OUTPUT DIR}${/}robaws-acceptance-tokens.json
 *** Test Cases ***
 First Keyword Connects From The Environment
     [Documentation]    No Connect To Robaws: the ROBAWS_* variables of the sandbox are used.
-    ${clients}    List Robaws Resources    clients    limit=2
+    ...    (A second instance of the library, as the first may be connected by an earlier suite.)
+    ${clients}    FreshRobaws.List Robaws Resources    clients    limit=2
     Length Should Be    ${clients}    2
 
 Connect With Username And Secret Password
@@ -146,6 +148,11 @@ OAuth Without A Stored Token Says How To Log In
 
 
 *** Keywords ***
+Start Sandbox With One Default Library
+    [Documentation]    Unqualified keywords use the main library; FreshRobaws is only for the auto-connect test.
+    Set Library Search Order    Connectors.Robaws
+    Start Sandbox
+
 Connect With OAuth
     [Documentation]    Log in (authorization code, auto-consent) and connect with the stored token.
     [Arguments]    ${scope}

@@ -6,8 +6,9 @@ Documentation       The generic keywords on any Robaws collection: listing with 
 Library             Collections
 Library             SandboxLibrary
 Library             Connectors.Robaws
+Resource            robaws_sandbox.resource
 
-Suite Setup         Start Sandbox
+Suite Setup         Start Sandbox And Connect To Robaws
 Suite Teardown      Stop Sandbox
 Test Setup          Reset Sandbox
 
