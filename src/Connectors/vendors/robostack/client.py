@@ -46,7 +46,7 @@ HINTS = {
     403: "The token is valid but not granted to this application: add it under the application's "
          "API Access > Add Token Access, or check ROBOSTACK_APP_UUID.",
     404: "Check the application UUID (ROBOSTACK_APP_UUID) and the resource name.",
-    400: "Fix the request body; the message above names the problem.",
+    400: "Fix the request body as the message says.",
 }
 
 # Names accepted in a Vault secret, first match wins.
