@@ -64,7 +64,8 @@ def load(app: Application, warehouse: Application) -> None:
             "order_number": number, "status": status, "order_date": day,
             "product_sku": sku, "product_name": product["name"], "quantity": quantity,
             "unit_price": product["unit_price"], "amount": round(quantity * product["unit_price"], 2),
-            "currency": "EUR", "supplier_id": product["supplier_id"], "supplier_name": product["supplier_name"],
+            "currency": "EUR", "supplier_id": product["supplier_id"],
+            "supplier_name": product["supplier_name"],
             "robaws_invoice_id": None,
         }
         if status == "invoiced":

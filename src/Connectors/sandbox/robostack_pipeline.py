@@ -72,7 +72,8 @@ def _group(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, 
         if "." in name or name.startswith("$"):
             raise PipelineError(f"{where}: output field name {name!r} may not contain '.' or start with '$'.")
         if not isinstance(accumulator, dict) or len(accumulator) != 1:
-            raise PipelineError(f"{where}: field {name!r} needs one accumulator such as {{\"$sum\": \"$amount\"}}; "
+            raise PipelineError(f"{where}: field {name!r} needs one accumulator such as "
+                                f"{{\"$sum\": \"$amount\"}}; "
                                 f"supported: {', '.join(ACCUMULATORS)}.")
         operator, argument = next(iter(accumulator.items()))
         if operator not in ACCUMULATORS:
@@ -80,7 +81,8 @@ def _group(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, 
                                 f"supported: {', '.join(ACCUMULATORS)}.")
         if operator == "$count":
             if argument != {}:
-                raise PipelineError(f"{where}: field {name!r}: $count takes an empty object: {{\"$count\": {{}}}}.")
+                raise PipelineError(f"{where}: field {name!r}: $count takes an empty object: "
+                                    f"{{\"$count\": {{}}}}.")
             operator, argument = "$sum", 1
         fields.append((name, operator, _compile(argument, f"{where} {name}")))
     groups: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
@@ -119,14 +121,15 @@ def _accumulate(operator: str, values: list[Any]) -> Any:
 
 def _sort(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(spec, dict) or not spec:
-        raise PipelineError(f"{where}: expects a non-empty object of field: 1 (ascending) or -1 (descending).")
+        raise PipelineError(f"{where}: expects a non-empty object of field: 1 (ascending) "
+                            f"or -1 (descending).")
     for field, direction in spec.items():
         if direction not in (1, -1) or isinstance(direction, bool):
             raise PipelineError(f"{where}: direction of {field!r} must be 1 or -1, got {_short(direction)}.")
     ordered = list(docs)
     # Stable sorts applied from the last key to the first give a multi-key sort.
     for field, direction in reversed(list(spec.items())):
-        ordered.sort(key=lambda doc, f=field: _sort_key(_get(doc, f)), reverse=direction == -1)
+        ordered.sort(key=_field_sort_key(field), reverse=direction == -1)
     return ordered
 
 
@@ -144,7 +147,8 @@ def _skip(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, A
 
 def _project(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(spec, dict) or not spec:
-        raise PipelineError(f"{where}: expects a non-empty object such as {{\"order_number\": 1, \"_id\": 0}}.")
+        raise PipelineError(f"{where}: expects a non-empty object such as "
+                            f"{{\"order_number\": 1, \"_id\": 0}}.")
     include: list[str] = []
     exclude: list[str] = []
     computed: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -199,26 +203,38 @@ def _condition(spec: dict[str, Any], where: str) -> Callable[[dict[str, Any]], b
     tests: list[Callable[[dict[str, Any]], bool]] = []
     for field, expected in spec.items():
         if field in ("$and", "$or"):
-            if not isinstance(expected, list) or not expected or not all(isinstance(c, dict) for c in expected):
+            if not (isinstance(expected, list) and expected and all(isinstance(c, dict) for c in expected)):
                 raise PipelineError(f"{where}: {field} expects a non-empty list of condition objects.")
             parts = [_condition(c, where) for c in expected]
-            if field == "$and":
-                tests.append(lambda doc, p=parts: all(t(doc) for t in p))
-            else:
-                tests.append(lambda doc, p=parts: any(t(doc) for t in p))
+            tests.append(_combine(all if field == "$and" else any, parts))
         elif field.startswith("$"):
-            raise PipelineError(f"{where}: unknown top-level operator {field!r}; use field conditions, $and or $or.")
+            raise PipelineError(f"{where}: unknown top-level operator {field!r}; "
+                                f"use field conditions, $and or $or.")
         elif isinstance(expected, dict) and expected and all(str(k).startswith("$") for k in expected):
             tests.append(_operators(field, expected, where))
         else:
-            tests.append(lambda doc, f=field, e=expected: _equal(_get(doc, f), e))
+            tests.append(_equals(field, expected))
     return lambda doc: all(test(doc) for test in tests)
+
+
+def _combine(how: Callable[[Any], bool], parts: list[Callable[[dict[str, Any]], bool]]
+             ) -> Callable[[dict[str, Any]], bool]:
+    return lambda doc: how(part(doc) for part in parts)
+
+
+def _equals(field: str, expected: Any) -> Callable[[dict[str, Any]], bool]:
+    return lambda doc: _equal(_get(doc, field), expected)
+
+
+def _field_sort_key(field: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    return lambda doc: _sort_key(_get(doc, field))
 
 
 def _operators(field: str, ops: dict[str, Any], where: str) -> Callable[[dict[str, Any]], bool]:
     for op, argument in ops.items():
         if op not in _COMPARISONS:
-            raise PipelineError(f"{where}: unknown operator {op!r} on {field!r}; supported: {', '.join(_COMPARISONS)}.")
+            raise PipelineError(f"{where}: unknown operator {op!r} on {field!r}; "
+                                f"supported: {', '.join(_COMPARISONS)}.")
         if op in ("$in", "$nin") and not isinstance(argument, list):
             raise PipelineError(f"{where}: {op} on {field!r} expects a list of values.")
 
@@ -288,7 +304,8 @@ def _compile(expr: Any, where: str) -> Callable[[dict[str, Any]], Any]:
             fields = {name: _compile(value, where) for name, value in expr.items()}
             return lambda doc: {name: _none(item(doc)) for name, item in fields.items()}
         if len(expr) != 1:
-            raise PipelineError(f"{where}: an operator expression must have exactly one key, got {_short(expr)}.")
+            raise PipelineError(f"{where}: an operator expression must have exactly one key, "
+                                f"got {_short(expr)}.")
         op, argument = next(iter(expr.items()))
         if op == "$literal":
             return lambda doc: argument
@@ -300,8 +317,9 @@ def _compile(expr: Any, where: str) -> Callable[[dict[str, Any]], Any]:
 
 
 def _arithmetic(op: str, argument: Any, where: str) -> Callable[[dict[str, Any]], Any]:
-    if not isinstance(argument, list) or len(argument) < 2 or (op in ("$subtract", "$divide") and len(argument) != 2):
-        count = "exactly 2" if op in ("$subtract", "$divide") else "2 or more"
+    binary = op in ("$subtract", "$divide")
+    if not isinstance(argument, list) or len(argument) < 2 or (binary and len(argument) != 2):
+        count = "exactly 2" if binary else "2 or more"
         raise PipelineError(f"{where}: {op} expects a list of {count} expressions.")
     parts = [_compile(item, where) for item in argument]
 
@@ -310,7 +328,8 @@ def _arithmetic(op: str, argument: Any, where: str) -> Callable[[dict[str, Any]]
         if any(v is _MISSING or v is None for v in values):
             return None
         if not all(_is_number(v) for v in values):
-            raise PipelineError(f"{where}: {op} only works on numbers, got {', '.join(_short(v) for v in values)}.")
+            got = ", ".join(_short(v) for v in values)
+            raise PipelineError(f"{where}: {op} only works on numbers, got {got}.")
         if op == "$add":
             return sum(values)
         if op == "$subtract":
