@@ -126,8 +126,8 @@ class RobawsResourceKeywords(KeywordComponent):
         self,
         collection: str,
         limit: int | None = DEFAULT_LIST_LIMIT,
-        sort: str | None = None,
-        include: str | None = None,
+        sort: str | list[str] | None = None,
+        include: str | list[str] | None = None,
         extra_fields: dict[str, Any] | None = None,
         page_size: int = 100,
         **filters: Any,
@@ -136,7 +136,8 @@ class RobawsResourceKeywords(KeywordComponent):
 
         ``limit`` caps the number of items returned (default 1000; ``0`` returns all, which can be many
         requests on a large tenant). Pages are fetched only until ``limit`` items are found.
-        ``sort`` is ``field:asc,other:desc``; ``include`` is ``employer,contacts`` or ``extraFields``.
+        ``sort`` is ``field:asc,other:desc``; ``include`` is ``employer,contacts`` or ``extraFields``
+        (either may also be a list).
         Other named arguments are filters (``updatedFrom``, ``type``, ``fromDate``, ``toDate``, any field).
         ``extra_fields`` filters on extra fields by name: it is sent as ``extraFields[Name]=value``
         with the brackets and spaces URL-encoded; booleans become ``true``/``false``.
@@ -153,7 +154,7 @@ class RobawsResourceKeywords(KeywordComponent):
 
     @keyword(tags=["robaws", "read"])
     def get_robaws_resource(self, collection: str, id: int | str,
-                            include: str | None = None) -> dict[str, Any]:
+                            include: str | list[str] | None = None) -> dict[str, Any]:
         """Return one entity of any collection by id.
 
         Example:
