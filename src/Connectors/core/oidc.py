@@ -201,8 +201,11 @@ def verify_id_token(
             f"The id token is signed with {alg!r}, but the provider signs id tokens with "
             f"{', '.join(allowed) or 'no supported algorithm'}.{reason}"
         )
-    key = provider.signing_key(header.get("kid"))
     issuer = provider.issuer
+    if unverified.get("iss") != issuer:
+        # Said before looking for its key: "another issuer" is clearer than "unknown key id".
+        raise IdTokenError(f"The id token was issued by {unverified.get('iss')!r}, not by {issuer!r}.")
+    key = provider.signing_key(header.get("kid"))
     try:
         claims: dict[str, Any] = jwt.decode(
             id_token,
