@@ -65,9 +65,12 @@ A Failing Run Fails The Wait With State, Step And Link
     ${run}    Trigger Process Run    Invoice Processing
     ...    ${{ {"sandbox": {"outcome": "fail", "step": 0, "message": "Portal login failed"}} }}
     ${link}    Get Process Run Link    ${run}
-    Run Keyword And Expect Error
-    ...    Control Room: Process run ${run}[id] of process 'Invoice Processing' ended unresolved: step 'Read invoices' failed (ROBOT_FAILURE: Portal login failed); see ${link}. *
-    ...    Wait For Process Run    ${run}    &{FAST}
+    Should End With    ${link}    /processes/runs/${run}[id]
+    # The workspace id may be masked in messages once a Vault secret held it.
+    VAR    ${expected}
+    ...    Control Room: Process run ${run}[id] of process 'Invoice Processing' ended unresolved:
+    ...    step 'Read invoices' failed (ROBOT_FAILURE: Portal login failed); see http*/processes/runs/${run}[id]. *
+    Run Keyword And Expect Error    ${expected}    Wait For Process Run    ${run}    &{FAST}
     ${run}    Wait For Process Run    ${run}    fail_on_unresolved=${False}    &{FAST}
     Should Be Equal    ${run}[state]    unresolved
 
@@ -94,9 +97,9 @@ Stop A Run
     Wait Until Keyword Succeeds    5s    0.05s    Run Should Be In Progress    ${run}
     ${stopped}    Stop Process Run    ${run}    reason=Wrong input file
     Should Be Equal    ${stopped}[state]    terminating
-    Run Keyword And Expect Error
-    ...    *ended unresolved: step 'Collect data' terminated (PROCESS_RUN_STOPPED: Process run stopped: Wrong input file)*
-    ...    Wait For Process Run    ${run}    &{FAST}
+    VAR    ${expected}    *ended unresolved: step 'Collect data' terminated
+    ...    (PROCESS_RUN_STOPPED: Process run stopped: Wrong input file)*
+    Run Keyword And Expect Error    ${expected}    Wait For Process Run    ${run}    &{FAST}
     ${items}    List Work Items    run=${run}    state=failed
     Length Should Be    ${items}    1
     Run Keyword And Expect Error    *HTTP 409*only a new or running run can be stopped*
@@ -123,27 +126,19 @@ List Runs With Server Side Filters
 
 Paging Follows Next Links Beyond Three Pages
     [Documentation]    13 runs in pages of 3: five requests for all, two for the first four.
-    ${payloads}    Evaluate    [{"n": n} for n in range(13)]
-    ${runs}    Trigger Process Runs    Customer Onboarding    ${payloads}
-    ${before}    Count Control Room Requests
-    ${listed}    List Process Runs    Customer Onboarding    limit=0    page_size=3
-    ${after}    Count Control Room Requests
+    ${runs}    Trigger Process Runs    Customer Onboarding    ${{ [{"n": n} for n in range(13)] }}
+    ${listed}    List Runs Counting Requests    limit=0    page_size=3    expected_requests=5
     Length Should Be    ${listed}    13
-    Should Be Equal As Integers    ${{ $after - $before }}    5
     Reverse List    ${runs}
     Should Be Equal    ${{ [r["id"] for r in $listed] }}    ${{ [r["id"] for r in $runs] }}
-    ${first}    List Process Runs    Customer Onboarding    limit=4    page_size=3
-    ${later}    Count Control Room Requests
+    ${first}    List Runs Counting Requests    limit=4    page_size=3    expected_requests=2
     Length Should Be    ${first}    4
-    Should Be Equal As Integers    ${{ $later - $after }}    2
 
 Rate Limited Requests Are Retried
     [Documentation]    A sandbox limit of 2 requests/second per key: 429s are retried after Retry-After.
     Configure Control Room Sandbox    rate_limit=${2}    burst=${2}
     Connect To Control Room    rate_limit=none
-    FOR    ${n}    IN RANGE    3
-        Trigger Process Run    Customer Onboarding
-    END
+    Repeat Keyword    3 times    Trigger Process Run    Customer Onboarding
     ${stats}    Get Sandbox Stats
     Should Be True    ${stats}[controlroom][rate_limited] >= 1
     ${status}    Get Control Room Rate Limit Status
@@ -157,6 +152,15 @@ Trigger Is Not Repeated After A Refusal Other Than 429
 
 
 *** Keywords ***
+List Runs Counting Requests
+    [Documentation]    List Customer Onboarding runs and check how many requests that took.
+    [Arguments]    ${limit}    ${page_size}    ${expected_requests}
+    ${before}    Count Control Room Requests
+    ${runs}    List Process Runs    Customer Onboarding    limit=${limit}    page_size=${page_size}
+    ${after}    Count Control Room Requests
+    Should Be Equal As Integers    ${{ $after - $before }}    ${expected_requests}
+    RETURN    ${runs}
+
 Run Should Be In Progress
     [Documentation]    Fails until a worker has picked the run up (a queued run stops at once).
     [Arguments]    ${run}

@@ -662,7 +662,13 @@ class ControlRoomClient(BaseClient):
                 continue
             url = self._artifact_url(artifact, process)
             # Storage, not the API: no RC-WSKEY header (it would leak the key to a third party), no throttle.
-            response = self.transport.request("GET", url, authenticate=False, throttle=False)
+            try:
+                response = self.transport.request("GET", url, authenticate=False, throttle=False)
+            except PermissionDenied as error:
+                raise PermissionDenied(error.message, vendor=self.vendor, method="GET", path=error.path,
+                                       status=error.status, vendor_message=error.vendor_message,
+                                       hint="The storage refused the pre-signed link (it expires quickly); "
+                                       "download again to get a fresh one.") from None
             path = target / name
             if path.exists() and path in saved:
                 path = target / f"{artifact['step_run_id']}-{name}"
