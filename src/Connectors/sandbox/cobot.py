@@ -69,6 +69,12 @@ WEBHOOK_EVENTS = [
     "created_time_pass",
 ]
 DEMO_CLIENT_ID = "cobot-demo-client"
+# Fixed demo credentials (like the other vendors' demo passwords), so devdata/env.json can point a
+# robot at a sandbox started by hand; they are fake and valid only here.
+DEMO_CLIENT_SECRET = "cobot-demo-secret-4e9d2a7c81f05b36"
+DEMO_ADMIN_TOKEN = "cbt-demo-admin-0c7f3e9a2d5b4816"
+DEMO_MEMBER_TOKEN = "cbt-demo-member-8a1d6f2c9e4b7053"
+DEMO_LIMITED_TOKEN = "cbt-demo-limited-5b3e8d1f7a2c6094"
 USER_LIMIT_PER_MINUTE = 60
 MEMBERSHIPS_LIMIT_PER_MINUTE = 6
 OAUTH_PATHS = {
@@ -138,7 +144,7 @@ class CobotSandbox(VendorSandbox):
         super().__init__(ctx)
         self.base = ctx.base_url + "/cobot"
         self.space_url_template = self.base + "/spaces/{subdomain}"
-        self.client_secret = "cobot-demo-secret-" + secrets.token_hex(12)
+        self.client_secret = DEMO_CLIENT_SECRET
         ctx.remember_secret(self.client_secret)
         self.clients = [OAuthClient(DEMO_CLIENT_ID, self.client_secret, name="Cobot demo app")]
         self.oauth = self._oauth_server(self.base, cobot_data.USERS)
@@ -155,8 +161,9 @@ class CobotSandbox(VendorSandbox):
         self.revoked: set[str] = set()
         # Demo tokens outlive resets, so a robot or suite that read them once keeps working.
         self.demo_tokens: dict[str, Grant] = {}
-        self.admin_token = self._demo_token(cobot_data.ALICE, SCOPES)
+        self.admin_token = self._demo_token(DEMO_ADMIN_TOKEN, cobot_data.ALICE, SCOPES)
         self.member_token = self._demo_token(
+            DEMO_MEMBER_TOKEN,
             cobot_data.BOB,
             [
                 "read_user",
@@ -168,7 +175,9 @@ class CobotSandbox(VendorSandbox):
                 "read_memberships",
             ],
         )
-        self.limited_token = self._demo_token(cobot_data.ALICE, ["read_user", "read_bookings"])
+        self.limited_token = self._demo_token(
+            DEMO_LIMITED_TOKEN, cobot_data.ALICE, ["read_user", "read_bookings"]
+        )
 
     def _oauth_server(self, issuer: str, users: list[dict[str, Any]]) -> OAuthServer:
         return OAuthServer(
@@ -183,8 +192,7 @@ class CobotSandbox(VendorSandbox):
             remember_secret=self.ctx.remember_secret,
         )
 
-    def _demo_token(self, user: dict[str, Any], scopes: list[str]) -> str:
-        token = secrets.token_urlsafe(24)
+    def _demo_token(self, token: str, user: dict[str, Any], scopes: list[str]) -> str:
         self.ctx.remember_secret(token)
         self.demo_tokens[token] = Grant(user, DEMO_CLIENT_ID, tuple(scopes))
         return token

@@ -1,0 +1,42 @@
+*** Settings ***
+Documentation       Bills a coworking space's Cobot invoices of a period in Robaws.
+...
+...                 For every Cobot invoice dated in the period (default: the previous month; set
+...                 ``COBOT_BILLING_FROM`` and ``COBOT_BILLING_TO`` to choose), the robot finds the Robaws
+...                 client whose extra field "Cobot membership id" holds the invoice's membership (and
+...                 creates it when there is none), then creates the Robaws sales invoice with its lines.
+...
+...                 Running it again creates nothing new: each sales invoice is created with an idempotency
+...                 key derived from the Cobot invoice id, and each client with one derived from the
+...                 membership id, so Robaws returns the earlier results instead of duplicates.
+...
+...                 Cobot: ``COBOT_URL``, ``COBOT_ACCESS_TOKEN`` (or ``COBOT_CLIENT_ID`` after
+...                 ``connectors login cobot``) and the space ``COBOT_SPACE``. Robaws: the Vault secret
+...                 ``robaws`` (locally devdata/vault.json) and ``ROBAWS_URL``.
+
+Library             Collections
+Library             OperatingSystem
+Library             Connectors.Cobot
+Library             Connectors.Robaws
+Resource            resources/cobot_billing.resource
+
+Suite Setup         Connect To Cobot And Robaws
+
+
+*** Tasks ***
+Cobot Invoices To Robaws
+    [Documentation]    Bill every Cobot invoice of the period; fail at the end if any could not be billed.
+    ${start}    ${end}    Billing Period
+    ${invoices}    List Cobot Invoices    start=${start}    end=${end}
+    Log    ${{ len($invoices) }} Cobot invoice(s) from ${start} to ${end}.    console=${True}
+    ${memberships}    Memberships By Id
+    VAR    @{failed}    @{EMPTY}
+    FOR    ${invoice}    IN    @{invoices}
+        TRY
+            Bill Cobot Invoice In Robaws    ${invoice}    ${memberships}
+        EXCEPT    AS    ${error}
+            Log    Cobot invoice ${invoice}[invoice_number] was not billed: ${error}    level=ERROR
+            Append To List    ${failed}    ${invoice}[invoice_number]
+        END
+    END
+    Should Be Empty    ${failed}    msg=Cobot invoices not billed: ${failed}. See the log for the reasons.
