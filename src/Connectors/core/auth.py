@@ -119,7 +119,7 @@ class OAuth2Auth(Auth):
 
     def _needs_refresh(self, token: Mapping[str, Any]) -> bool:
         expires_at = token.get("expires_at")
-        return bool(expires_at) and float(expires_at) - self.leeway <= time.time()
+        return expires_at is not None and float(expires_at) - self.leeway <= time.time()
 
     def _load(self) -> dict[str, Any]:
         if self._token is None:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyrate_limiter import TokenBucket
+from pyrate_limiter import Decision, TokenBucket
 from pyrate_limiter.abstracts.rate import Rate
 
 from Connectors.core.config import RateSpec
@@ -104,6 +104,8 @@ class _Bucket:
     def try_take(self) -> float:
         """Take a token; return 0 when admitted, otherwise the seconds to wait before trying again."""
         decision = self.store.check(self.algorithm, self.rates, self.now(), 1)
+        # Only synchronous stores are opened here (sync Redis client), so this is never awaitable.
+        assert isinstance(decision, Decision)
         if decision.allowed:
             return 0.0
         return max(0.001, (decision.retry_after_ms or 10) / 1000)

@@ -45,9 +45,15 @@ class SandboxLibrary:
         self.process.reset(demo=True)
 
     @keyword
-    def configure_sandbox(self, **settings: Any) -> Any:
+    def configure_sandbox(self, **settings: Any) -> dict[str, Any]:
+        """Change sandbox settings (rate_scale, faults, seed, time_scale, run_seconds, reset).
+
+        Returns the general settings only: the vendors' demo credentials in the full config must not
+        reach Robot Framework's log, where return values are written at TRACE.
+        """
         assert self.process
-        return self.process.configure(**settings)
+        config = self.process.configure(**settings)
+        return {key: value for key, value in config.items() if key != "vendors"}
 
     @keyword
     def get_sandbox_stats(self) -> dict[str, Any]:
