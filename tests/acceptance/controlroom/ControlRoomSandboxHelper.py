@@ -39,7 +39,7 @@ class ControlRoomSandboxHelper:
 
     @keyword
     def write_control_room_vault_file(self, path: str, name: str, key_variable: str) -> None:
-        """A FileSecrets file with secret ``name`` holding the workspace id and the key in ``key_variable``."""
+        """A FileSecrets file: secret ``name`` with the workspace id and the key in ``key_variable``."""
         secret = {"workspace_id": os.environ["CONTROLROOM_WORKSPACE_ID"], "api_key": os.environ[key_variable]}
         Path(path).write_text(json.dumps({name: secret}), encoding="utf-8")
 
