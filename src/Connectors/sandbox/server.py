@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -65,13 +66,18 @@ class SandboxProcess:
             args += ["--log-file", self.log_file]
         self.args = args + list(extra_args or [])
         self.process: subprocess.Popen[bytes] | None = None
+        self._stderr: Any = None
 
     def start(self, timeout: float = 30.0) -> SandboxProcess:
-        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # A file, not a pipe: nobody reads a pipe while the sandbox runs, and a full pipe would
+        # block the server on its next log line.
+        self._stderr = tempfile.TemporaryFile()
+        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self._stderr)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                self._stderr.seek(0)
+                err = self._stderr.read().decode(errors="replace")
                 raise RuntimeError(f"The sandbox exited early: {err[-2000:]}")
             try:
                 self.admin("GET", "/_sandbox/stats")
@@ -89,8 +95,9 @@ class SandboxProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        if self.process and self.process.stderr:
-            self.process.stderr.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
 
     def __enter__(self) -> SandboxProcess:
         return self.start()
