@@ -105,24 +105,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, SandboxProcess(demo=True, rate_scale=args.rate_scale) as sandbox:
         env = sandbox.environment()
 
-        def measured(label: str, seconds: float, ok: int | None = None) -> None:
+        def measured(label: str, seconds: float, ok: int | None = None, warmups: int = 0) -> None:
             stats = sandbox.stats()["robaws"]
-            served = stats["requests"]
             limited = stats["rate_limited"]
-            rows.append([label, total, ok if ok is not None else served - limited, seconds, theoretical,
-                         theoretical / seconds if seconds else 0.0, limited])
+            answered = ok if ok is not None else stats["requests"] - limited - warmups
+            # Efficiency only means something when every request was served; a peer that is
+            # refused finishes "fast" by not doing the work.
+            efficiency: object = theoretical / seconds if answered >= total else "n/a"
+            rows.append([label, total, answered, seconds, theoretical, efficiency, limited])
             print(f"  done: {label}", flush=True)
 
         print(f"Robaws limit {VENDOR_RATE}/s burst {VENDOR_BURST} x rate-scale {args.rate_scale:g} = "
               f"{rate_text} burst {burst}; {total} GET requests per row.", flush=True)
-        measured("RobawsClient, 1 process", run_clients(sandbox, env, rate_text, burst, total, 1, None))
+        measured("RobawsClient, 1 process", run_clients(sandbox, env, rate_text, burst, total, 1, None), warmups=1)
         sqlite_url = f"sqlite:///{os.path.join(tmp, 'bucket.db')}"
         measured(f"RobawsClient, {args.processes} processes, SQLite store",
-                 run_clients(sandbox, env, rate_text, burst, total, args.processes, sqlite_url))
+                 run_clients(sandbox, env, rate_text, burst, total, args.processes, sqlite_url),
+                 warmups=args.processes)
         with redis_server() as redis_url:
             if redis_url:
                 measured(f"RobawsClient, {args.processes} processes, Redis store",
-                         run_clients(sandbox, env, rate_text, burst, total, args.processes, redis_url))
+                         run_clients(sandbox, env, rate_text, burst, total, args.processes, redis_url),
+                         warmups=args.processes)
             else:
                 print("  (redis-server not installed: Redis row skipped)")
         seconds, ok = run_plain_requests(sandbox, env, total)
