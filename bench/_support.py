@@ -48,7 +48,8 @@ def print_table(headers: list[str], rows: list[list[object]]) -> None:
     cells = [headers] + [[_fmt(v) for v in row] for row in rows]
     widths = [max(len(str(row[i])) for row in cells) for i in range(len(headers))]
     for index, row in enumerate(cells):
-        print("  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in enumerate(zip(row, widths))))
+        pairs = enumerate(zip(row, widths, strict=True))
+        print("  ".join(str(v).rjust(w) if i else str(v).ljust(w) for i, (v, w) in pairs))
         if index == 0:
             print("  ".join("-" * w for w in widths))
 

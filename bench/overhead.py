@@ -13,8 +13,8 @@ import statistics
 import time
 
 import requests
-from _support import print_table
 
+from _support import print_table
 from Connectors.sandbox.server import SandboxProcess
 
 

@@ -23,7 +23,6 @@ import time
 from typing import Any
 
 from _support import print_table, redis_server
-
 from Connectors.sandbox.server import SandboxProcess
 
 VENDOR_RATE, VENDOR_BURST = 15, 20

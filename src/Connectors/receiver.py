@@ -67,13 +67,17 @@ class EventStore:
     def add(self, source: str, event_id: str, body: str) -> bool:
         """Store an event; False when it was already there."""
         with self._lock:
-            cursor = self._db.execute("INSERT OR IGNORE INTO events (source, id, received_at, body) VALUES (?, ?, ?, ?)",
-                                      (source, event_id, time.time(), body))
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO events (source, id, received_at, body) VALUES (?, ?, ?, ?)",
+                (source, event_id, time.time(), body),
+            )
             return cursor.rowcount == 1
 
     def pending(self) -> list[tuple[str, str, str]]:
         with self._lock:
-            return list(self._db.execute("SELECT source, id, body FROM events WHERE dispatched = 0 ORDER BY received_at"))
+            return list(self._db.execute(
+                "SELECT source, id, body FROM events WHERE dispatched = 0 ORDER BY received_at"
+            ))
 
     def mark_dispatched(self, source: str, event_id: str) -> None:
         with self._lock:

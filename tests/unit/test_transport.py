@@ -165,7 +165,7 @@ def test_query_string_tokens_never_reach_errors(server) -> None:
 
 
 def test_throttle_is_applied_to_every_attempt(server) -> None:
-    url, script = server
+    url, _script = server
     throttle = Throttle("transport-test", RateSpec(1000, 1, burst=1))
     t = transport(url, throttle=throttle)
     for _ in range(5):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from Connectors.core.paging import Page, paginate
-from Connectors.core.webhooks import SignatureError, sign_timestamped, verify_body, verify_timestamped, sign_body
+from Connectors.core.webhooks import SignatureError, sign_body, sign_timestamped, verify_body, verify_timestamped
 
 
 def test_timestamped_signature_round_trip_and_tampering() -> None:
