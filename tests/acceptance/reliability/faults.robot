@@ -39,7 +39,8 @@ Five Hundred Invoices Through Faults Create Exactly Five Hundred
 Each Reference Should Exist Exactly Once
     [Documentation]    Neither lost (missing reference) nor duplicated (reference twice).
     [Arguments]    ${invoices}
-    ${created}    Evaluate    [i["reference"] for i in $invoices if str(i.get("reference", "")).startswith("fault-run-")]
+    ${created}    Evaluate
+    ...    [i["reference"] for i in $invoices if str(i.get("reference", "")).startswith("fault-run-")]
     Length Should Be    ${created}    ${COUNT}    Some invoices were lost or duplicated.
     Length Should Be    ${{ set($created) }}    ${COUNT}    Some invoices were duplicated.
 
