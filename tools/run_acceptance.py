@@ -17,17 +17,8 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from Connectors.sandbox.server import SandboxProcess  # noqa: E402
 
-
-def find_leaks(secrets: set[str], files: list[Path]) -> list[str]:
-    leaks = []
-    for path in files:
-        if not path.exists():
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for secret in secrets:
-            if secret in text:
-                leaks.append(f"{path.name}: a secret of {len(secret)} characters starting {secret[:2]!r}")
-    return leaks
+sys.path.insert(0, str(ROOT / "tools"))
+from leakcheck import report  # noqa: E402
 
 
 def main() -> int:
@@ -52,11 +43,7 @@ def main() -> int:
             result = process.wait()
         secrets = set(sandbox.admin("GET", "/_sandbox/secrets"))
     files = [out / "output.xml", out / "log.html", out / "report.html", console, sandbox_log]
-    leaks = find_leaks(secrets, files)
-    print(f"Secret check: {len(secrets)} secret values searched in {', '.join(f.name for f in files)}: "
-          f"{len(leaks)} found.")
-    for leak in leaks:
-        print(f"  LEAK {leak}")
+    leaks = report(secrets, files)
     if result != 0:
         print(f"Acceptance suites failed (robot exit code {result}).")
     return 1 if (result != 0 or leaks or not secrets) else 0

@@ -25,6 +25,9 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from Connectors.sandbox.server import SandboxProcess  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "tools"))
+from leakcheck import report  # noqa: E402
+
 
 def task_environment(robot: dict, artifacts: Path, sandbox_env: dict[str, str]) -> dict[str, str]:
     env = dict(os.environ)
@@ -81,13 +84,25 @@ def main() -> int:
             if "--outputdir" in command:
                 command[command.index("--outputdir") + 1] = str(artifacts)
             print(f"== task {name!r}: {' '.join(command)}", flush=True)
-            result = subprocess.run(command, cwd=ROOT, env=env, check=False)
-            if result.returncode != 0:
-                failures.append(name)
+            console = artifacts / "console.txt"
+            with console.open("w", encoding="utf-8") as handle:
+                process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                           stderr=subprocess.STDOUT, text=True)
+                assert process.stdout
+                for line in process.stdout:
+                    sys.stdout.write(line)
+                    handle.write(line)
+                if process.wait() != 0:
+                    failures.append(name)
+        secrets = set(helper.admin("GET", "/_sandbox/secrets"))
+        files = [path for path in Path(args.artifacts).rglob("*")
+                 if path.suffix in (".xml", ".html", ".txt", ".json") and path.is_file()]
+        if report(secrets, files) or not secrets:
+            failures.append("secret check")
     finally:
         if sandbox:
             sandbox.stop()
-    print(f"{len(selected) - len(failures)} passed, {len(failures)} failed")
+    print(f"{len(selected) - len([f for f in failures if f in selected])} passed, {len(failures)} failed")
     if failures:
         print("failed tasks: " + ", ".join(failures), file=sys.stderr)
     return 1 if failures else 0
