@@ -166,8 +166,10 @@ def test_query_string_tokens_never_reach_errors(server) -> None:
 
 def test_throttle_is_applied_to_every_attempt(server) -> None:
     url, _script = server
-    throttle = Throttle("transport-test", RateSpec(1000, 1, burst=1))
+    throttle = Throttle("transport-test", RateSpec(20, 1, burst=1))
     t = transport(url, throttle=throttle)
     for _ in range(5):
         t.request("GET", "/x")
+    # burst 1 at ~20/s: each call after the first waits for its token (about 0.05 s each)
     assert throttle.status.waits >= 3
+    assert throttle.status.waited_seconds >= 0.12
