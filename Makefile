@@ -44,6 +44,9 @@ robots: $(TEST_STAMP)
 
 bench: $(TEST_STAMP)
 	$(PY) bench/throughput.py
+	$(PY) bench/overhead.py
+	$(PY) bench/controlroom_wait.py
+	$(PY) bench/cobot_memberships.py
 
 docs: $(STAMP)
 	$(PY) tools/make_docs.py
