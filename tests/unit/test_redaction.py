@@ -38,3 +38,24 @@ def test_error_is_one_line_with_vendor_status_and_hint() -> None:
     assert "\n" not in text
     assert text.startswith("Robaws GET /api/v2/clients: HTTP 401: bad credentials")
     assert "Check the credentials" in text
+
+
+def test_vault_file_secret_is_read_and_registered(tmp_path, monkeypatch) -> None:
+    import json
+
+    from Connectors.core.vault import get_secret
+
+    vault = tmp_path / "vault.json"
+    vault.write_text(json.dumps({"acme": {"username": "u", "password": "vault-pass-4711"}}))
+    monkeypatch.setenv("RPA_SECRET_FILE", str(vault))
+    monkeypatch.delenv("RPA_SECRET_MANAGER", raising=False)
+    monkeypatch.delenv("RC_VAULT_SECRET_MANAGER", raising=False)
+    monkeypatch.delenv("RC_VAULT_SECRETS_FILE", raising=False)
+    assert get_secret("acme")["password"] == "vault-pass-4711"
+    assert redactor.redact("x vault-pass-4711 y") == "x *** y"
+    import pytest
+
+    from Connectors.core.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="Vault secret 'other' is not in .*Known secrets: acme"):
+        get_secret("other")

@@ -52,18 +52,26 @@ def get_secret(name: str) -> dict[str, str]:
 
 
 def _from_vault_library(name: str) -> dict[str, Any]:
-    try:
-        from robocorp import vault  # type: ignore[import-not-found]
+    """Read through whichever Vault library the robot's environment has, newest first."""
+    import importlib.util
 
-        return dict(vault.get_secret(name))
-    except ImportError:
-        pass
     try:
-        from RPA.Robocorp.Vault import Vault  # type: ignore[import-not-found]
+        if importlib.util.find_spec("robocorp") and importlib.util.find_spec("robocorp.vault"):
+            from robocorp import vault  # type: ignore[import-not-found]
 
-        return dict(Vault().get_secret(name))
-    except ImportError:
+            return dict(vault.get_secret(name))
+        if importlib.util.find_spec("RPA") and importlib.util.find_spec("RPA.Robocorp.Vault"):
+            from RPA.Robocorp.Vault import Vault  # type: ignore[import-not-found]
+
+            return dict(Vault().get_secret(name))
+    except Exception as error:  # the Vault libraries raise KeyError, their own errors, HTTP errors...
+        # KeyError's text is a repr: quotes and escaped newlines around the library's message.
+        message = " ".join(str(error).replace("\\n", " ").strip("\"'").split())[:300]
         raise ConfigurationError(
-            f"Cannot read Vault secret {name!r}: no vault file and no Vault library.",
-            hint="Set RPA_SECRET_FILE to a local vault file, or install robocorp-vault in the robot's environment.",
+            f"Vault secret {name!r} could not be read: {message}",
+            hint="Outside Control Room, point RPA_SECRET_FILE at a local vault file (see devdata/vault.json).",
         )
+    raise ConfigurationError(
+        f"Cannot read Vault secret {name!r}: no vault file and no Vault library.",
+        hint="Set RPA_SECRET_FILE to a local vault file, or install robocorp-vault in the robot's environment.",
+    )
