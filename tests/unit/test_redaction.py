@@ -57,5 +57,5 @@ def test_vault_file_secret_is_read_and_registered(tmp_path, monkeypatch) -> None
 
     from Connectors.core.errors import ConfigurationError
 
-    with pytest.raises(ConfigurationError, match="Vault secret 'other' is not in .*Known secrets: acme"):
+    with pytest.raises(ConfigurationError, match=r"Vault secret 'other' is not in .*Known secrets: acme"):
         get_secret("other")
