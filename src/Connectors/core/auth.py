@@ -54,10 +54,11 @@ class BasicAuth(Auth):
 
 
 class HeaderAuth(Auth):
-    """Static header credentials such as ``Authorization: RC-WSKEY …`` or ``x-api-key``/``x-api-secret``."""
+    """Static header credentials: an ``Authorization`` scheme with a key, or key/secret header pairs."""
 
     def __init__(self, headers: Mapping[str, str], identity: str, secrets: tuple[str, ...] = ()) -> None:
         redactor.register(*secrets, *headers.values())
+        redactor.register_header(*headers)
         self._headers = dict(headers)
         self.identity = identity
 

@@ -29,12 +29,10 @@ _FIELD_PATTERNS = [
         r"(?i)(\"(?:access_token|refresh_token|client_secret|id_token|password|secret|api_key|apiKey)\"\s*:\s*\")"
         r"([^\"]+)"
     ),
-    # header lines
-    re.compile(
-        r"(?i)\b(authorization|x-api-key|x-api-secret|robocloud-process-secret|cookie)"
-        r"(['\"]?\s*[:=]\s*['\"]?)([^'\",\r\n}]+)"
-    ),
+    # header lines (see Redactor.header_pattern)
 ]
+
+_DEFAULT_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-api-key", "x-api-secret")
 
 
 class Redactor:
@@ -42,6 +40,18 @@ class Redactor:
         self._secrets: set[str] = set()
         self._lock = threading.Lock()
         self._ordered: list[str] = []
+        self.sensitive_headers: set[str] = set(_DEFAULT_HEADERS)
+        self._header_pattern = self._compile_headers()
+
+    def _compile_headers(self) -> re.Pattern[str]:
+        names = "|".join(re.escape(name) for name in sorted(self.sensitive_headers))
+        return re.compile(rf"(?i)\b({names})(['\"]?\s*[:=]\s*['\"]?)([^'\",\r\n}}]+)")
+
+    def register_header(self, *names: str) -> None:
+        """Treat these (vendor-specific) header names as credentials in every log line."""
+        with self._lock:
+            self.sensitive_headers.update(name.lower() for name in names)
+            self._header_pattern = self._compile_headers()
 
     def register(self, *values: Any) -> None:
         """Remember secret values (plain strings or objects with a ``value``) to mask."""
@@ -64,11 +74,10 @@ class Redactor:
                 text = text.replace(secret, MASK)
         text = _FIELD_PATTERNS[0].sub(lambda m: f"{m.group(1)}={MASK}", text)
         text = _FIELD_PATTERNS[1].sub(lambda m: f"{m.group(1)}{MASK}", text)
-        return _FIELD_PATTERNS[2].sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+        return self._header_pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
     def redact_headers(self, headers: dict[str, str]) -> dict[str, str]:
-        sensitive = {"authorization", "x-api-key", "x-api-secret", "cookie", "robocloud-process-secret"}
-        return {k: (MASK if k.lower() in sensitive else self.redact(v)) for k, v in headers.items()}
+        return {k: (MASK if k.lower() in self.sensitive_headers else self.redact(v)) for k, v in headers.items()}
 
 
 redactor = Redactor()

@@ -10,7 +10,7 @@ import random
 from dataclasses import dataclass, field
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Methods that HTTP defines as idempotent; vendors can override per request (Robostack's PUT creates).
+# Methods that HTTP defines as idempotent; vendors override per request (an API whose PUT creates).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 

@@ -1,7 +1,7 @@
 """Credentials from the Robocorp Vault.
 
 A local run reads the FileSecrets file directly (``RPA_SECRET_FILE`` / ``RC_VAULT_SECRETS_FILE``), so
-the core needs no rpaframework; in Control Room the installed Vault library (``robocorp.vault`` or
+the core needs no rpaframework; in cloud runs the installed Vault library (``robocorp.vault`` or
 ``RPA.Robocorp.Vault``) is used when present.
 """
 
@@ -69,7 +69,7 @@ def _from_vault_library(name: str) -> dict[str, Any]:
         message = " ".join(str(error).replace("\\n", " ").strip("\"'").split())[:300]
         raise ConfigurationError(
             f"Vault secret {name!r} could not be read: {message}",
-            hint="Outside Control Room, point RPA_SECRET_FILE at a local vault file (see devdata/vault.json).",
+            hint="For local runs, point RPA_SECRET_FILE at a local vault file (see devdata/vault.json).",
         )
     raise ConfigurationError(
         f"Cannot read Vault secret {name!r}: no vault file and no Vault library.",
