@@ -47,7 +47,8 @@ class ConnectorError(Exception):
         if self.vendor_message and self.vendor_message not in self.message:
             text += f" (vendor says: {self.vendor_message})"
         if self.hint:
-            text += f" {self.hint}"
+            text = text.rstrip()
+            text += ("" if text.endswith((".", "!", "?", ":")) else ".") + f" {self.hint}"
         # One line, whatever the vendor sent.
         return redactor.redact(" ".join(text.split()))
 
@@ -68,7 +69,7 @@ class PermissionDenied(ConnectorError):
 
 
 class NotFound(ConnectorError):
-    default_hint = "Check the collection name and the id."
+    default_hint = "Check the name or id in the request."
 
 
 class ValidationError(ConnectorError):
@@ -76,7 +77,7 @@ class ValidationError(ConnectorError):
 
 
 class Conflict(ConnectorError):
-    default_hint = "Another request is using the same resource or idempotency key; retry later."
+    default_hint = "It conflicts with the current state of the resource: check that state before retrying."
 
 
 class RateLimited(ConnectorError):

@@ -16,6 +16,13 @@ from Connectors.core.errors import ConfigurationError
 from Connectors.core.redact import redactor
 
 
+# Keys of a Vault secret whose values identify rather than authenticate.
+NOT_SECRET = frozenset({
+    "url", "username", "user", "email", "client_id", "workspace_id", "workspace", "organization",
+    "app_uuid", "process_id", "subdomain", "space",
+})
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     text = path.read_text(encoding="utf-8")
     if path.suffix.lower() in (".yaml", ".yml"):
@@ -31,7 +38,7 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 
 def get_secret(name: str) -> dict[str, str]:
-    """The key/value pairs of Vault secret ``name``; every value is registered for redaction."""
+    """The key/value pairs of Vault secret ``name``; values other than identifiers are redacted."""
     file_name = os.environ.get("RC_VAULT_SECRETS_FILE") or os.environ.get("RPA_SECRET_FILE")
     manager = os.environ.get("RC_VAULT_SECRET_MANAGER", "") + os.environ.get("RPA_SECRET_MANAGER", "")
     values: dict[str, Any] | None = None
@@ -47,7 +54,8 @@ def get_secret(name: str) -> dict[str, str]:
     else:
         values = _from_vault_library(name)
     clean = {str(k): str(v) for k, v in values.items() if v is not None}
-    redactor.register(*clean.values())
+    # Identifiers stay readable in messages and links; every other value is treated as a secret.
+    redactor.register(*(v for k, v in clean.items() if k.lower() not in NOT_SECRET))
     return clean
 
 

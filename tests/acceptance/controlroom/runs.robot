@@ -66,7 +66,7 @@ A Failing Run Fails The Wait With State, Step And Link
     ...    ${{ {"sandbox": {"outcome": "fail", "step": 0, "message": "Portal login failed"}} }}
     ${link}    Get Process Run Link    ${run}
     Should End With    ${link}    /processes/runs/${run}[id]
-    # The workspace id may be masked in messages once a Vault secret held it.
+    # The link holds the organization and workspace, both from the connection settings.
     VAR    ${expected}
     ...    Control Room: Process run ${run}[id] of process 'Invoice Processing' ended unresolved:
     ...    step 'Read invoices' failed (ROBOT_FAILURE: Portal login failed); see http*/processes/runs/${run}[id]. *

@@ -93,7 +93,7 @@ Idempotency Key Longer Than 128 Characters Is Refused
 Unknown Collection Fails With One Clear Line
     [Documentation]    HTTP 404 naming the collection and what to check.
     Run Keyword And Expect Error
-    ...    Robaws GET /no-such-things: HTTP 404: Unknown collection 'no-such-things' Check the collection name*
+    ...    Robaws GET /no-such-things: HTTP 404: Unknown collection 'no-such-things'. Check the collection name*
     ...    List Robaws Resources    no-such-things
 
 Invalid JSON Patch Fails With One Clear Line
