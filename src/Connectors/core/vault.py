@@ -15,7 +15,6 @@ from typing import Any
 from Connectors.core.errors import ConfigurationError
 from Connectors.core.redact import redactor
 
-
 # Keys of a Vault secret whose values identify rather than authenticate.
 NOT_SECRET = frozenset({
     "url", "username", "user", "email", "client_id", "workspace_id", "workspace", "organization",
