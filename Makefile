@@ -45,6 +45,7 @@ robots: $(TEST_STAMP)
 bench: $(TEST_STAMP)
 	$(PY) bench/throughput.py
 	$(PY) bench/overhead.py
+	$(PY) bench/memory.py
 	$(PY) bench/controlroom_wait.py
 	$(PY) bench/cobot_memberships.py
 

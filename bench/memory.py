@@ -14,7 +14,6 @@ import tracemalloc
 from collections.abc import Callable
 
 from _support import print_table
-
 from Connectors.sandbox.server import SandboxProcess
 
 
