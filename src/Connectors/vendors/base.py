@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from Connectors.core import log
 from Connectors.core.auth import Auth
-from Connectors.core.config import RateSpec, env
+from Connectors.core.config import RateSpec, env, secret_value
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.throttle import EndpointLimit, RateLimitHeaders, Throttle
 from Connectors.core.transport import Transport, TransportConfig
+from Connectors.core.vault import get_secret
 
 
 def rate_from(prefix: str, default: RateSpec | None, rate_limit: str | RateSpec | None = None,
@@ -27,6 +29,44 @@ def rate_from(prefix: str, default: RateSpec | None, rate_limit: str | RateSpec 
     if str(text).lower() in ("none", "off", "unlimited"):
         return None
     return RateSpec.parse(text, burst_value)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One connection setting and where it may come from."""
+
+    argument: Any  # the value passed in the call: str, Robot Framework Secret or None
+    variable: str  # the environment variable
+    vault_keys: tuple[str, ...]  # names accepted in a Vault secret, first match wins (any case)
+    secret: bool = False  # registered for redaction
+    required: bool = True
+
+
+def layered_settings(settings: Mapping[str, Setting], vault_secret: str | None = None) -> dict[str, str | None]:
+    """Each setting from the first source that has it, in the one order every connector uses:
+
+    the call's argument → the Vault secret named by ``vault_secret`` → the environment variable →
+    the Vault secret named by ``CONNECTORS_VAULT_SECRET`` (read only while a required setting is missing).
+    """
+
+    def pick(values: Mapping[str, str], keys: tuple[str, ...]) -> str | None:
+        lowered = {k.lower(): v for k, v in values.items()}
+        return next((lowered[k.lower()] for k in keys if lowered.get(k.lower())), None)
+
+    named = get_secret(vault_secret) if vault_secret else {}
+    values: dict[str, str | None] = {}
+    for name, setting in settings.items():
+        given = secret_value(setting.argument) if setting.secret else (setting.argument or None)
+        values[name] = given or pick(named, setting.vault_keys) or env(setting.variable)
+    fallback = env("CONNECTORS_VAULT_SECRET")
+    if fallback and not vault_secret and any(not values[n] for n, s in settings.items() if s.required):
+        shared = get_secret(fallback)
+        for name, setting in settings.items():
+            values[name] = values[name] or pick(shared, setting.vault_keys)
+    for name, setting in settings.items():
+        if setting.secret:
+            values[name] = secret_value(values[name])
+    return values
 
 
 class BaseClient:

@@ -29,9 +29,8 @@ from Connectors.core.errors import (
 from Connectors.core.paging import Page, paginate
 from Connectors.core.redact import redactor
 from Connectors.core.retry import RetryPolicy
-from Connectors.core.vault import get_secret
 from Connectors.core.webhooks import verify_body
-from Connectors.vendors.base import BaseClient
+from Connectors.vendors.base import BaseClient, Setting, layered_settings
 
 CLOUD_URL = "https://cloud.robocorp.com"
 CLOUD_LEGACY_URL = "https://api.eu1.robocorp.com"
@@ -114,20 +113,13 @@ class ControlRoomClient(BaseClient):
         retry: RetryPolicy | None = None,
         session: Any = None,
     ) -> None:
-        vault: dict[str, str] = {}
-        secret_name = vault_secret or env("CONNECTORS_VAULT_SECRET")
-        if secret_name and not (workspace_id and api_key):
-            vault = {k.lower(): v for k, v in get_secret(secret_name).items()}
-        # A Vault secret named in the call outranks the environment; one named by CONNECTORS_VAULT_SECRET
-        # only fills in what the environment lacks.
-        vault_key, vault_ws = vault.get("api_key") or vault.get("apikey"), vault.get("workspace_id")
-        if vault_secret:
-            key = secret_value(api_key) or vault_key or env("CONTROLROOM_API_KEY")
-            workspace_id = workspace_id or vault_ws or env("CONTROLROOM_WORKSPACE_ID")
-        else:
-            key = secret_value(api_key) or env("CONTROLROOM_API_KEY") or vault_key
-            workspace_id = workspace_id or env("CONTROLROOM_WORKSPACE_ID") or vault_ws
-        key = secret_value(key)
+        settings = layered_settings({
+            "workspace_id": Setting(workspace_id, "CONTROLROOM_WORKSPACE_ID", ("workspace_id", "workspace")),
+            "api_key": Setting(api_key, "CONTROLROOM_API_KEY", ("api_key", "apikey"), secret=True),
+            "url": Setting(url, "CONTROLROOM_URL", ("url",), required=False),
+            "organization": Setting(organization, "CONTROLROOM_ORGANIZATION", ("organization",), required=False),
+        }, vault_secret)
+        workspace_id, key = settings["workspace_id"], settings["api_key"]
         self.workspace_id = require(
             workspace_id,
             "The Control Room workspace id",
@@ -140,7 +132,7 @@ class ControlRoomClient(BaseClient):
                 f"Unknown Control Room API {api!r}.", hint="Use api=current or api=legacy."
             )
         self.api = api
-        root = (url or env("CONTROLROOM_URL") or vault.get("url") or CLOUD_URL).rstrip("/")
+        root = (settings["url"] or CLOUD_URL).rstrip("/")
         self.console_url = root[: -len("/api/v1")] if root.endswith("/api/v1") else root
         legacy = legacy_url or env("CONTROLROOM_LEGACY_URL")
         if not legacy:
@@ -148,7 +140,7 @@ class ControlRoomClient(BaseClient):
             legacy = CLOUD_LEGACY_URL if host.endswith("robocorp.com") else self.console_url
         legacy = legacy.rstrip("/")
         self.legacy_base = legacy if legacy.endswith("/process-v1") else legacy + "/process-v1"
-        self.organization = organization or env("CONTROLROOM_ORGANIZATION") or vault.get("organization")
+        self.organization = settings["organization"]
         super().__init__(
             base_url=f"{self.console_url}/api/v1",
             auth=HeaderAuth(

@@ -31,8 +31,7 @@ from Connectors.core.errors import (
     ValidationError,
 )
 from Connectors.core.retry import RetryPolicy
-from Connectors.core.vault import get_secret
-from Connectors.vendors.base import BaseClient
+from Connectors.vendors.base import BaseClient, Setting, layered_settings
 
 DEFAULT_URL = "https://api.robostack.ai"
 # No published limit: stay well below anything a small SaaS would enforce.
@@ -48,28 +47,6 @@ HINTS = {
     404: "Check the application UUID (ROBOSTACK_APP_UUID) and the resource name.",
     400: "Fix the request body as the message says.",
 }
-
-# Names accepted in a Vault secret, first match wins.
-_VAULT_FIELDS = {
-    "app_uuid": ("app_uuid", "appUUID", "ROBOSTACK_APP_UUID"),
-    "api_key": ("api_key", "key", "token_key", "ROBOSTACK_API_KEY"),
-    "api_secret": ("api_secret", "secret", "token_secret", "ROBOSTACK_API_SECRET"),
-    "url": ("url", "ROBOSTACK_URL"),
-}
-
-
-def _vault_values(name: str | None) -> dict[str, str]:
-    if not name:
-        return {}
-    secret = get_secret(name)
-    values: dict[str, str] = {}
-    for field, names in _VAULT_FIELDS.items():
-        for candidate in names:
-            if secret.get(candidate):
-                values[field] = secret[candidate]
-                break
-    return values
-
 
 class RobostackClient(BaseClient):
     """Find, create, update, delete and aggregate records of one Robostack application.
@@ -99,17 +76,14 @@ class RobostackClient(BaseClient):
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        explicit_vault = _vault_values(vault_secret)
-        values = {"app_uuid": app_uuid, "api_key": secret_value(api_key),
-                  "api_secret": secret_value(api_secret), "url": url}
-        for field, variable in (("app_uuid", "ROBOSTACK_APP_UUID"), ("api_key", "ROBOSTACK_API_KEY"),
-                                ("api_secret", "ROBOSTACK_API_SECRET"), ("url", "ROBOSTACK_URL")):
-            if not values[field]:
-                values[field] = explicit_vault.get(field) or env(variable)
-        if not vault_secret and not all(values[f] for f in ("app_uuid", "api_key", "api_secret")):
-            fallback = _vault_values(env("CONNECTORS_VAULT_SECRET"))
-            for field in values:
-                values[field] = values[field] or fallback.get(field)
+        values = layered_settings({
+            "app_uuid": Setting(app_uuid, "ROBOSTACK_APP_UUID", ("app_uuid", "appUUID", "ROBOSTACK_APP_UUID")),
+            "api_key": Setting(api_key, "ROBOSTACK_API_KEY", ("api_key", "key", "token_key", "ROBOSTACK_API_KEY"),
+                               secret=True),
+            "api_secret": Setting(api_secret, "ROBOSTACK_API_SECRET",
+                                  ("api_secret", "secret", "token_secret", "ROBOSTACK_API_SECRET"), secret=True),
+            "url": Setting(url, "ROBOSTACK_URL", ("url", "ROBOSTACK_URL"), required=False),
+        }, vault_secret)
         self.app_uuid = require(values["app_uuid"], "The Robostack application UUID", "ROBOSTACK_APP_UUID")
         if "/" in self.app_uuid:
             raise ConfigurationError(f"Invalid application UUID {self.app_uuid!r}.",
