@@ -373,6 +373,12 @@ class ControlRoomClient(BaseClient):
             self._call("GET", self._legacy(f"/processes/{pid}/runs/{run_id}"), "runs"), pid
         )
 
+    def _check_state(self, state: str | None, known: Sequence[str], what: str) -> None:
+        """Refuse an unknown state filter before sending: the API would silently return nothing."""
+        if state and state not in known:
+            raise ValidationError(f"Unknown {what} state {state!r}.", vendor=self.vendor,
+                                  hint=f"Use one of {', '.join(known)}.")
+
     def list_runs(
         self,
         process: str | None = None,
@@ -380,12 +386,7 @@ class ControlRoomClient(BaseClient):
         limit: int | None = None,
         page_size: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        if state and state not in RUN_STATES:
-            raise ValidationError(
-                f"Unknown run state {state!r}.",
-                vendor=self.vendor,
-                hint=f"Use one of {', '.join(RUN_STATES)}.",
-            )
+        self._check_state(state, RUN_STATES, "run")
         pid = self.resolve_process(process) if process else None
         if self.api == "current":
             for row in self._pages(
@@ -783,12 +784,7 @@ class ControlRoomClient(BaseClient):
         limit: int | None = None,
         page_size: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        if state and state not in WORK_ITEM_STATES:
-            raise ValidationError(
-                f"Unknown work item state {state!r}.",
-                vendor=self.vendor,
-                hint=f"Use one of {', '.join(WORK_ITEM_STATES)}.",
-            )
+        self._check_state(state, WORK_ITEM_STATES, "work item")
         pid = self.resolve_process(process) if process else None
         if self.api == "current":
             params = {
