@@ -27,7 +27,7 @@ class Cobot(ConnectorLibrary):
     | ``COBOT_URL`` | Cobot, default ``https://www.cobot.me`` |
     | ``COBOT_ACCESS_TOKEN`` | an OAuth2 access token (Cobot's tokens do not expire) |
     | ``COBOT_CLIENT_ID``, ``COBOT_CLIENT_SECRET`` | OAuth2 client; token from ``CONNECTORS_TOKEN_STORE`` |
-    | ``CONNECTORS_VAULT_SECRET`` | Vault secret with ``access_token``, or ``client_id``/``client_secret`` |
+    | ``CONNECTORS_VAULT_SECRET`` | Vault secret with ``access_token``, or ``client_id`` / ``client_secret`` |
     | ``COBOT_SPACE`` | default space subdomain of the space keywords |
     | ``COBOT_SPACE_URL_TEMPLATE`` | a space's URL, default ``https://{subdomain}.cobot.me`` |
     | ``COBOT_RATE_LIMIT``, ``COBOT_RATE_BURST`` | per-user limit, default ``60/min`` evenly spaced |

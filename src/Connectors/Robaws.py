@@ -23,7 +23,7 @@ class Robaws(ConnectorLibrary):
     | ``ROBAWS_URL`` | the Robaws site, default ``https://app.robaws.com`` |
     | ``ROBAWS_USERNAME``, ``ROBAWS_PASSWORD`` | HTTP Basic credentials of an API user |
     | ``ROBAWS_CLIENT_ID``, ``ROBAWS_CLIENT_SECRET`` | OAuth2 client; tokens from ``CONNECTORS_TOKEN_STORE`` |
-    | ``CONNECTORS_VAULT_SECRET`` | Vault secret with ``username``/``password``, or the OAuth client |
+    | ``CONNECTORS_VAULT_SECRET`` | Vault secret with ``username`` / ``password``, or the OAuth client |
     | ``ROBAWS_RATE_LIMIT``, ``ROBAWS_RATE_BURST`` | client-side limit, default ``15/s`` with burst 20 |
     | ``ROBAWS_DAILY_QUOTA`` | client-side daily request budget, default 10000 (``none`` to switch off) |
     | ``CONNECTORS_THROTTLE_STORE`` | share the limit between processes (``sqlite:///path``, ``redis://…``) |

@@ -3,7 +3,7 @@
 - current: ``/controlroom/api/v1/workspaces/{ws}/…`` (snake_case, ``{"data", "has_more", "next"}`` pages)
 - legacy:  ``/controlroom/process-v1/workspaces/{ws}/…`` (camelCase, the shapes rpaframework's
   ``RPA.Robocorp.Process`` reads: ``{"data": [...]}``, bare lists for ``pruns`` and artifacts,
-  run ``state`` codes ``INI``/``IP``/``COMPL`` with ``result`` ``ok``/``err`` and ``errorCode``)
+  run ``state`` codes ``INI`` / ``IP`` / ``COMPL`` with ``result`` ``ok`` / ``err`` and ``errorCode``)
 
 Both read and write the same simulation (``controlroom_model``). Every call needs
 ``Authorization: RC-WSKEY <key>``; keys belong to one workspace and carry permissions, and a key

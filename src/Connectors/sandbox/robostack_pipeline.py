@@ -12,7 +12,7 @@ Expressions (in ``$group`` and ``$project``): ``"$field"`` (dotted paths reach i
 ``{"$literal": value}``, ``$add`` ``$subtract`` ``$multiply`` ``$divide`` and objects of expressions.
 
 mongomock was considered and not used: it lacks the ``$count`` accumulator and answers many malformed
-stages with ``TypeError``/``KeyError`` or silently, where the sandbox must say what is wrong.
+stages with ``TypeError`` / ``KeyError`` or silently, where the sandbox must say what is wrong.
 """
 
 from __future__ import annotations

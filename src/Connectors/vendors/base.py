@@ -19,7 +19,7 @@ from Connectors.core.vault import get_secret
 
 def rate_from(prefix: str, default: RateSpec | None, rate_limit: str | RateSpec | None = None,
               burst: int | str | None = None) -> RateSpec | None:
-    """The client-side limit: argument, else ``<PREFIX>_RATE_LIMIT``/``_RATE_BURST``, else the default."""
+    """The client-side limit: argument, else ``<PREFIX>_RATE_LIMIT`` / ``_RATE_BURST``, else the default."""
     text = rate_limit if rate_limit not in (None, "") else env(f"{prefix}_RATE_LIMIT")
     burst_value = burst if burst not in (None, "") else env(f"{prefix}_RATE_BURST")
     if text in (None, "") or str(text).lower() in ("default",):

@@ -196,7 +196,7 @@ def build_space_url(template: str | None, subdomain: str | None) -> str:
 
 
 def moment(value: Any) -> str | None:
-    """A ``from``/``to`` value as Cobot takes it: ISO 8601 for dates and date-times, text as given."""
+    """A ``from`` / ``to`` value as Cobot takes it: ISO 8601 for dates and date-times, text as given."""
     if value is None or value == "":
         return None
     if isinstance(value, (datetime, date)):
@@ -228,7 +228,7 @@ class CobotClient(BaseClient):
 
     With no arguments it reads ``COBOT_URL``, ``COBOT_ACCESS_TOKEN`` (or ``COBOT_CLIENT_ID`` with the
     token store, or a Vault secret), ``COBOT_SPACE`` (the default space), ``COBOT_SPACE_URL_TEMPLATE``
-    and the ``COBOT_RATE_LIMIT``/``COBOT_RATE_BURST``/``COBOT_RATE_SCALE`` overrides.
+    and the ``COBOT_RATE_LIMIT`` / ``COBOT_RATE_BURST`` / ``COBOT_RATE_SCALE`` overrides.
     """
 
     vendor = "Cobot"

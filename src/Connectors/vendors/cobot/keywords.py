@@ -183,7 +183,7 @@ class CobotInvoiceKeywords(KeywordComponent):
         space: str | None = None,
         limit: int | None = None,
     ) -> list[Record]:
-        """Return a space's invoices dated from ``start`` to ``end`` (Cobot's ``from``/``to``), or by ``ids``.
+        """Return a space's invoices dated from ``start`` to ``end`` (Cobot's ``from`` / ``to``), or by ``ids``.
 
         Dates are ISO 8601 (``2025-03-01``). ``ids`` is a list or a comma-separated string. Each invoice
         has ``id``, ``invoice_number``, ``invoice_date``, ``membership_id``, ``address``, ``items``,

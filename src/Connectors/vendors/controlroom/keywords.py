@@ -72,7 +72,7 @@ class ControlRoomConnectionKeywords(KeywordComponent):
           host; it defaults to ``https://api.eu1.robocorp.com`` for the cloud and to ``url`` otherwise.
         - ``organization`` (or ``CONTROLROOM_ORGANIZATION``) makes the run links in error messages exact.
         - ``rate_limit`` (e.g. ``10/s``, the default, burst 20) and ``burst`` set the client-side limit;
-          ``CONTROLROOM_RATE_LIMIT``/``CONTROLROOM_RATE_BURST`` likewise. ``timeout``: HTTP read timeout.
+          ``CONTROLROOM_RATE_LIMIT`` / ``CONTROLROOM_RATE_BURST`` likewise. ``timeout``: HTTP read timeout.
 
         Keywords used before this one connect from the environment on their own.
 

@@ -98,7 +98,7 @@ def build_query(
 
 
 def encode_query(pairs: Iterable[tuple[str, Any]]) -> str:
-    """Percent-encode keys and values, ``[``/``]`` and spaces included (``%5B``, ``%5D``, ``%20``).
+    """Percent-encode keys and values, ``[`` / ``]`` and spaces included (``%5B``, ``%5D``, ``%20``).
 
     Robaws documents ``extraFields%5BName%5D=value``; encoding here rather than through
     ``requests``' form encoding keeps spaces as ``%20`` instead of ``+``.
@@ -218,8 +218,8 @@ def resolve_auth(
     """Pick the credentials: arguments, then a named Vault secret, then ``ROBAWS_*`` variables.
 
     Order: explicit username/password (Basic) → explicit OAuth arguments → ``vault_secret`` →
-    ``ROBAWS_USERNAME``/``ROBAWS_PASSWORD`` → the Vault secret named by ``CONNECTORS_VAULT_SECRET``
-    → ``ROBAWS_CLIENT_ID``/``ROBAWS_CLIENT_SECRET`` with the token store.
+    ``ROBAWS_USERNAME`` / ``ROBAWS_PASSWORD`` → the Vault secret named by ``CONNECTORS_VAULT_SECRET``
+    → ``ROBAWS_CLIENT_ID`` / ``ROBAWS_CLIENT_SECRET`` with the token store.
     """
     password_text = secret_value(password)
     secret_text = secret_value(client_secret)
@@ -287,8 +287,8 @@ def _path(collection: str, *parts: Any) -> str:
 class RobawsClient(BaseClient):
     """The Robaws API v2 for Python tasks (``from Connectors import RobawsClient``).
 
-    With no arguments it reads ``ROBAWS_URL``, ``ROBAWS_USERNAME``/``ROBAWS_PASSWORD`` (or the
-    OAuth client and token store, or a Vault secret) and the ``ROBAWS_RATE_LIMIT``/``_RATE_BURST``
+    With no arguments it reads ``ROBAWS_URL``, ``ROBAWS_USERNAME`` / ``ROBAWS_PASSWORD`` (or the
+    OAuth client and token store, or a Vault secret) and the ``ROBAWS_RATE_LIMIT`` / ``_RATE_BURST``
     and ``ROBAWS_DAILY_QUOTA`` overrides.
     """
 
@@ -380,7 +380,7 @@ class RobawsClient(BaseClient):
         extra_fields: Mapping[str, Any] | None = None,
         **filters: Any,
     ) -> Iterator[dict[str, Any]]:
-        """Yield the items of ``collection``, fetching pages (``page``/``size``) only as they are consumed."""
+        """Yield the items of ``collection``, fetching pages (``page`` / ``size``) only as they are consumed."""
         page_size = int(page_size)
         if not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ConfigurationError(f"page_size {page_size} is out of range.",

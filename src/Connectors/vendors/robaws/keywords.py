@@ -54,15 +54,15 @@ class RobawsConnectionKeywords(KeywordComponent):
         """Connect to Robaws with HTTP Basic credentials or an OAuth2 token store.
 
         Without arguments the connection comes from the environment: ``ROBAWS_URL`` (default
-        ``https://app.robaws.com``), ``ROBAWS_USERNAME``/``ROBAWS_PASSWORD``, or the Vault secret named
-        by ``CONNECTORS_VAULT_SECRET``, or ``ROBAWS_CLIENT_ID``/``ROBAWS_CLIENT_SECRET`` with the tokens
+        ``https://app.robaws.com``), ``ROBAWS_USERNAME`` / ``ROBAWS_PASSWORD``, or the Vault secret named
+        by ``CONNECTORS_VAULT_SECRET``, or ``ROBAWS_CLIENT_ID`` / ``ROBAWS_CLIENT_SECRET`` with the tokens
         that ``connectors login robaws`` stored (``CONNECTORS_TOKEN_STORE``). Arguments win over variables.
 
         - ``password`` and ``client_secret`` are Robot Framework ``Secret`` values: they never show in logs.
-        - ``vault_secret`` names a Robocorp Vault secret with ``username``/``password`` or
-          ``client_id``/``client_secret``.
+        - ``vault_secret`` names a Robocorp Vault secret with ``username`` / ``password`` or
+          ``client_id`` / ``client_secret``.
         - ``rate_limit`` (e.g. ``15/s``) and ``burst`` override the client-side limit (default 15/s,
-          burst 20, or ``ROBAWS_RATE_LIMIT``/``ROBAWS_RATE_BURST``).
+          burst 20, or ``ROBAWS_RATE_LIMIT`` / ``ROBAWS_RATE_BURST``).
         - ``timeout`` is the read timeout in seconds.
 
         Keywords used before this one connect from the environment on their own.
@@ -132,7 +132,7 @@ class RobawsResourceKeywords(KeywordComponent):
         page_size: int = 100,
         **filters: Any,
     ) -> list[dict[str, Any]]:
-        """Return items of any Robaws collection, paging through ``page``/``size`` as needed.
+        """Return items of any Robaws collection, paging through ``page`` / ``size`` as needed.
 
         ``limit`` caps the number of items returned (default 1000; ``0`` returns all, which can be many
         requests on a large tenant). Pages are fetched only until ``limit`` items are found.
@@ -140,7 +140,7 @@ class RobawsResourceKeywords(KeywordComponent):
         (either may also be a list).
         Other named arguments are filters (``updatedFrom``, ``type``, ``fromDate``, ``toDate``, any field).
         ``extra_fields`` filters on extra fields by name: it is sent as ``extraFields[Name]=value``
-        with the brackets and spaces URL-encoded; booleans become ``true``/``false``.
+        with the brackets and spaces URL-encoded; booleans become ``true`` / ``false``.
 
         Example:
         | ${clients} = | List Robaws Resources | clients | limit=50 | sort=name:asc |

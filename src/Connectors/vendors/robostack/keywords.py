@@ -84,7 +84,7 @@ class RecordKeywords(KeywordComponent):
 
         The selection is a dictionary, named arguments, or both (named arguments win). Without one,
         every record is returned. Named-argument values are strings: write numbers as ``${10000}``.
-        Robostack's find has no paging; use `Aggregate Robostack Records` with ``$skip``/``$limit``
+        Robostack's find has no paging; use `Aggregate Robostack Records` with ``$skip`` / ``$limit``
         to read a large resource in pages.
 
         Example:
