@@ -8,7 +8,6 @@ searched for in output.xml, log.html, the console output and the sandbox's own l
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from Connectors.sandbox.server import SandboxProcess  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
-from leakcheck import report  # noqa: E402
+from outputs import report, run_teed  # noqa: E402
 
 
 def main() -> int:
@@ -33,14 +32,7 @@ def main() -> int:
         console = out / "console.txt"
         command = [sys.executable, "-m", "robot", "--loglevel", "TRACE", "--outputdir", str(out),
                    "--pythonpath", str(ROOT / "tests" / "acceptance" / "resources"), *suites]
-        with console.open("w", encoding="utf-8") as handle:
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                       stderr=subprocess.STDOUT, text=True)
-            assert process.stdout
-            for line in process.stdout:
-                sys.stdout.write(line)
-                handle.write(line)
-            result = process.wait()
+        result = run_teed(command, console, ROOT, env)
         secrets = set(sandbox.admin("GET", "/_sandbox/secrets"))
     files = [out / "output.xml", out / "log.html", out / "report.html", console, sandbox_log]
     leaks = report(secrets, files)

@@ -14,7 +14,6 @@ import json
 import os
 import shlex
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from Connectors.sandbox.server import SandboxProcess  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
-from leakcheck import report  # noqa: E402
+from outputs import report, run_teed  # noqa: E402
 
 
 def task_environment(robot: dict, artifacts: Path, sandbox_env: dict[str, str]) -> dict[str, str]:
@@ -84,16 +83,8 @@ def main() -> int:
             if "--outputdir" in command:
                 command[command.index("--outputdir") + 1] = str(artifacts)
             print(f"== task {name!r}: {' '.join(command)}", flush=True)
-            console = artifacts / "console.txt"
-            with console.open("w", encoding="utf-8") as handle:
-                process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                           stderr=subprocess.STDOUT, text=True)
-                assert process.stdout
-                for line in process.stdout:
-                    sys.stdout.write(line)
-                    handle.write(line)
-                if process.wait() != 0:
-                    failures.append(name)
+            if run_teed(command, artifacts / "console.txt", ROOT, env) != 0:
+                failures.append(name)
         secrets = set(helper.admin("GET", "/_sandbox/secrets"))
         files = [path for path in Path(args.artifacts).rglob("*")
                  if path.suffix in (".xml", ".html", ".txt", ".json") and path.is_file()]

@@ -145,11 +145,13 @@ class RobostackSandbox(VendorSandbox):
             Route("/apps/{app}/{resource}", self.admin_records, methods=["GET"]),
         ]
 
-    async def records(self, request: Request) -> Response:
+    def _authorised_resource(self, request: Request) -> Any:
+        """The addressed resource, or the 401/403/404 response that refuses the request."""
         denied = self._guard(request)
-        if denied is not None:
-            return denied
-        resource = self._resource(request)
+        return denied if denied is not None else self._resource(request)
+
+    async def records(self, request: Request) -> Response:
+        resource = self._authorised_resource(request)
         if isinstance(resource, Response):
             return resource
         body = await json_body(request)
@@ -158,10 +160,7 @@ class RobostackSandbox(VendorSandbox):
             return handler[request.method](resource, body)
 
     async def aggregate(self, request: Request) -> Response:
-        denied = self._guard(request)
-        if denied is not None:
-            return denied
-        resource = self._resource(request)
+        resource = self._authorised_resource(request)
         if isinstance(resource, Response):
             return resource
         body = await json_body(request)

@@ -88,6 +88,17 @@ def _legacy_run_state(raw: Mapping[str, Any]) -> str:
     return {"INI": "new", "IND": "new", "IP": "in_progress", "TERM": "terminating"}.get(state, state.lower())
 
 
+def _filtered(rows: Iterable[dict[str, Any]], state: str | None, limit: int | None) -> Iterator[dict[str, Any]]:
+    """The legacy API neither filters by state nor pages: filter and stop at ``limit`` client-side."""
+    produced = 0
+    for row in rows:
+        if state and row["state"] != state:
+            continue
+        yield row
+        produced += 1
+        if limit and produced >= limit:
+            return
+
 class ControlRoomClient(BaseClient):
     """Typed calls to one Control Room workspace with a workspace API key (``RC-WSKEY``)."""
 
@@ -402,16 +413,8 @@ class ControlRoomClient(BaseClient):
         count = limit if limit and not state else 1000
         path = f"/processes/{pid}/runs" if pid else "/pruns"
         body = self._call("GET", self._legacy(path), "runs", params={"limit": count})
-        produced = 0
         rows = (body.get("data") if isinstance(body, dict) else body) or []
-        for row in rows:
-            run = self._normalise_run(row, pid)
-            if state and run["state"] != state:
-                continue
-            yield run
-            produced += 1
-            if limit and produced >= limit:
-                return
+        yield from _filtered((self._normalise_run(row, pid) for row in rows), state, limit)
 
     def stop_run(
         self,
@@ -809,15 +812,7 @@ class ControlRoomClient(BaseClient):
         body = self._call(
             "GET", self._legacy(path), "items", params={"includeData": str(include_data).lower()}
         )
-        produced = 0
-        for raw in body.get("data") or []:
-            item = self._normalise_item(raw, pid)
-            if state and item["state"] != state:
-                continue
-            yield item
-            produced += 1
-            if limit and produced >= limit:
-                return
+        yield from _filtered((self._normalise_item(raw, pid) for raw in body.get("data") or []), state, limit)
 
     def retry_work_items(self, item_ids: Sequence[str], process: str | None = None) -> list[str]:
         ids = [str(i) for i in item_ids]

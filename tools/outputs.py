@@ -1,9 +1,24 @@
-"""Searches output files for secret values (the ones the sandbox minted or accepts)."""
+"""Output handling shared by the test runners: run a command while keeping its console output, and
+search output files for secret values (the ones the sandbox minted or accepts)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+
+def run_teed(command: list[str], console: Path, cwd: Path, env: Mapping[str, str]) -> int:
+    """Run ``command``, echoing its output and writing it to ``console`` (searched for secrets later)."""
+    with console.open("w", encoding="utf-8") as handle:
+        process = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True)
+        assert process.stdout
+        for line in process.stdout:
+            sys.stdout.write(line)
+            handle.write(line)
+        return process.wait()
 
 
 def find_leaks(secrets: set[str], files: Iterable[Path]) -> list[str]:
