@@ -27,6 +27,7 @@ test: $(TEST_STAMP) lint unit integration acceptance robots
 
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check src tests bench tools
+	$(PY) -m ruff format --check src tests bench tools
 	$(PY) -m mypy
 	$(PY) -m robocop check --reports all robots tests/acceptance
 

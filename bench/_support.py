@@ -26,8 +26,9 @@ def redis_server() -> Iterator[str | None]:
         return
     port = free_port()
     with tempfile.TemporaryDirectory() as directory:
-        process = subprocess.Popen([binary, "--port", str(port), "--save", "", "--dir", directory],
-                                   stdout=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--save", "", "--dir", directory], stdout=subprocess.DEVNULL
+        )
         try:
             import redis
 

@@ -30,9 +30,7 @@ def _instant(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-def measure(
-    client: ControlRoomClient, sandbox: SandboxProcess, seconds: float, scale: float
-) -> dict[str, float]:
+def measure(client: ControlRoomClient, sandbox: SandboxProcess, seconds: float, scale: float) -> dict[str, float]:
     before_trigger = time.monotonic()
     run = client.trigger_run("Invoice Processing", {"sandbox": {"seconds": seconds}})
     after_trigger = time.monotonic()

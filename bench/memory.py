@@ -34,8 +34,14 @@ def main() -> None:
 
     with SandboxProcess(demo=False, rate_scale=200) as sandbox:
         env = sandbox.environment()
-        client = RobawsClient(url=sandbox.vendor_url("robaws"), username=env["ROBAWS_USERNAME"],
-                              password=env["ROBAWS_PASSWORD"], rate_limit="3000/s", burst=4000, daily_quota="none")
+        client = RobawsClient(
+            url=sandbox.vendor_url("robaws"),
+            username=env["ROBAWS_USERNAME"],
+            password=env["ROBAWS_PASSWORD"],
+            rate_limit="3000/s",
+            burst=4000,
+            daily_quota="none",
+        )
         for index in range(args.items):
             client.create("articles", {"name": f"Article {index}", "description": "x" * 200})
         pages = -(-args.items // args.page_size)

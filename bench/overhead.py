@@ -31,8 +31,9 @@ def main() -> None:
         session = requests.Session()
         session.auth = (env["ROBAWS_USERNAME"], env["ROBAWS_PASSWORD"])
         raw_url = f"{url}/api/v2/clients/1001"
-        client = RobawsClient(url=url, username=env["ROBAWS_USERNAME"], password=env["ROBAWS_PASSWORD"],
-                              rate_limit="15000/s", burst=20000)
+        client = RobawsClient(
+            url=url, username=env["ROBAWS_USERNAME"], password=env["ROBAWS_PASSWORD"], rate_limit="15000/s", burst=20000
+        )
         per_request: dict[str, list[float]] = {"raw requests.Session": [], "RobawsClient.get": []}
         session.get(raw_url).raise_for_status()
         client.get("clients", 1001)
@@ -48,9 +49,16 @@ def main() -> None:
                 client.get("clients", 1001)
             per_request["RobawsClient.get"].append((time.perf_counter() - started) / args.requests)
         raw = statistics.median(per_request["raw requests.Session"])
-        rows = [[name, args.requests * args.rounds, statistics.median(values) * 1e6,
-                 (statistics.median(values) - raw) * 1e6, statistics.median(values) / raw]
-                for name, values in per_request.items()]
+        rows = [
+            [
+                name,
+                args.requests * args.rounds,
+                statistics.median(values) * 1e6,
+                (statistics.median(values) - raw) * 1e6,
+                statistics.median(values) / raw,
+            ]
+            for name, values in per_request.items()
+        ]
     print_table(["client", "requests", "median µs/request", "overhead µs", "ratio vs raw"], rows)
 
 

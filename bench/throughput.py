@@ -31,12 +31,19 @@ VENDOR_RATE, VENDOR_BURST = 15, 20
 def _client(url: str, env: dict[str, str], rate: str, burst: int, store: str | None) -> Any:
     from Connectors import RobawsClient
 
-    return RobawsClient(url=url, username=env["ROBAWS_USERNAME"], password=env["ROBAWS_PASSWORD"],
-                        rate_limit=rate, burst=burst, throttle_store=store or "memory")
+    return RobawsClient(
+        url=url,
+        username=env["ROBAWS_USERNAME"],
+        password=env["ROBAWS_PASSWORD"],
+        rate_limit=rate,
+        burst=burst,
+        throttle_store=store or "memory",
+    )
 
 
-def _worker(url: str, env: dict[str, str], rate: str, burst: int, store: str | None, count: int,
-            barrier: Any, results: Any) -> None:
+def _worker(
+    url: str, env: dict[str, str], rate: str, burst: int, store: str | None, count: int, barrier: Any, results: Any
+) -> None:
     client = _client(url, env, rate, burst, store)
     client.get("clients", 1001)  # warm the connection before the clock starts
     barrier.wait()
@@ -46,15 +53,19 @@ def _worker(url: str, env: dict[str, str], rate: str, burst: int, store: str | N
     results.put((started, time.monotonic()))
 
 
-def run_clients(sandbox: SandboxProcess, env: dict[str, str], rate: str, burst: int, total: int,
-                processes: int, store: str | None) -> float:
+def run_clients(
+    sandbox: SandboxProcess, env: dict[str, str], rate: str, burst: int, total: int, processes: int, store: str | None
+) -> float:
     sandbox.reset()
     barrier = multiprocessing.Barrier(processes)
     results: multiprocessing.Queue = multiprocessing.Queue()
     each = total // processes
-    workers = [multiprocessing.Process(target=_worker, args=(sandbox.vendor_url("robaws"), env, rate, burst,
-                                                             store, each, barrier, results))
-               for _ in range(processes)]
+    workers = [
+        multiprocessing.Process(
+            target=_worker, args=(sandbox.vendor_url("robaws"), env, rate, burst, store, each, barrier, results)
+        )
+        for _ in range(processes)
+    ]
     for worker in workers:
         worker.start()
     spans = [results.get(timeout=600) for _ in workers]
@@ -80,8 +91,9 @@ def run_requests_library(sandbox: SandboxProcess, env: dict[str, str], total: in
 
     sandbox.reset()
     library = RequestsLibrary()
-    library.create_session("robaws", sandbox.vendor_url("robaws"),
-                           auth=(env["ROBAWS_USERNAME"], env["ROBAWS_PASSWORD"]))
+    library.create_session(
+        "robaws", sandbox.vendor_url("robaws"), auth=(env["ROBAWS_USERNAME"], env["ROBAWS_PASSWORD"])
+    )
     started = time.monotonic()
     ok = 0
     for _ in range(total):
@@ -114,18 +126,25 @@ def main() -> None:
             rows.append([label, total, answered, seconds, theoretical, efficiency, limited])
             print(f"  done: {label}", flush=True)
 
-        print(f"Robaws limit {VENDOR_RATE}/s burst {VENDOR_BURST} x rate-scale {args.rate_scale:g} = "
-              f"{rate_text} burst {burst}; {total} GET requests per row.", flush=True)
+        print(
+            f"Robaws limit {VENDOR_RATE}/s burst {VENDOR_BURST} x rate-scale {args.rate_scale:g} = "
+            f"{rate_text} burst {burst}; {total} GET requests per row.",
+            flush=True,
+        )
         measured("RobawsClient, 1 process", run_clients(sandbox, env, rate_text, burst, total, 1, None), warmups=1)
         sqlite_url = f"sqlite:///{os.path.join(tmp, 'bucket.db')}"
-        measured(f"RobawsClient, {args.processes} processes, SQLite store",
-                 run_clients(sandbox, env, rate_text, burst, total, args.processes, sqlite_url),
-                 warmups=args.processes)
+        measured(
+            f"RobawsClient, {args.processes} processes, SQLite store",
+            run_clients(sandbox, env, rate_text, burst, total, args.processes, sqlite_url),
+            warmups=args.processes,
+        )
         with redis_server() as redis_url:
             if redis_url:
-                measured(f"RobawsClient, {args.processes} processes, Redis store",
-                         run_clients(sandbox, env, rate_text, burst, total, args.processes, redis_url),
-                         warmups=args.processes)
+                measured(
+                    f"RobawsClient, {args.processes} processes, Redis store",
+                    run_clients(sandbox, env, rate_text, burst, total, args.processes, redis_url),
+                    warmups=args.processes,
+                )
             else:
                 print("  (redis-server not installed: Redis row skipped)")
         seconds, ok = run_plain_requests(sandbox, env, total)
@@ -137,9 +156,11 @@ def main() -> None:
             print("  (robotframework-requests not installed: RequestsLibrary row skipped)")
     print()
     print_table(["client", "requests", "answered 2xx", "seconds", "theoretical s", "efficiency", "429s"], rows)
-    print("\nEfficiency = theoretical minimum seconds from the server's token bucket / measured seconds. "
-          "The peers finish sooner only by being refused: every 429 counts toward Robaws blocking the "
-          "integration.")
+    print(
+        "\nEfficiency = theoretical minimum seconds from the server's token bucket / measured seconds. "
+        "The peers finish sooner only by being refused: every 429 counts toward Robaws blocking the "
+        "integration."
+    )
 
 
 if __name__ == "__main__":

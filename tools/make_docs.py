@@ -1,6 +1,6 @@
 """Generates the keyword documentation (Libdoc HTML) of every library into docs/.
 
-    python tools/make_docs.py
+python tools/make_docs.py
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ from pathlib import Path
 def run_teed(command: list[str], console: Path, cwd: Path, env: Mapping[str, str]) -> int:
     """Run ``command``, echoing its output and writing it to ``console`` (searched for secrets later)."""
     with console.open("w", encoding="utf-8") as handle:
-        process = subprocess.Popen(command, cwd=cwd, env=dict(env), stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+        process = subprocess.Popen(
+            command, cwd=cwd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         assert process.stdout
         for line in process.stdout:
             sys.stdout.write(line)
@@ -37,8 +38,10 @@ def find_leaks(secrets: set[str], files: Iterable[Path]) -> list[str]:
 def report(secrets: set[str], files: list[Path]) -> list[str]:
     leaks = find_leaks(secrets, files)
     names = sorted({f.name for f in files if f.exists()})
-    print(f"Secret check: {len(secrets)} secret values searched in {len(files)} files "
-          f"({', '.join(names)}): {len(leaks)} found.")
+    print(
+        f"Secret check: {len(secrets)} secret values searched in {len(files)} files "
+        f"({', '.join(names)}): {len(leaks)} found."
+    )
     for leak in leaks:
         print(f"  LEAK {leak}")
     return leaks

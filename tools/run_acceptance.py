@@ -27,11 +27,25 @@ def main() -> int:
     sandbox_log.unlink(missing_ok=True)
     suites = sys.argv[1:] or [str(ROOT / "tests" / "acceptance")]
     with SandboxProcess(demo=True, log_file=sandbox_log) as sandbox:
-        env = dict(os.environ, CONNECTORS_SANDBOX_URL=sandbox.url, SANDBOX_LOG_DIR=str(out),
-                   CONNECTORS_TOKEN_STORE=str(out / "tokens.json"))
+        env = dict(
+            os.environ,
+            CONNECTORS_SANDBOX_URL=sandbox.url,
+            SANDBOX_LOG_DIR=str(out),
+            CONNECTORS_TOKEN_STORE=str(out / "tokens.json"),
+        )
         console = out / "console.txt"
-        command = [sys.executable, "-m", "robot", "--loglevel", "TRACE", "--outputdir", str(out),
-                   "--pythonpath", str(ROOT / "tests" / "acceptance" / "resources"), *suites]
+        command = [
+            sys.executable,
+            "-m",
+            "robot",
+            "--loglevel",
+            "TRACE",
+            "--outputdir",
+            str(out),
+            "--pythonpath",
+            str(ROOT / "tests" / "acceptance" / "resources"),
+            *suites,
+        ]
         result = run_teed(command, console, ROOT, env)
         secrets = set(sandbox.admin("GET", "/_sandbox/secrets"))
     files = [out / "output.xml", out / "log.html", out / "report.html", console, sandbox_log]

@@ -33,13 +33,39 @@ def main() -> int:
     output.mkdir(exist_ok=True)
     with SandboxProcess(demo=True, port=port, log_file=output / "sandbox.log") as sandbox:
         print(f"Sandbox running at {sandbox.url}", flush=True)
-        result = subprocess.run([sys.executable, str(ROOT / "tests" / "robots" / "run_tasks.py"),
-                                 "--sandbox-url", sandbox.url, "--artifacts", str(robots_dir)], cwd=ROOT)
+        result = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "robots" / "run_tasks.py"),
+                "--sandbox-url",
+                sandbox.url,
+                "--artifacts",
+                str(robots_dir),
+            ],
+            cwd=ROOT,
+        )
     outputs = sorted(str(p) for p in robots_dir.glob("*/output.xml"))
     if outputs:
-        subprocess.run([sys.executable, "-m", "robot.rebot", "--name", "Sample robots", "--outputdir", str(output),
-                        "--output", "output.xml", "--log", "log.html", "--report", "report.html", *outputs],
-                       cwd=ROOT, check=False)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "robot.rebot",
+                "--name",
+                "Sample robots",
+                "--outputdir",
+                str(output),
+                "--output",
+                "output.xml",
+                "--log",
+                "log.html",
+                "--report",
+                "report.html",
+                *outputs,
+            ],
+            cwd=ROOT,
+            check=False,
+        )
         print(f"\nResults: {output / 'log.html'} and {output / 'report.html'}")
     return result.returncode
 

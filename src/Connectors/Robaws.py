@@ -55,12 +55,14 @@ class Robaws(ConnectorLibrary):
     connect_keyword = "Connect To Robaws"
 
     def __init__(self) -> None:
-        super().__init__([
-            RobawsConnectionKeywords(self),
-            RobawsResourceKeywords(self),
-            RobawsBusinessKeywords(self),
-            RobawsWebhookKeywords(self),
-        ])
+        super().__init__(
+            [
+                RobawsConnectionKeywords(self),
+                RobawsResourceKeywords(self),
+                RobawsBusinessKeywords(self),
+                RobawsWebhookKeywords(self),
+            ]
+        )
 
     def auto_connect(self) -> None:
         """Connect from the ``ROBAWS_*`` variables when a keyword runs before `Connect To Robaws`."""

@@ -48,14 +48,25 @@ class Robostack(ConnectorLibrary):
 
     connect_keyword = "Connect To Robostack"
 
-    def __init__(self, url: str | None = None, rate_limit: str | None = None, burst: int | None = None,
-                 chunk_size: int | None = None, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        rate_limit: str | None = None,
+        burst: int | None = None,
+        chunk_size: int | None = None,
+        timeout: float | None = None,
+    ) -> None:
         """Settings given here are defaults for `Connect To Robostack` (credentials are not taken here).
 
         | Library | Connectors.Robostack | rate_limit=2/s | chunk_size=50 |
         """
-        self.settings: dict[str, Any] = {"url": url, "rate_limit": rate_limit, "burst": burst,
-                                         "chunk_size": chunk_size, "timeout": timeout}
+        self.settings: dict[str, Any] = {
+            "url": url,
+            "rate_limit": rate_limit,
+            "burst": burst,
+            "chunk_size": chunk_size,
+            "timeout": timeout,
+        }
         super().__init__([ConnectionKeywords(self), RecordKeywords(self)])
 
     def auto_connect(self) -> None:
@@ -63,7 +74,12 @@ class Robostack(ConnectorLibrary):
             raise ConfigurationError(
                 "Not connected to Robostack.",
                 hint="Call 'Connect To Robostack' first, or set ROBOSTACK_APP_UUID, ROBOSTACK_API_KEY and "
-                     "ROBOSTACK_API_SECRET.")
+                "ROBOSTACK_API_SECRET.",
+            )
         self.client = RobostackClient(
-            url=self.settings["url"], rate_limit=self.settings["rate_limit"], burst=self.settings["burst"],
-            chunk_size=self.settings["chunk_size"], timeout=self.settings["timeout"])
+            url=self.settings["url"],
+            rate_limit=self.settings["rate_limit"],
+            burst=self.settings["burst"],
+            chunk_size=self.settings["chunk_size"],
+            timeout=self.settings["timeout"],
+        )

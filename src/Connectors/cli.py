@@ -27,8 +27,10 @@ def _sandbox(args: argparse.Namespace) -> int:
     from Connectors.sandbox.server import options_from_args, serve
 
     options = options_from_args(args.demo, args.rate_scale, args.faults, args.seed, args.run_seconds)
-    print(f"Sandbox on http://{args.host}:{args.port} (/robaws /cobot /controlroom /robostack, admin /_sandbox)",
-          flush=True)
+    print(
+        f"Sandbox on http://{args.host}:{args.port} (/robaws /cobot /controlroom /robostack, admin /_sandbox)",
+        flush=True,
+    )
     serve(args.host, args.port, options, args.log_file)
     return 0
 

@@ -105,9 +105,7 @@ def _login_arguments(parser: argparse.ArgumentParser) -> None:
         "access, and the token is stored in the token store (CONNECTORS_TOKEN_STORE)."
     )
     parser.add_argument("vendor", choices=sorted(PROFILES), help="whose app to log in to")
-    parser.add_argument(
-        "--url", help="the vendor's URL (default <VENDOR>_URL, else the vendor's public site)"
-    )
+    parser.add_argument("--url", help="the vendor's URL (default <VENDOR>_URL, else the vendor's public site)")
     parser.add_argument("--client-id", help="OAuth client id (default <VENDOR>_CLIENT_ID)")
     parser.add_argument(
         "--client-secret",
@@ -129,14 +127,10 @@ def _login_arguments(parser: argparse.ArgumentParser) -> None:
         help="loopback port of the redirect (default <VENDOR>_REDIRECT_PORT or "
         "any free port; register http://127.0.0.1:<port>/callback as the app's redirect URI)",
     )
-    parser.add_argument(
-        "--token-store", help="token store file (default CONNECTORS_TOKEN_STORE or ~/.connectors)"
-    )
+    parser.add_argument("--token-store", help="token store file (default CONNECTORS_TOKEN_STORE or ~/.connectors)")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the redirect")
     browser = parser.add_mutually_exclusive_group()
-    browser.add_argument(
-        "--no-browser", action="store_true", help="only print the URL, do not open a browser"
-    )
+    browser.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
     browser.add_argument(
         "--fetch-authorize-url",
         action="store_true",

@@ -75,9 +75,9 @@ class EventStore:
 
     def pending(self) -> list[tuple[str, str, str]]:
         with self._lock:
-            return list(self._db.execute(
-                "SELECT source, id, body FROM events WHERE dispatched = 0 ORDER BY received_at"
-            ))
+            return list(
+                self._db.execute("SELECT source, id, body FROM events WHERE dispatched = 0 ORDER BY received_at")
+            )
 
     def mark_dispatched(self, source: str, event_id: str) -> None:
         with self._lock:
@@ -101,8 +101,17 @@ class WorkItemSink:
     def __call__(self, source: str, event: dict[str, Any]) -> None:
         with self._lock:
             items = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else []
-            items.append({"payload": {"source": source, "event": event.get("event"), "id": event.get("id"),
-                                      "data": event.get("data", event.get("payload"))}, "files": {}})
+            items.append(
+                {
+                    "payload": {
+                        "source": source,
+                        "event": event.get("event"),
+                        "id": event.get("id"),
+                        "data": event.get("data", event.get("payload")),
+                    },
+                    "files": {},
+                }
+            )
             fd, tmp = tempfile.mkstemp(dir=str(self.path.parent), prefix=".work-items-")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(items, handle, indent=2)
@@ -179,12 +188,18 @@ def create_app(receiver: Receiver) -> Any:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"events": receiver.store.count(), **receiver.stats})
 
-    return Starlette(routes=[Route("/webhooks/{source}", deliver, methods=["POST"]),
-                             Route("/health", health, methods=["GET"])])
+    return Starlette(
+        routes=[Route("/webhooks/{source}", deliver, methods=["POST"]), Route("/health", health, methods=["GET"])]
+    )
 
 
-def build_receiver(store: str, work_items: str | None, process: str | None,
-                   robaws_secret: str | None = None, controlroom_secret: str | None = None) -> Receiver:
+def build_receiver(
+    store: str,
+    work_items: str | None,
+    process: str | None,
+    robaws_secret: str | None = None,
+    controlroom_secret: str | None = None,
+) -> Receiver:
     sources = []
     robaws = secret_value(robaws_secret or env("ROBAWS_WEBHOOK_SECRET"))
     if robaws:
@@ -193,8 +208,9 @@ def build_receiver(store: str, work_items: str | None, process: str | None,
     if controlroom:
         sources.append(controlroom_source(controlroom))
     if not sources:
-        raise ConfigurationError("No webhook secret is configured.",
-                                 hint="Set ROBAWS_WEBHOOK_SECRET and/or CONTROLROOM_WEBHOOK_SECRET.")
+        raise ConfigurationError(
+            "No webhook secret is configured.", hint="Set ROBAWS_WEBHOOK_SECRET and/or CONTROLROOM_WEBHOOK_SECRET."
+        )
     sink: Callable[[str, dict[str, Any]], None]
     if process:
         sink = ProcessRunSink(process)

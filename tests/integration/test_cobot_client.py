@@ -87,10 +87,7 @@ def test_booking_lifecycle_and_validation(cobot: CobotClient) -> None:
     cobot.delete_booking(booking["id"])
     with pytest.raises(NotFound):
         cobot.get_booking(booking["id"])
-    assert (
-        len(cobot.list_bookings(date.today() - timedelta(days=3), date.today() + timedelta(days=7), limit=2))
-        == 2
-    )
+    assert len(cobot.list_bookings(date.today() - timedelta(days=3), date.today() + timedelta(days=7), limit=2)) == 2
 
 
 def test_check_ins_and_time_passes(cobot: CobotClient) -> None:
@@ -184,9 +181,7 @@ def test_expiring_tokens_are_refreshed_near_expiry(fast: SandboxProcess, tmp_pat
     client.get_user()
     assert fast.admin("GET", "/_sandbox/config")["vendors"]["cobot"]["oauth"]["refresh_count"] == 0
     store.put(key, {**token, "expires_at": time.time() + 5})  # almost expired
-    fresh_client = CobotClient(
-        client_id=os.environ["COBOT_CLIENT_ID"], token_store=store.path, rate_scale=SCALE
-    )
+    fresh_client = CobotClient(client_id=os.environ["COBOT_CLIENT_ID"], token_store=store.path, rate_scale=SCALE)
     assert fresh_client.get_user()["email"] == "alice.admin@example.com"
     assert fast.admin("GET", "/_sandbox/config")["vendors"]["cobot"]["oauth"]["refresh_count"] == 1
     refreshed = store.get(key)

@@ -79,17 +79,13 @@ def test_oauth2session_completes_the_code_flow_with_pkce(cobot: dict[str, str], 
         audience=cobot["COBOT_CLIENT_ID"],
         issuer=discovery["issuer"],
     )
-    assert (
-        claims["sub"] == user["id"] and claims["email"] == user["email"] and claims["nonce"] == "n-0S6_WzA2Mj"
-    )
+    assert claims["sub"] == user["id"] and claims["email"] == user["email"] and claims["nonce"] == "n-0S6_WzA2Mj"
     assert "name" not in claims  # only the space provider adds the membership's details
 
 
 def test_a_wrong_pkce_verifier_is_rejected(cobot: dict[str, str]) -> None:
     base = cobot["COBOT_URL"]
-    challenge = (
-        base64.urlsafe_b64encode(hashlib.sha256(b"the-right-verifier" * 3).digest()).rstrip(b"=").decode()
-    )
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(b"the-right-verifier" * 3).digest()).rstrip(b"=").decode()
     redirect = "http://127.0.0.1:1/cb"
     answer = requests.get(
         base + "/oauth/authorize",
@@ -163,15 +159,11 @@ def test_authentication_scopes_and_revocation(cobot: dict[str, str]) -> None:
     limited = bearer(cobot["COBOT_LIMITED_ACCESS_TOKEN"])
     assert requests.get(space + "/api/resources", headers=limited, timeout=10).status_code == 403
     assert (
-        requests.get(
-            space + "/api/bookings?from=2020-01-01&to=2030-01-01", headers=limited, timeout=10
-        ).status_code
+        requests.get(space + "/api/bookings?from=2020-01-01&to=2030-01-01", headers=limited, timeout=10).status_code
         == 200
     )
     member = bearer(cobot["COBOT_MEMBER_ACCESS_TOKEN"])
-    assert (
-        requests.get(space + "/api/memberships", headers=member, timeout=10).status_code == 403
-    )  # not an admin
+    assert requests.get(space + "/api/memberships", headers=member, timeout=10).status_code == 403  # not an admin
     introspection = requests.get(
         cobot["COBOT_URL"] + "/api/access_tokens/" + cobot["COBOT_LIMITED_ACCESS_TOKEN"], timeout=10
     ).json()
@@ -185,9 +177,7 @@ def test_authentication_scopes_and_revocation(cobot: dict[str, str]) -> None:
 
 def test_rate_limits_per_user_and_for_memberships(cobot: dict[str, str], sandbox: SandboxProcess) -> None:
     headers = bearer(cobot["COBOT_ACCESS_TOKEN"])
-    statuses = [
-        requests.get(cobot["SPACE_URL"] + "/api/memberships", headers=headers, timeout=10) for _ in range(7)
-    ]
+    statuses = [requests.get(cobot["SPACE_URL"] + "/api/memberships", headers=headers, timeout=10) for _ in range(7)]
     # A window boundary may fall between the calls; then the next window starts fresh.
     refused = [r for r in statuses if r.status_code == 429]
     if not refused:
@@ -199,10 +189,7 @@ def test_rate_limits_per_user_and_for_memberships(cobot: dict[str, str], sandbox
     assert sandbox.stats()["cobot"]["rate_limited"] == 1
     sandbox.configure(rate_scale=0.05)  # 3 per minute per user
     # 7 calls: even when a window boundary falls inside, two windows admit at most 6.
-    codes = [
-        requests.get(cobot["COBOT_URL"] + "/api/user", headers=headers, timeout=10).status_code
-        for _ in range(7)
-    ]
+    codes = [requests.get(cobot["COBOT_URL"] + "/api/user", headers=headers, timeout=10).status_code for _ in range(7)]
     assert 429 in codes
 
 
@@ -263,9 +250,7 @@ def test_webhook_subscriptions_and_deliveries(cobot: dict[str, str], receiver: R
         json={"event": "exploded", "callback_url": "ftp://nowhere"},
     )
     assert invalid.status_code == 422
-    assert invalid.json() == {
-        "errors": {"event": "is not included in the list", "callback_url": "is invalid"}
-    }
+    assert invalid.json() == {"errors": {"event": "is not included in the list", "callback_url": "is invalid"}}
     resource = requests.get(space + "/api/resources", headers=headers, timeout=10).json()[0]
     booking = requests.post(
         f"{space}/api/resources/{resource['id']}/bookings",

@@ -37,10 +37,7 @@ def client(fast: SandboxProcess, request: pytest.FixtureRequest) -> ControlRoomC
 
 def test_trigger_wait_and_read_back(client: ControlRoomClient) -> None:
     run = client.trigger_run("Invoice Processing", {"invoice": "INV-1"})
-    assert (
-        run["state"] in ("new", "in_progress")
-        and run["process"]["id"] == os.environ["CONTROLROOM_PROCESS_ID"]
-    )
+    assert run["state"] in ("new", "in_progress") and run["process"]["id"] == os.environ["CONTROLROOM_PROCESS_ID"]
     finished = client.wait_for_run(run["id"], timeout=10, **FAST)
     assert finished["state"] == "completed" and finished["ended_at"]
     steps = client.list_step_runs(run["id"])
@@ -51,9 +48,7 @@ def test_trigger_wait_and_read_back(client: ControlRoomClient) -> None:
 
 
 def test_failed_run_fails_the_wait_with_state_step_and_link(client: ControlRoomClient) -> None:
-    run = client.trigger_run(
-        "Invoice Processing", {"sandbox": {"outcome": "fail", "step": 0, "message": "boom"}}
-    )
+    run = client.trigger_run("Invoice Processing", {"sandbox": {"outcome": "fail", "step": 0, "message": "boom"}})
     with pytest.raises(ProcessRunFailed) as failure:
         client.wait_for_run(run["id"], timeout=10, **FAST)
     text = str(failure.value)
@@ -134,9 +129,7 @@ def test_permissions_and_keys(fast: SandboxProcess) -> None:
     assert list(readonly.list_runs(limit=1))
     with pytest.raises(PermissionDenied) as denied:
         readonly.trigger_run("Invoice Processing")
-    assert "HTTP 403" in str(denied.value) and "probably lacks the 'trigger_processes' permission" in str(
-        denied.value
-    )
+    assert "HTTP 403" in str(denied.value) and "probably lacks the 'trigger_processes' permission" in str(denied.value)
     with pytest.raises(PermissionDenied, match="write_runs"):
         readonly.stop_run("00000000-0000-0000-0000-000000000000")
     other = ControlRoomClient(api_key=os.environ["CONTROLROOM_OTHER_WORKSPACE_API_KEY"])
@@ -202,17 +195,13 @@ def test_webhook_events_are_signed(fast: SandboxProcess) -> None:
     deadline = time.monotonic() + 5
     events: list[dict] = []
     while time.monotonic() < deadline and not events:
-        events = [
-            e for e in fast.admin("GET", "/_sandbox/controlroom/webhook-events") if run["id"] in e["body"]
-        ]
+        events = [e for e in fast.admin("GET", "/_sandbox/controlroom/webhook-events") if run["id"] in e["body"]]
         time.sleep(0.1)
     assert events
     event = ControlRoomClient.verify_webhook(events[0]["body"], events[0]["signature"])
     assert event["payload"]["process_run"]["state"] == "completed"
     with pytest.raises(SignatureError):
-        ControlRoomClient.verify_webhook(
-            events[0]["body"].replace("completed", "unresolved"), events[0]["signature"]
-        )
+        ControlRoomClient.verify_webhook(events[0]["body"].replace("completed", "unresolved"), events[0]["signature"])
 
 
 def test_integration_endpoint_takes_the_key_as_a_token(fast: SandboxProcess) -> None:
@@ -220,9 +209,7 @@ def test_integration_endpoint_takes_the_key_as_a_token(fast: SandboxProcess) -> 
         f"{os.environ['CONTROLROOM_URL']}/api/v1/workspaces/{os.environ['CONTROLROOM_WORKSPACE_ID']}"
         f"/processes/{os.environ['CONTROLROOM_PROCESS_ID']}/process-runs-integrations"
     )
-    answer = requests.post(
-        url, params={"token": os.environ["CONTROLROOM_API_KEY"]}, json={"from": "crm"}, timeout=5
-    )
+    answer = requests.post(url, params={"token": os.environ["CONTROLROOM_API_KEY"]}, json={"from": "crm"}, timeout=5)
     assert answer.status_code == 200
     item = ControlRoomClient().get_work_item(answer.json()["work_item_ids"][0])
     assert item["payload"] == {"from": "crm"}
@@ -240,9 +227,7 @@ def test_real_command_per_run(fast: SandboxProcess, tmp_path: Path) -> None:
     )
     import sys
 
-    fast.admin(
-        "POST", "/_sandbox/controlroom/processes", {"name": "Echo", "command": [sys.executable, str(script)]}
-    )
+    fast.admin("POST", "/_sandbox/controlroom/processes", {"name": "Echo", "command": [sys.executable, str(script)]})
     client = ControlRoomClient()
     run = client.trigger_run("Echo", {"hello": "world"})
     assert client.wait_for_run(run["id"], timeout=30, **FAST)["state"] == "completed"

@@ -52,9 +52,7 @@ def pdf(path: Path, text: str = "invoice") -> Path:
 
 
 # -- reading --------------------------------------------------------------------------------------------
-def test_list_pages_lazily_with_sort_filters_and_extra_fields(
-    robaws: RobawsClient, sandbox: SandboxProcess
-) -> None:
+def test_list_pages_lazily_with_sort_filters_and_extra_fields(robaws: RobawsClient, sandbox: SandboxProcess) -> None:
     before = robaws_stats(sandbox).get("requests", 0)
     first_three = list(robaws.list("clients", limit=3, sort="name:asc"))
     assert [c["name"] for c in first_three] == sorted(c["name"] for c in robaws.list("clients"))[:3]
@@ -90,9 +88,7 @@ def test_crud_on_a_generic_collection(robaws: RobawsClient) -> None:
         robaws.get("articles", created["id"])
 
 
-def test_idempotency_key_replays_instead_of_duplicating(
-    robaws: RobawsClient, sandbox: SandboxProcess
-) -> None:
+def test_idempotency_key_replays_instead_of_duplicating(robaws: RobawsClient, sandbox: SandboxProcess) -> None:
     key = robaws.idempotency_key_for("client", "ACME-1")
     first = robaws.create_client({"name": "ACME NV"}, idempotency_key=key)
     second = robaws.create_client({"name": "ACME NV"}, idempotency_key=key)
@@ -114,9 +110,7 @@ def test_purchase_invoice_with_document_and_approval_rerun_safe(
     key = robaws.idempotency_key_for("purchase-invoice", invoice["supplierId"], "SUP-42")
     created = robaws.create_purchase_invoice(invoice, key, document=pdf(tmp_path / "sup-42.pdf"))
     assert created["documentId"]
-    approved = robaws.start_purchase_invoice_approval(
-        created["id"], robaws.idempotency_key_for(key, "approval")
-    )
+    approved = robaws.start_purchase_invoice_approval(created["id"], robaws.idempotency_key_for(key, "approval"))
     assert approved["approvalStatus"] == "PENDING"
     count = len(list(robaws.list("purchase-invoices")))
     documents = len(sandbox.admin("GET", "/_sandbox/robaws/documents"))
@@ -145,9 +139,7 @@ def test_unknown_document_id_is_a_validation_error(robaws: RobawsClient) -> None
         robaws.attach_document_to_purchase_invoice(created["id"], "no-such-document")
 
 
-def test_large_file_uploads_in_parts_and_single_request_gives_413(
-    robaws: RobawsClient, tmp_path: Path
-) -> None:
+def test_large_file_uploads_in_parts_and_single_request_gives_413(robaws: RobawsClient, tmp_path: Path) -> None:
     big = tmp_path / "big.pdf"
     with big.open("wb") as handle:
         handle.write(os.urandom(7 * 1024 * 1024))
@@ -330,9 +322,7 @@ def test_oauth_without_a_stored_token_says_to_log_in(sandbox: SandboxProcess, tm
         client.get("clients", 1001)
 
 
-def test_vault_secret_credentials(
-    sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_vault_secret_credentials(sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     vault = tmp_path / "vault.json"
     secret = {"username": os.environ["ROBAWS_USERNAME"], "password": os.environ["ROBAWS_PASSWORD"]}
     vault.write_text(json.dumps({"robaws": secret}))

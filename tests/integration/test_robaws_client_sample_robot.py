@@ -31,8 +31,9 @@ def _run_tasks_module() -> Any:
     return module
 
 
-def run_robot(sandbox: SandboxProcess, artifacts: Path, input_path: Path | None = None,
-              succeed: bool = True) -> list[dict[str, Any]]:
+def run_robot(
+    sandbox: SandboxProcess, artifacts: Path, input_path: Path | None = None, succeed: bool = True
+) -> list[dict[str, Any]]:
     robot = yaml.safe_load((ROOT / "robot.yaml").read_text())
     env = _run_tasks_module().task_environment(robot, artifacts, sandbox.environment())
     if input_path:

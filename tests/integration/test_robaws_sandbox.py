@@ -95,11 +95,7 @@ def test_paging_envelope_defaults_and_limits(base: str, admin: requests.Session)
     assert first["totalItems"] == 35 and first["totalPages"] == 4
     last = admin.get(f"{base}/clients", params={"page": 3, "size": 10}).json()
     assert len(last["items"]) == 5 and last["currentPage"] == 3
-    ids = [
-        c["id"]
-        for page in range(4)
-        for c in admin.get(f"{base}/clients", params={"page": page}).json()["items"]
-    ]
+    ids = [c["id"] for page in range(4) for c in admin.get(f"{base}/clients", params={"page": page}).json()["items"]]
     assert len(set(ids)) == 35 and min(ids) == 1001
     assert admin.get(f"{base}/clients", params={"page": 9}).json()["items"] == []
     for size in (0, 101, "ten"):
@@ -159,9 +155,7 @@ def test_extra_field_filters_with_encoded_brackets(
     assert all("extraFields" not in a for a in found.json()["items"])
 
 
-def test_extra_field_filter_text_decimal_and_unknown(
-    base: str, fast: SandboxProcess, admin: requests.Session
-) -> None:
+def test_extra_field_filter_text_decimal_and_unknown(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
     via = _all(admin, f"{base}/clients", **{"extraFields[Contact via]": "Social media"})
     assert via and len(via) < 35
     articles = _all(admin, f"{base}/articles", include="extraFields")
@@ -176,9 +170,7 @@ def test_standard_and_field_filters(base: str, fast: SandboxProcess, admin: requ
     credit = _all(admin, f"{base}/sales-invoices", type="CREDIT_NOTE")
     assert credit and {i["id"] for i in credit} == {i["id"] for i in invoices if i["type"] == "CREDIT_NOTE"}
     window = _all(admin, f"{base}/sales-invoices", fromDate="2024-03-01", toDate="2024-06-30")
-    assert {i["id"] for i in window} == {
-        i["id"] for i in invoices if "2024-03-01" <= i["date"] <= "2024-06-30"
-    }
+    assert {i["id"] for i in window} == {i["id"] for i in invoices if "2024-03-01" <= i["date"] <= "2024-06-30"}
     pivot = sorted(i["updatedAt"] for i in invoices)[6]
     recent = _all(admin, f"{base}/sales-invoices", updatedFrom=pivot)
     assert {i["id"] for i in recent} == {i["id"] for i in invoices if i["updatedAt"] >= pivot}
@@ -192,18 +184,13 @@ def test_standard_and_field_filters(base: str, fast: SandboxProcess, admin: requ
 
 
 # -- writes ----------------------------------------------------------------------------------------
-def test_create_replace_delete_and_validation(
-    base: str, fast: SandboxProcess, admin: requests.Session
-) -> None:
+def test_create_replace_delete_and_validation(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
     nameless = admin.post(f"{base}/clients", json={"email": "x@example.com"})
     assert nameless.status_code == 400
     assert nameless.json()["errors"][0]["field"] == "name"
     orphan = admin.post(f"{base}/sales-invoices", json={"clientId": 1})
     assert orphan.status_code == 400 and orphan.json()["errors"][0]["field"] == "clientId"
-    assert (
-        admin.post(f"{base}/purchase-invoices", json={"number": "X"}).json()["errors"][0]["field"]
-        == "supplierId"
-    )
+    assert admin.post(f"{base}/purchase-invoices", json={"number": "X"}).json()["errors"][0]["field"] == "supplierId"
     broken = admin.post(f"{base}/clients", data=b'{"name": ', headers={"Content-Type": "application/json"})
     assert broken.status_code == 400 and "JSON" in broken.json()["message"]
 
@@ -212,9 +199,7 @@ def test_create_replace_delete_and_validation(
     client = created.json()
     assert client["id"] > 1001 and client["id"] != 5 and client["createdAt"] == client["updatedAt"]
     datetime.fromisoformat(client["createdAt"].replace("Z", "+00:00"))
-    invoice = admin.post(
-        f"{base}/sales-invoices", json={"clientId": client["id"], "date": "2025-01-02"}
-    ).json()
+    invoice = admin.post(f"{base}/sales-invoices", json={"clientId": client["id"], "date": "2025-01-02"}).json()
     assert invoice["type"] == "INVOICE"
 
     replaced = admin.put(f"{base}/clients/{client['id']}", json={"name": "Renamed"})
@@ -300,9 +285,7 @@ def test_idempotency_replays_only_successes(base: str, fast: SandboxProcess, adm
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
 
 
-def test_idempotency_conflict_while_in_flight(
-    base: str, fast: SandboxProcess, admin: requests.Session
-) -> None:
+def test_idempotency_conflict_while_in_flight(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
     released = threading.Event()
     result: dict[str, requests.Response] = {}
 
@@ -324,9 +307,7 @@ def test_idempotency_conflict_while_in_flight(
     try:
         # The slow request's headers reach the server at once; its body is still incomplete.
         time.sleep(1.0)
-        conflict = admin.post(
-            f"{base}/clients", json={"name": "Fast"}, headers={"Idempotency-Key": "in-flight"}
-        )
+        conflict = admin.post(f"{base}/clients", json={"name": "Fast"}, headers={"Idempotency-Key": "in-flight"})
         assert conflict.status_code == 409, conflict.text
         assert conflict.json() == {"message": "A request with this Idempotency-Key is in progress"}
     finally:
@@ -352,9 +333,7 @@ def test_replica_mode_is_read_only(base: str, fast: SandboxProcess, admin: reque
     assert admin.get(f"{base}/clients", headers={"Database-Mode": "mirror"}).status_code == 400
 
 
-def test_token_bucket_answers_429_with_retry_after(
-    base: str, sandbox: SandboxProcess, admin: requests.Session
-) -> None:
+def test_token_bucket_answers_429_with_retry_after(base: str, sandbox: SandboxProcess, admin: requests.Session) -> None:
     remaining = []
     refused = None
     for _ in range(300):
@@ -380,9 +359,7 @@ def test_token_bucket_answers_429_with_retry_after(
     assert sandbox.stats()["robaws"]["rate_limited"] >= 1
 
 
-def test_daily_quota_headers_and_exhaustion(
-    base: str, sandbox: SandboxProcess, admin: requests.Session
-) -> None:
+def test_daily_quota_headers_and_exhaustion(base: str, sandbox: SandboxProcess, admin: requests.Session) -> None:
     first = admin.get(f"{base}/clients")
     assert first.headers["X-RateLimit-Daily-Limit"] == "10000"
     assert first.headers["X-RateLimit-Daily-Remaining"] == "9999"
@@ -443,9 +420,7 @@ def test_small_and_too_large_uploads(base: str, fast: SandboxProcess, admin: req
     listed = admin.get(f"{base}/temp-document-buckets/{bucket}").json()["documents"]
     assert sorted(d["size"] for d in listed) == [5, 14, SIX_MB]
     assert (
-        admin.post(
-            f"{base}/temp-document-buckets/no-such-bucket/documents", files={"file": ("a", b"a")}
-        ).status_code
+        admin.post(f"{base}/temp-document-buckets/no-such-bucket/documents", files={"file": ("a", b"a")}).status_code
         == 404
     )
 
@@ -484,9 +459,7 @@ def test_chunked_upload_session(base: str, fast: SandboxProcess, admin: requests
     )
 
 
-def test_purchase_invoice_document_and_approval(
-    base: str, fast: SandboxProcess, admin: requests.Session
-) -> None:
+def test_purchase_invoice_document_and_approval(base: str, fast: SandboxProcess, admin: requests.Session) -> None:
     bucket = _bucket(admin, base)
     document = admin.post(
         f"{base}/temp-document-buckets/{bucket}/documents",

@@ -35,6 +35,7 @@ def client(sandbox: SandboxProcess) -> RobostackClient:
 
 # -- the seed page's request body samples -------------------------------------------------------
 
+
 def test_find_samples_match_exact_id_and_exact_and(client: RobostackClient) -> None:
     assert [r["id"] for r in client.find("orders", {"id": 1})] == [1]
     pending_10000 = client.find("orders", {"status": "pending", "quantity": 10000})
@@ -58,23 +59,25 @@ def test_update_samples_single_and_paired(client: RobostackClient, sandbox: Sand
     single = client.update("samples", {"fieldName": "Matching Field Value"}, {"fieldName": "New Field Value"})
     assert single["matched"] == 1 and single["modified"] == 1
     client.create("samples", {"fieldName": "Matching Field Value"})
-    paired = client.update("samples", [{"fieldName": "Matching Field Value"}, {"fieldName": ""}],
-                           [{"fieldName": "New Field Value"}, {"fieldName": "Unknown Field Value"}])
+    paired = client.update(
+        "samples",
+        [{"fieldName": "Matching Field Value"}, {"fieldName": ""}],
+        [{"fieldName": "New Field Value"}, {"fieldName": "Unknown Field Value"}],
+    )
     assert paired["matched"] == 2
     values = sorted(r["fieldName"] for r in stored(sandbox, "samples"))
-    assert values == ["Another Field Value", "Field Value", "New Field Value", "New Field Value",
-                      "Unknown Field Value"]
+    assert values == ["Another Field Value", "Field Value", "New Field Value", "New Field Value", "Unknown Field Value"]
 
 
 def test_delete_samples_single_and_multiple(client: RobostackClient, sandbox: SandboxProcess) -> None:
     assert client.delete("samples", {"fieldName": "Field Value"})["deleted"] == 1
     multiple = client.delete("samples", [{"fieldName": ""}, {"fieldName": "Unknown Field Value"}])
     assert multiple["deleted"] == 1  # the empty value matches one record, the unknown value none
-    assert sorted(r["fieldName"] for r in stored(sandbox, "samples")) == ["Another Field Value",
-                                                                        "Matching Field Value"]
+    assert sorted(r["fieldName"] for r in stored(sandbox, "samples")) == ["Another Field Value", "Matching Field Value"]
 
 
 # -- reading -------------------------------------------------------------------------------------
+
 
 def test_get_and_count(client: RobostackClient) -> None:
     assert client.get("orders", 3)["order_number"] == "PO-2024-0003"
@@ -86,22 +89,32 @@ def test_get_and_count(client: RobostackClient) -> None:
 
 
 def test_aggregation_pipeline(client: RobostackClient) -> None:
-    totals = client.aggregate("orders", [
-        {"$match": {"status": "pending"}},
-        {"$group": {"_id": "$supplier_id", "orders": {"$count": {}}, "total": {"$sum": "$amount"},
-                    "average": {"$avg": "$quantity"}, "smallest": {"$min": "$quantity"},
-                    "largest": {"$max": "$quantity"}}},
-        {"$sort": {"total": -1}},
-    ])
-    assert totals[0] == {"_id": 1005, "orders": 1, "total": 2580.0, "average": 120.0, "smallest": 120,
-                         "largest": 120}
+    totals = client.aggregate(
+        "orders",
+        [
+            {"$match": {"status": "pending"}},
+            {
+                "$group": {
+                    "_id": "$supplier_id",
+                    "orders": {"$count": {}},
+                    "total": {"$sum": "$amount"},
+                    "average": {"$avg": "$quantity"},
+                    "smallest": {"$min": "$quantity"},
+                    "largest": {"$max": "$quantity"},
+                }
+            },
+            {"$sort": {"total": -1}},
+        ],
+    )
+    assert totals[0] == {"_id": 1005, "orders": 1, "total": 2580.0, "average": 120.0, "smallest": 120, "largest": 120}
     screws = next(t for t in totals if t["_id"] == 1001)
     assert screws["orders"] == 3 and screws["smallest"] == 5000 and screws["largest"] == 10000
-    page = client.aggregate("orders", {"pipeline": [{"$sort": {"id": 1}}, {"$skip": 2}, {"$limit": 3},
-                                                    {"$project": {"order_number": 1, "_id": 0}}]})
+    page = client.aggregate(
+        "orders",
+        {"pipeline": [{"$sort": {"id": 1}}, {"$skip": 2}, {"$limit": 3}, {"$project": {"order_number": 1, "_id": 0}}]},
+    )
     assert page == [{"order_number": f"PO-2024-000{n}"} for n in (3, 4, 5)]
-    assert client.aggregate("orders", [{"$match": {"status": "invoiced"}}, {"$count": "invoiced"}]) == [
-        {"invoiced": 3}]
+    assert client.aggregate("orders", [{"$match": {"status": "invoiced"}}, {"$count": "invoiced"}]) == [{"invoiced": 3}]
 
 
 def test_malformed_pipeline_is_a_clear_400(client: RobostackClient) -> None:
@@ -115,9 +128,11 @@ def test_malformed_pipeline_is_a_clear_400(client: RobostackClient) -> None:
 
 # -- safety --------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("selection", [{}, None, [], [{}], [{"status": "pending"}, {}]])
-def test_empty_selection_is_refused_before_any_request(client: RobostackClient, sandbox: SandboxProcess,
-                                                       selection: object) -> None:
+def test_empty_selection_is_refused_before_any_request(
+    client: RobostackClient, sandbox: SandboxProcess, selection: object
+) -> None:
     before = requests_made(sandbox)
     refused = r"Refusing to delete .* every record of 'orders'.*allow_all=True"
     with pytest.raises(ValidationError, match=refused):
@@ -161,8 +176,9 @@ def test_server_429_is_waited_out_even_for_create(sandbox: SandboxProcess) -> No
     assert client.count("orders", status="pending") == 5 + 3  # each created exactly once
 
 
-def test_default_throttle_is_conservative_and_configurable(sandbox: SandboxProcess,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_throttle_is_conservative_and_configurable(
+    sandbox: SandboxProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert RobostackClient().throttle.status.rate == "5/s burst 10"
     monkeypatch.setenv("ROBOSTACK_RATE_LIMIT", "2/s")
     assert RobostackClient().throttle.status.rate == "2/s"
@@ -178,6 +194,7 @@ def test_create_many_sends_chunks(client: RobostackClient, sandbox: SandboxProce
 
 # -- errors --------------------------------------------------------------------------------------
 
+
 def test_wrong_secret_is_401_and_not_shown(sandbox: SandboxProcess) -> None:
     client = RobostackClient(api_secret="rss_wrong-secret-value")
     with pytest.raises(AuthenticationError, match=r"HTTP 401.*ROBOSTACK_API_SECRET") as raised:
@@ -187,8 +204,9 @@ def test_wrong_secret_is_401_and_not_shown(sandbox: SandboxProcess) -> None:
 
 
 def test_token_not_granted_is_403(sandbox: SandboxProcess) -> None:
-    client = RobostackClient(api_key=os.environ["ROBOSTACK_UNGRANTED_API_KEY"],
-                             api_secret=os.environ["ROBOSTACK_UNGRANTED_API_SECRET"])
+    client = RobostackClient(
+        api_key=os.environ["ROBOSTACK_UNGRANTED_API_KEY"], api_secret=os.environ["ROBOSTACK_UNGRANTED_API_SECRET"]
+    )
     with pytest.raises(PermissionDenied, match=r"HTTP 403.*Add Token Access"):
         client.find("orders")
 
@@ -207,12 +225,22 @@ def test_malformed_bodies_are_400(client: RobostackClient) -> None:
 
 # -- credentials ---------------------------------------------------------------------------------
 
-def test_credentials_from_a_vault_secret(sandbox: SandboxProcess, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+
+def test_credentials_from_a_vault_secret(
+    sandbox: SandboxProcess, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     vault = tmp_path / "vault.json"
-    vault.write_text(json.dumps({"robostack": {"app_uuid": os.environ["ROBOSTACK_APP_UUID"],
-                                               "api_key": os.environ["ROBOSTACK_API_KEY"],
-                                               "api_secret": os.environ["ROBOSTACK_API_SECRET"]}}))
+    vault.write_text(
+        json.dumps(
+            {
+                "robostack": {
+                    "app_uuid": os.environ["ROBOSTACK_APP_UUID"],
+                    "api_key": os.environ["ROBOSTACK_API_KEY"],
+                    "api_secret": os.environ["ROBOSTACK_API_SECRET"],
+                }
+            }
+        )
+    )
     for name in ("ROBOSTACK_APP_UUID", "ROBOSTACK_API_KEY", "ROBOSTACK_API_SECRET"):
         monkeypatch.delenv(name)
     monkeypatch.setenv("RPA_SECRET_FILE", str(vault))

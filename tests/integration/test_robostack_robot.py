@@ -27,13 +27,21 @@ def chained(sandbox: SandboxProcess) -> SandboxProcess:
 
 
 def run_robot(output: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, RPA_SECRET_FILE=str(ROOT / "devdata" / "vault.json"),
-               PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "robots")]))
+    env = dict(
+        os.environ,
+        RPA_SECRET_FILE=str(ROOT / "devdata" / "vault.json"),
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "robots")]),
+    )
     env.pop("RPA_SECRET_MANAGER", None)
     env.pop("RC_VAULT_SECRETS_FILE", None)
     return subprocess.run(
         [sys.executable, "-m", "robot", "--outputdir", str(output), "--report", "NONE", str(ROBOT)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
     )
 
 
@@ -79,6 +87,9 @@ def test_orders_become_invoices_once(chained: SandboxProcess, tmp_path: Path) ->
 
     for run in ("first", "second", "third"):
         text = (tmp_path / run / "output.xml").read_text(encoding="utf-8")
-        for secret in (os.environ["ROBOSTACK_API_SECRET"], os.environ["ROBOSTACK_API_KEY"],
-                       os.environ["ROBAWS_PASSWORD"]):
+        for secret in (
+            os.environ["ROBOSTACK_API_SECRET"],
+            os.environ["ROBOSTACK_API_KEY"],
+            os.environ["ROBAWS_PASSWORD"],
+        ):
             assert secret not in text

@@ -33,9 +33,22 @@ def test_sandbox_deliveries_become_work_items_once(sandbox: SandboxProcess, tmp_
     work_items = tmp_path / "work-items.json"
     env = {"ROBAWS_WEBHOOK_SECRET": secret, "PATH": "", "PYTHONPATH": ":".join(sys.path)}
     receiver = subprocess.Popen(
-        [sys.executable, "-m", "Connectors", "webhooks", "serve", "--port", str(port),
-         "--store", str(tmp_path / "events.db"), "--work-items", str(work_items)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "Connectors",
+            "webhooks",
+            "serve",
+            "--port",
+            str(port),
+            "--store",
+            str(tmp_path / "events.db"),
+            "--work-items",
+            str(work_items),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         assert wait_for(lambda: _up(receiver_url)), "the receiver did not start"
@@ -47,11 +60,19 @@ def test_sandbox_deliveries_become_work_items_once(sandbox: SandboxProcess, tmp_
         body = json.dumps({"id": item["id"], "event": "client.created", "data": item["data"]}).encode()
         from Connectors.core.webhooks import sign_timestamped
 
-        again = requests.post(f"{receiver_url}/webhooks/robaws", data=body,
-                              headers={"Robaws-Signature": sign_timestamped(secret, body)}, timeout=10)
+        again = requests.post(
+            f"{receiver_url}/webhooks/robaws",
+            data=body,
+            headers={"Robaws-Signature": sign_timestamped(secret, body)},
+            timeout=10,
+        )
         assert again.json() == {"duplicate": True, "id": item["id"]}
-        forged = requests.post(f"{receiver_url}/webhooks/robaws", data=body,
-                               headers={"Robaws-Signature": sign_timestamped("not-the-secret", body)}, timeout=10)
+        forged = requests.post(
+            f"{receiver_url}/webhooks/robaws",
+            data=body,
+            headers={"Robaws-Signature": sign_timestamped("not-the-secret", body)},
+            timeout=10,
+        )
         assert forged.status_code == 401
         assert len(json.loads(work_items.read_text())) == 1
     finally:

@@ -76,8 +76,18 @@ def main() -> int:
             elif "shell" in spec:
                 command = shlex.split(spec["shell"])
             else:
-                command = ["python", "-m", "robot", "--report", "NONE", "--outputdir", str(artifacts),
-                           "--task", spec["robotTaskName"], "."]
+                command = [
+                    "python",
+                    "-m",
+                    "robot",
+                    "--report",
+                    "NONE",
+                    "--outputdir",
+                    str(artifacts),
+                    "--task",
+                    spec["robotTaskName"],
+                    ".",
+                ]
             command = [sys.executable if part == "python" else part for part in command]
             # rcc writes artifacts to artifactsDir; here each task gets its own folder.
             if "--outputdir" in command:
@@ -86,8 +96,11 @@ def main() -> int:
             if run_teed(command, artifacts / "console.txt", ROOT, env) != 0:
                 failures.append(name)
         secrets = set(helper.admin("GET", "/_sandbox/secrets"))
-        files = [path for path in Path(args.artifacts).rglob("*")
-                 if path.suffix in (".xml", ".html", ".txt", ".json") and path.is_file()]
+        files = [
+            path
+            for path in Path(args.artifacts).rglob("*")
+            if path.suffix in (".xml", ".html", ".txt", ".json") and path.is_file()
+        ]
         if report(secrets, files) or not secrets:
             failures.append("secret check")
     finally:

@@ -93,9 +93,7 @@ def test_urls_and_legacy_host(monkeypatch: pytest.MonkeyPatch) -> None:
     assert cloud.transport.config.base_url == "https://cloud.robocorp.com/api/v1"
     assert cloud.legacy_base == "https://api.eu1.robocorp.com/process-v1"
     assert cloud.run_link("r1") == "https://cloud.robocorp.com/ws1/processes/runs/r1"
-    local = ControlRoomClient(
-        "ws1", "k" * 20, url="http://127.0.0.1:8700/controlroom/api/v1", organization="acme"
-    )
+    local = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:8700/controlroom/api/v1", organization="acme")
     assert local.legacy_base == "http://127.0.0.1:8700/controlroom/process-v1"
     assert local.run_link("r1") == "http://127.0.0.1:8700/controlroom/acme/ws1/processes/runs/r1"
     monkeypatch.setenv("CONTROLROOM_LEGACY_URL", "https://api.us1.robocorp.com/process-v1")

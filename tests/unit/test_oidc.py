@@ -116,9 +116,7 @@ def test_alg_none_is_rejected(provider: OpenIDProvider) -> None:
 
 
 def test_hs256_signed_with_the_public_key_is_rejected(provider: OpenIDProvider) -> None:
-    pem = KEY.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    pem = KEY.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     # PyJWT refuses to HMAC with a PEM key, so build the forgery by hand, as an attacker would.
     signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 'k1'})}.{_b64(claims())}"
     signature = hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()

@@ -28,8 +28,11 @@ def test_verified_events_become_work_items_once(tmp_path: Path) -> None:
 
 
 def test_bad_signature_old_timestamp_and_unknown_source_are_refused(tmp_path: Path) -> None:
-    receiver = Receiver(EventStore(tmp_path / "e.db"), [robaws_source("whsec-1"), controlroom_source("cr-1")],
-                        WorkItemSink(tmp_path / "i"))
+    receiver = Receiver(
+        EventStore(tmp_path / "e.db"),
+        [robaws_source("whsec-1"), controlroom_source("cr-1")],
+        WorkItemSink(tmp_path / "i"),
+    )
     body, headers = robaws_delivery("wrong-secret", "evt-2")
     status, answer = receiver.handle("robaws", body, headers)
     assert status == 401 and "does not match" in answer["error"]

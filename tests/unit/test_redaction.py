@@ -27,13 +27,20 @@ def test_credential_fields_are_masked_even_when_unregistered(caplog) -> None:
     assert redactor.redact("GET /runs?token=abcdef HTTP/1.1").startswith("GET /runs?token=***")
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("requests_oauthlib.oauth2_session").debug(
-            "Prepared refresh token request body %s", "refresh_token=rt-77&client_secret=cs-88")
+            "Prepared refresh token request body %s", "refresh_token=rt-77&client_secret=cs-88"
+        )
     assert "rt-77" not in caplog.text and "cs-88" not in caplog.text
 
 
 def test_error_is_one_line_with_vendor_status_and_hint() -> None:
-    error = AuthenticationError("bad\ncredentials", vendor="Robaws", method="GET", path="/api/v2/clients",
-                                status=401, vendor_message="Bad credentials")
+    error = AuthenticationError(
+        "bad\ncredentials",
+        vendor="Robaws",
+        method="GET",
+        path="/api/v2/clients",
+        status=401,
+        vendor_message="Bad credentials",
+    )
     text = str(error)
     assert "\n" not in text
     assert text.startswith("Robaws GET /api/v2/clients: HTTP 401: bad credentials")

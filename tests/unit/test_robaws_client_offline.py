@@ -42,8 +42,11 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith("ROBAWS_") or name.startswith("CONNECTORS_") or name in (
-                "RPA_SECRET_FILE", "RC_VAULT_SECRETS_FILE", "RPA_SECRET_MANAGER", "RC_VAULT_SECRET_MANAGER"):
+        if (
+            name.startswith("ROBAWS_")
+            or name.startswith("CONNECTORS_")
+            or name in ("RPA_SECRET_FILE", "RC_VAULT_SECRETS_FILE", "RPA_SECRET_MANAGER", "RC_VAULT_SECRET_MANAGER")
+        ):
             monkeypatch.delenv(name)
 
 
@@ -90,23 +93,37 @@ def make_client(handler: Handler, **kwargs: Any) -> tuple[RobawsClient, FakeRoba
     adapter = FakeRobaws(handler)
     session = requests.Session()
     session.mount("https://", adapter)
-    client = RobawsClient(URL, username="api@robaws.test", password="pw-123456", rate_limit="none",
-                          daily_quota="none", session=session, **kwargs)
+    client = RobawsClient(
+        URL,
+        username="api@robaws.test",
+        password="pw-123456",
+        rate_limit="none",
+        daily_quota="none",
+        session=session,
+        **kwargs,
+    )
     return client, adapter
 
 
 # -- query encoding -----------------------------------------------------------------------------------
 def test_extra_field_filters_are_percent_encoded_with_brackets_and_spaces() -> None:
     pairs = build_query(extra_fields={"Contact via": "Social media", "Outdoor": True})
-    assert encode_query(pairs) == ("extraFields%5BContact%20via%5D=Social%20media"
-                                   "&extraFields%5BOutdoor%5D=true")
+    assert encode_query(pairs) == ("extraFields%5BContact%20via%5D=Social%20media&extraFields%5BOutdoor%5D=true")
 
 
 def test_filter_values_booleans_dates_lists_and_none() -> None:
-    pairs = build_query(filters={"active": False, "fromDate": date(2024, 1, 31), "ids": [1, 2], "skip": None},
-                        sort=["name:asc", "id:desc"], include=["contacts", "extraFields"])
-    assert pairs == [("active", "false"), ("fromDate", "2024-01-31"), ("ids", "1,2"),
-                     ("sort", "name:asc,id:desc"), ("include", "contacts,extraFields")]
+    pairs = build_query(
+        filters={"active": False, "fromDate": date(2024, 1, 31), "ids": [1, 2], "skip": None},
+        sort=["name:asc", "id:desc"],
+        include=["contacts", "extraFields"],
+    )
+    assert pairs == [
+        ("active", "false"),
+        ("fromDate", "2024-01-31"),
+        ("ids", "1,2"),
+        ("sort", "name:asc,id:desc"),
+        ("include", "contacts,extraFields"),
+    ]
 
 
 def test_page_and_size_are_not_filters() -> None:
@@ -147,15 +164,17 @@ def test_error_message_keeps_field_errors() -> None:
     assert robaws_error_message(response) == "Validation failed (supplierId: must exist; date: is not a date)"
 
 
-@pytest.mark.parametrize(("status", "message", "error", "hint"), [
-    (401, "Invalid username or password", AuthenticationError, "ROBAWS_USERNAME and ROBAWS_PASSWORD"),
-    (403, "Your role has no access to articles", PermissionDenied, "role (or the OAuth token's scope)"),
-    (404, "Unknown collection 'nope'", NotFound, "Check the collection name"),
-    (405, "Replica mode is read-only", ValidationError, "Use Robaws Live Mode"),
-    (413, "File is larger than 6 MB", ValidationError, "without chunked=False"),
-])
-def test_errors_are_one_line_with_the_cause_and_a_hint(status: int, message: str, error: type,
-                                                       hint: str) -> None:
+@pytest.mark.parametrize(
+    ("status", "message", "error", "hint"),
+    [
+        (401, "Invalid username or password", AuthenticationError, "ROBAWS_USERNAME and ROBAWS_PASSWORD"),
+        (403, "Your role has no access to articles", PermissionDenied, "role (or the OAuth token's scope)"),
+        (404, "Unknown collection 'nope'", NotFound, "Check the collection name"),
+        (405, "Replica mode is read-only", ValidationError, "Use Robaws Live Mode"),
+        (413, "File is larger than 6 MB", ValidationError, "without chunked=False"),
+    ],
+)
+def test_errors_are_one_line_with_the_cause_and_a_hint(status: int, message: str, error: type, hint: str) -> None:
     client, _ = make_client(lambda call: (status, {"message": message}))
     with pytest.raises(error) as caught:
         client.get("articles", 7)
@@ -167,14 +186,17 @@ def test_errors_are_one_line_with_the_cause_and_a_hint(status: int, message: str
 
 
 # -- JSON patch validation -------------------------------------------------------------------------------
-@pytest.mark.parametrize(("ops", "message"), [
-    ("replace name", "must be a list of operations"),
-    ([{"op": "rename", "path": "/name"}], "invalid op 'rename'"),
-    ([{"op": "replace", "path": "name", "value": 1}], "invalid path 'name'"),
-    ([{"op": "replace", "path": "/name"}], "(replace) has no value"),
-    ([{"op": "move", "path": "/a"}], "has no 'from' path"),
-    ([], "has no operations"),
-])
+@pytest.mark.parametrize(
+    ("ops", "message"),
+    [
+        ("replace name", "must be a list of operations"),
+        ([{"op": "rename", "path": "/name"}], "invalid op 'rename'"),
+        ([{"op": "replace", "path": "name", "value": 1}], "invalid path 'name'"),
+        ([{"op": "replace", "path": "/name"}], "(replace) has no value"),
+        ([{"op": "move", "path": "/a"}], "has no 'from' path"),
+        ([], "has no operations"),
+    ],
+)
 def test_invalid_json_patch_fails_before_any_request(ops: Any, message: str) -> None:
     client, adapter = make_client(lambda call: (200, {"id": 1}))
     with pytest.raises(ValidationError, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -191,8 +213,7 @@ def test_list_is_lazy_and_stops_at_the_limit() -> None:
         return 200, {"items": items, "totalItems": 1000, "currentPage": page, "size": size, "totalPages": 100}
 
     client, adapter = make_client(handler)
-    items = client.list("clients", limit=25, page_size=10, sort="name:asc",
-                        extra_fields={"Contact via": "Web"})
+    items = client.list("clients", limit=25, page_size=10, sort="name:asc", extra_fields={"Contact via": "Web"})
     assert adapter.calls == []  # nothing is fetched before iteration
     assert [item["id"] for item in items] == list(range(25))
     assert [call.query["page"] for call in adapter.calls] == ["0", "1", "2"]
@@ -343,8 +364,7 @@ def test_rate_override_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
 
 
 def test_oauth_with_token_store_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    client = RobawsClient(URL, client_id="my-app", client_secret="s3cret-value",
-                          token_store=tmp_path / "t.json")
+    client = RobawsClient(URL, client_id="my-app", client_secret="s3cret-value", token_store=tmp_path / "t.json")
     assert isinstance(client.auth, OAuth2Auth)
     assert client.auth.key == "robaws:my-app"
     assert client.auth.token_url == f"{URL}/oauth2/tokens"

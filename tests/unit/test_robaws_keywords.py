@@ -14,13 +14,30 @@ from Connectors.Robaws import Robaws
 from Connectors.vendors.robaws import keywords as robaws_keywords
 
 EXPECTED = {
-    "Connect To Robaws", "Use Robaws Replica Mode", "Use Robaws Live Mode", "Get Robaws Rate Limit Status",
-    "List Robaws Resources", "Get Robaws Resource", "Create Robaws Resource", "Update Robaws Resource",
-    "Patch Robaws Resource", "Replace Robaws Resource", "Delete Robaws Resource", "Create Robaws Client",
-    "Find Robaws Clients", "Create Robaws Purchase Invoice", "Attach Document To Robaws Purchase Invoice",
-    "Start Robaws Purchase Invoice Approval", "Create Robaws Sales Invoice", "List Robaws Sales Invoices",
-    "Upload Robaws Document", "Register Robaws Webhook", "List Robaws Webhooks", "Delete Robaws Webhook",
-    "Verify Robaws Webhook Signature", "Make Robaws Idempotency Key",
+    "Connect To Robaws",
+    "Use Robaws Replica Mode",
+    "Use Robaws Live Mode",
+    "Get Robaws Rate Limit Status",
+    "List Robaws Resources",
+    "Get Robaws Resource",
+    "Create Robaws Resource",
+    "Update Robaws Resource",
+    "Patch Robaws Resource",
+    "Replace Robaws Resource",
+    "Delete Robaws Resource",
+    "Create Robaws Client",
+    "Find Robaws Clients",
+    "Create Robaws Purchase Invoice",
+    "Attach Document To Robaws Purchase Invoice",
+    "Start Robaws Purchase Invoice Approval",
+    "Create Robaws Sales Invoice",
+    "List Robaws Sales Invoices",
+    "Upload Robaws Document",
+    "Register Robaws Webhook",
+    "List Robaws Webhooks",
+    "Delete Robaws Webhook",
+    "Verify Robaws Webhook Signature",
+    "Make Robaws Idempotency Key",
 }
 
 
@@ -69,8 +86,11 @@ def test_first_keyword_connects_from_environment(monkeypatch: pytest.MonkeyPatch
 
 def test_connect_with_secret_password() -> None:
     library = Robaws()
-    library.run_keyword(_method("Connect To Robaws"), ["http://127.0.0.1:9/robaws"],
-                        {"username": "u@robaws.test", "password": Secret("s3cret-pass"), "rate_limit": "3/s"})
+    library.run_keyword(
+        _method("Connect To Robaws"),
+        ["http://127.0.0.1:9/robaws"],
+        {"username": "u@robaws.test", "password": Secret("s3cret-pass"), "rate_limit": "3/s"},
+    )
     assert library.client.throttle.status.rate == "3/s"
     assert "s3cret-pass" not in repr(library.client)
 
@@ -83,8 +103,9 @@ def test_webhook_secret_is_returned_as_secret(monkeypatch: pytest.MonkeyPatch) -
 
     library = Robaws()
     library._client = FakeClient()
-    hook = library.run_keyword(_method("Register Robaws Webhook"),
-                               ["http://x/hook", "client.created, client.updated"], {})
+    hook = library.run_keyword(
+        _method("Register Robaws Webhook"), ["http://x/hook", "client.created, client.updated"], {}
+    )
     assert isinstance(hook["secret"], Secret)
     assert hook["secret"].value == "whsec_123456"
     assert "whsec_123456" not in str(hook)

@@ -57,9 +57,7 @@ def test_group_accumulators() -> None:
 
 
 def test_group_by_null_nested_path_and_composite_key() -> None:
-    assert run_pipeline(ORDERS, [{"$group": {"_id": None, "total": {"$sum": 1}}}]) == [
-        {"_id": None, "total": 5}
-    ]
+    assert run_pipeline(ORDERS, [{"$group": {"_id": None, "total": {"$sum": 1}}}]) == [{"_id": None, "total": 5}]
     by_supplier = run_pipeline(
         ORDERS,
         [
@@ -80,12 +78,11 @@ def test_group_by_null_nested_path_and_composite_key() -> None:
 
 
 def test_match_operators_and_order_of_stages_matters() -> None:
-    assert [
-        d["id"] for d in run_pipeline(ORDERS, [{"$match": {"quantity": {"$gte": 500, "$lt": 10000}}}])
-    ] == [2]
-    assert [
-        d["id"] for d in run_pipeline(ORDERS, [{"$match": {"status": {"$in": ["invoiced", "cancelled"]}}}])
-    ] == [3, 5]
+    assert [d["id"] for d in run_pipeline(ORDERS, [{"$match": {"quantity": {"$gte": 500, "$lt": 10000}}}])] == [2]
+    assert [d["id"] for d in run_pipeline(ORDERS, [{"$match": {"status": {"$in": ["invoiced", "cancelled"]}}}])] == [
+        3,
+        5,
+    ]
     assert [d["id"] for d in run_pipeline(ORDERS, [{"$match": {"$or": [{"id": 1}, {"amount": None}]}}])] == [
         1,
         5,
@@ -110,12 +107,10 @@ def test_sort_skip_limit_project_count() -> None:
         ],
     )
     assert result == [{"id": 1, "value": 20000}, {"id": 2, "value": 1000}]
-    assert run_pipeline(
-        ORDERS, [{"$project": {"supplier": 0, "amount": 0, "quantity": 0}}, {"$limit": 1}]
-    ) == [{"id": 1, "status": "pending"}]
-    assert run_pipeline(ORDERS, [{"$match": {"status": "pending"}}, {"$count": "pending"}]) == [
-        {"pending": 3}
+    assert run_pipeline(ORDERS, [{"$project": {"supplier": 0, "amount": 0, "quantity": 0}}, {"$limit": 1}]) == [
+        {"id": 1, "status": "pending"}
     ]
+    assert run_pipeline(ORDERS, [{"$match": {"status": "pending"}}, {"$count": "pending"}]) == [{"pending": 3}]
     assert run_pipeline(ORDERS, [{"$match": {"status": "nope"}}, {"$count": "n"}]) == []
     assert run_pipeline(ORDERS, []) == ORDERS
 

@@ -15,12 +15,23 @@ from Connectors.vendors.base import Setting, layered_settings
 @pytest.fixture
 def vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "vault.json"
-    path.write_text(json.dumps({
-        "named": {"workspace_id": "ws-named", "API_KEY": "key-from-named-vault"},
-        "shared": {"workspace_id": "ws-shared", "api_key": "key-from-shared-vault", "url": "https://shared"},
-    }))
-    for name in ("RPA_SECRET_MANAGER", "RC_VAULT_SECRET_MANAGER", "RC_VAULT_SECRETS_FILE", "CONNECTORS_VAULT_SECRET",
-                 "X_WORKSPACE", "X_KEY", "X_URL"):
+    path.write_text(
+        json.dumps(
+            {
+                "named": {"workspace_id": "ws-named", "API_KEY": "key-from-named-vault"},
+                "shared": {"workspace_id": "ws-shared", "api_key": "key-from-shared-vault", "url": "https://shared"},
+            }
+        )
+    )
+    for name in (
+        "RPA_SECRET_MANAGER",
+        "RC_VAULT_SECRET_MANAGER",
+        "RC_VAULT_SECRETS_FILE",
+        "CONNECTORS_VAULT_SECRET",
+        "X_WORKSPACE",
+        "X_KEY",
+        "X_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("RPA_SECRET_FILE", str(path))
     return path
@@ -37,8 +48,11 @@ def settings(workspace: object = None, key: object = None) -> dict[str, Setting]
 def test_argument_then_named_vault_then_variable(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("X_WORKSPACE", "ws-env")
     monkeypatch.setenv("X_KEY", "key-from-environment")
-    assert layered_settings(settings(), None) == {"workspace_id": "ws-env", "api_key": "key-from-environment",
-                                                  "url": None}
+    assert layered_settings(settings(), None) == {
+        "workspace_id": "ws-env",
+        "api_key": "key-from-environment",
+        "url": None,
+    }
     assert layered_settings(settings(), "named")["api_key"] == "key-from-named-vault"  # any key case
     chosen = layered_settings(settings("ws-arg", Secret("key-from-argument")), "named")
     assert chosen["workspace_id"] == "ws-arg" and chosen["api_key"] == "key-from-argument"

@@ -67,8 +67,12 @@ def test_burst_then_steady_rate_stays_under_the_limit() -> None:
 
 def test_endpoint_limit_applies_only_to_matching_calls() -> None:
     sleeps = FakeClock()
-    throttle = Throttle("t-endpoint", RateSpec(1000, 1), sleep=sleeps,
-                        endpoint_limits=[EndpointLimit(r"/memberships$", RateSpec(5, 1, burst=1), method="GET")])
+    throttle = Throttle(
+        "t-endpoint",
+        RateSpec(1000, 1),
+        sleep=sleeps,
+        endpoint_limits=[EndpointLimit(r"/memberships$", RateSpec(5, 1, burst=1), method="GET")],
+    )
     for _ in range(5):
         throttle.acquire("GET", "/api/resources")
     assert sum(sleeps.sleeps) < 0.05
@@ -80,8 +84,12 @@ def test_endpoint_limit_applies_only_to_matching_calls() -> None:
 
 def test_low_remaining_header_pauses_before_the_server_refuses() -> None:
     sleeps = FakeClock()
-    throttle = Throttle("t-reactive", RateSpec(10, 1, burst=10), sleep=sleeps,
-                        headers=RateLimitHeaders(remaining="X-RateLimit-Remaining"))
+    throttle = Throttle(
+        "t-reactive",
+        RateSpec(10, 1, burst=10),
+        sleep=sleeps,
+        headers=RateLimitHeaders(remaining="X-RateLimit-Remaining"),
+    )
     throttle.observe({"X-RateLimit-Remaining": "0"})
     throttle.acquire("GET", "/x")
     # (low water 2 + 1 - 0) tokens at 10/s
@@ -89,8 +97,12 @@ def test_low_remaining_header_pauses_before_the_server_refuses() -> None:
 
 
 def test_exhausted_daily_quota_fails_fast_with_reset_time() -> None:
-    throttle = Throttle("t-daily", RateSpec(10, 1), vendor="Vendor",
-                        headers=RateLimitHeaders(daily_remaining="D-Remaining", daily_reset="D-Reset"))
+    throttle = Throttle(
+        "t-daily",
+        RateSpec(10, 1),
+        vendor="Vendor",
+        headers=RateLimitHeaders(daily_remaining="D-Remaining", daily_reset="D-Reset"),
+    )
     throttle.observe({"D-Remaining": "0", "D-Reset": "3600"}, "live")
     with pytest.raises(RateLimited, match=r"daily request quota \(live mode\) is used up; it resets in 3600 s"):
         throttle.acquire("GET", "/x", "live")
@@ -148,8 +160,9 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
     port = free_port()
     directory = tmp_path_factory.mktemp("redis")
-    process = subprocess.Popen([server, "--port", str(port), "--save", "", "--dir", str(directory)],
-                               stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [server, "--port", str(port), "--save", "", "--dir", str(directory)], stdout=subprocess.DEVNULL
+    )
     import redis
 
     client = redis.Redis(port=port)

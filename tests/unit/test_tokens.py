@@ -34,11 +34,14 @@ def test_concurrent_processes_refresh_a_rotating_token_exactly_once(tmp_path: Pa
     store_path = tmp_path / "tokens.json"
     counter = tmp_path / "refreshes"
     counter.write_text("")
-    TokenStore(store_path).put("v:client", {"access_token": "old", "refresh_token": "old-refresh",
-                                            "expires_at": time.time() - 5})
+    TokenStore(store_path).put(
+        "v:client", {"access_token": "old", "refresh_token": "old-refresh", "expires_at": time.time() - 5}
+    )
     queue: multiprocessing.Queue = multiprocessing.Queue()
-    workers = [multiprocessing.Process(target=_refresh_in_process, args=(str(store_path), str(counter), queue))
-               for _ in range(4)]
+    workers = [
+        multiprocessing.Process(target=_refresh_in_process, args=(str(store_path), str(counter), queue))
+        for _ in range(4)
+    ]
     for worker in workers:
         worker.start()
     results = [queue.get(timeout=30) for _ in workers]

@@ -46,8 +46,7 @@ def server() -> Iterator[tuple[str, Script]]:
         def _reply(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            script.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers),
-                                "body": body})
+            script.seen.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
             if not script.replies:
                 status, payload, headers = 200, {"ok": True}, None
             else:
@@ -77,8 +76,9 @@ FAST = RetryPolicy(max_attempts=4, backoff_base=0.01, backoff_cap=0.05)
 
 
 def transport(url: str, **kwargs: object) -> Transport:
-    config = TransportConfig(vendor="Acme", base_url=url, auth=BasicAuth("user", "pa55word-xyz"), retry=FAST,
-                             read_timeout=5, **kwargs)  # type: ignore[arg-type]
+    config = TransportConfig(
+        vendor="Acme", base_url=url, auth=BasicAuth("user", "pa55word-xyz"), retry=FAST, read_timeout=5, **kwargs
+    )  # type: ignore[arg-type]
     return Transport(config)
 
 
@@ -96,8 +96,9 @@ def test_get_is_retried_on_503_and_each_retry_is_logged(server, caplog) -> None:
 def test_post_with_idempotency_key_reuses_the_key_on_every_attempt(server) -> None:
     url, script = server
     script.add(502).add(0).add(201, {"id": 7})
-    response = transport(url, idempotency_header="Idempotency-Key").request("POST", "/things", json={"a": 1},
-                                                                            idempotency_key="order-42")
+    response = transport(url, idempotency_header="Idempotency-Key").request(
+        "POST", "/things", json={"a": 1}, idempotency_key="order-42"
+    )
     assert response.status_code == 201
     keys = [seen["headers"]["Idempotency-Key"] for seen in script.seen]
     assert keys == ["order-42"] * 3

@@ -135,24 +135,29 @@ class OAuth2Auth(Auth):
 
     def _refresh(self, current: dict[str, Any]) -> dict[str, Any]:
         if not current.get("refresh_token"):
-            raise AuthenticationError("The stored OAuth2 token expired and has no refresh token.",
-                                      hint="Log in again with 'connectors login'.")
+            raise AuthenticationError(
+                "The stored OAuth2 token expired and has no refresh token.",
+                hint="Log in again with 'connectors login'.",
+            )
         from oauthlib.oauth2 import OAuth2Error
         from requests_oauthlib import OAuth2Session
 
         session = OAuth2Session(self.client_id, token=current)
         try:
-            return dict(session.refresh_token(
-                self.token_url,
-                refresh_token=current["refresh_token"],
-                client_id=self.client_id,
-                client_secret=self.client_secret,
-                timeout=self.timeout,
-            ))
+            return dict(
+                session.refresh_token(
+                    self.token_url,
+                    refresh_token=current["refresh_token"],
+                    client_id=self.client_id,
+                    client_secret=self.client_secret,
+                    timeout=self.timeout,
+                )
+            )
         except OAuth2Error as error:
             raise AuthenticationError(
                 f"Refreshing the OAuth2 token failed: {error.error}"
-                + (f" ({error.description})" if error.description else "") + ".",
+                + (f" ({error.description})" if error.description else "")
+                + ".",
                 hint="The refresh token may have been revoked or already used; log in again.",
             )
         except OSError as error:

@@ -106,8 +106,7 @@ def _handler(callback: _Callback) -> type[BaseHTTPRequestHandler]:
                 else "Login received. You can close this window and return to the terminal."
             )
             body = (
-                f"<!doctype html><meta charset=utf-8><title>connectors login</title>"
-                f"<p>{html.escape(message)}</p>"
+                f"<!doctype html><meta charset=utf-8><title>connectors login</title><p>{html.escape(message)}</p>"
             ).encode()
             self.send_response(400 if failed else 200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -190,8 +189,7 @@ def run_login(
         description = f" ({params['error_description']})" if params.get("error_description") else ""
         raise AuthenticationError(
             f"The provider refused the login: {params['error']}{description}.",
-            hint="Check the client id, the redirect URI registered for the app and "
-            "the scopes, then log in again.",
+            hint="Check the client id, the redirect URI registered for the app and the scopes, then log in again.",
         )
     if not secrets.compare_digest(params.get("state", ""), state):
         raise AuthenticationError(
@@ -211,15 +209,11 @@ def run_login(
         token = dict(session.fetch_token(settings.token_url, code=code, timeout=30, **auth_kwargs))
     except OAuth2Error as error:
         raise AuthenticationError(
-            f"The code exchange failed: {error.error}"
-            + (f" ({error.description})" if error.description else "")
-            + ".",
+            f"The code exchange failed: {error.error}" + (f" ({error.description})" if error.description else "") + ".",
             hint="Check the client secret and the redirect URI, then log in again.",
         )
     except requests.RequestException as error:
-        raise TransportError(
-            f"Could not reach the token endpoint {settings.token_url} ({type(error).__name__})."
-        )
+        raise TransportError(f"Could not reach the token endpoint {settings.token_url} ({type(error).__name__}).")
     except Warning as warning:
         # oauthlib raises when the provider grants other scopes than requested (e.g. an admin whose
         # permissions were reduced); the token is valid for what was granted.

@@ -37,9 +37,7 @@ class IdTokenError(AuthenticationError):
 
 def _fetch_json(url: str, timeout: float = 10.0) -> Any:
     try:
-        response = requests.get(
-            url, timeout=timeout, headers={"Accept": "application/json"}, allow_redirects=False
-        )
+        response = requests.get(url, timeout=timeout, headers={"Accept": "application/json"}, allow_redirects=False)
     except requests.RequestException as error:
         raise TransportError(f"Could not reach {url} ({type(error).__name__}).")
     if response.status_code != 200:
@@ -114,8 +112,7 @@ class OpenIDProvider:
                 data = self.fetch(self.discovery_url)
                 if not isinstance(data, dict) or not data.get("issuer") or not data.get("jwks_uri"):
                     raise ConfigurationError(
-                        f"{self.discovery_url} is not an OpenID provider configuration "
-                        "(issuer or jwks_uri missing).",
+                        f"{self.discovery_url} is not an OpenID provider configuration (issuer or jwks_uri missing).",
                         hint="Check the provider URL.",
                     )
                 if str(data["issuer"]).rstrip("/") != self.expected_issuer.rstrip("/"):
@@ -219,9 +216,7 @@ def verify_id_token(
     except jwt.ExpiredSignatureError:
         raise IdTokenError(f"The id token expired at {_when(unverified.get('exp'))}.")
     except jwt.ImmatureSignatureError:
-        raise IdTokenError(
-            f"The id token claims to be issued in the future, at {_when(unverified.get('iat'))}."
-        )
+        raise IdTokenError(f"The id token claims to be issued in the future, at {_when(unverified.get('iat'))}.")
     except jwt.InvalidAudienceError:
         raise IdTokenError(
             f"The id token is for the audience {unverified.get('aud')!r}, not this client ({audience!r})."

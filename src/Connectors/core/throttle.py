@@ -87,8 +87,9 @@ def _to_rate(spec: RateSpec, safety: float) -> Rate:
 
 
 class _Bucket:
-    def __init__(self, key: str, spec: RateSpec, store_url: str | None, safety: float,
-                 daily_quota: int | None = None) -> None:
+    def __init__(
+        self, key: str, spec: RateSpec, store_url: str | None, safety: float, daily_quota: int | None = None
+    ) -> None:
         self.spec = spec
         self.rates = [_to_rate(spec, safety)]
         if daily_quota:
@@ -183,7 +184,10 @@ class Throttle:
                 if bucket.is_daily(wait):
                     raise RateLimited(
                         f"The client-side daily quota is used up; the next request is allowed in {wait:.0f} s.",
-                        vendor=self.vendor, method=method, path=path, retry_after=wait,
+                        vendor=self.vendor,
+                        method=method,
+                        path=path,
+                        retry_after=wait,
                     )
                 reason = f"endpoint limit {bucket.spec} on {label}" if label else f"rate limit {bucket.spec}"
                 self._wait(wait, reason)
@@ -208,9 +212,10 @@ class Throttle:
         mode = f" ({scope} mode)" if scope else ""
         raise RateLimited(
             f"The daily request quota{mode} is used up; it resets in {remaining:.0f} s.",
-            vendor=self.vendor, retry_after=remaining,
+            vendor=self.vendor,
+            retry_after=remaining,
             hint="Spread the work over days, use the read-only replica mode for bulk reads, "
-                 "or ask the vendor for a higher quota.",
+            "or ask the vendor for a higher quota.",
         )
 
     # -- reactive --------------------------------------------------------------------------

@@ -36,8 +36,10 @@ class TokenStore:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
-            raise ConfigurationError(f"Token store {self.path} is not valid JSON ({error.msg}).",
-                                     hint="Delete it and log in again with 'connectors login'.")
+            raise ConfigurationError(
+                f"Token store {self.path} is not valid JSON ({error.msg}).",
+                hint="Delete it and log in again with 'connectors login'.",
+            )
         return data if isinstance(data, dict) else {}
 
     def _write_all(self, data: dict[str, Any]) -> None:
@@ -97,8 +99,9 @@ class TokenStore:
             data = self._read_all()
             current = data.get(key)
             if current is None:
-                raise AuthenticationError(f"No token for {key!r} in {self.path}.",
-                                          hint="Log in first with 'connectors login'.")
+                raise AuthenticationError(
+                    f"No token for {key!r} in {self.path}.", hint="Log in first with 'connectors login'."
+                )
             register_token(current)
             changed = stale is None or current.get("access_token") != stale.get("access_token")
             if not needs_refresh(current) and (changed or not force):

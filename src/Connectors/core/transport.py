@@ -39,9 +39,17 @@ from Connectors.core.throttle import Throttle
 USER_AGENT = f"robotframework-connectors/{__version__} (+https://pypi.org/project/robotframework-connectors/)"
 
 _ERROR_CLASSES: dict[int, type[ConnectorError]] = {
-    400: ValidationError, 401: AuthenticationError, 403: PermissionDenied, 404: NotFound,
-    405: ValidationError, 409: Conflict, 410: NotFound, 413: ValidationError, 415: ValidationError,
-    422: ValidationError, 429: RateLimited,
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    405: ValidationError,
+    409: Conflict,
+    410: NotFound,
+    413: ValidationError,
+    415: ValidationError,
+    422: ValidationError,
+    429: RateLimited,
 }
 
 
@@ -149,9 +157,14 @@ class Transport:
             started = time.monotonic()
             try:
                 response = self.session.request(
-                    method, url, params=params, data=body_bytes if body_bytes is not None else data,
-                    files=files, headers=attempt_headers,
-                    timeout=timeout or (cfg.connect_timeout, cfg.read_timeout), allow_redirects=False,
+                    method,
+                    url,
+                    params=params,
+                    data=body_bytes if body_bytes is not None else data,
+                    files=files,
+                    headers=attempt_headers,
+                    timeout=timeout or (cfg.connect_timeout, cfg.read_timeout),
+                    allow_redirects=False,
                 )
             except RequestException as error:
                 reason = _describe_network_error(error)
@@ -162,11 +175,17 @@ class Transport:
                 if not can_repeat and not never_sent:
                     raise UncertainOutcome(
                         f"{reason}; the request was sent but no answer came back.",
-                        vendor=cfg.vendor, method=method, path=display_path,
+                        vendor=cfg.vendor,
+                        method=method,
+                        path=display_path,
                         hint=error_context or UncertainOutcome.default_hint,
                     )
-                raise TransportError(f"{reason} (after {attempt} attempt{'s' if attempt > 1 else ''}).",
-                                     vendor=cfg.vendor, method=method, path=display_path)
+                raise TransportError(
+                    f"{reason} (after {attempt} attempt{'s' if attempt > 1 else ''}).",
+                    vendor=cfg.vendor,
+                    method=method,
+                    path=display_path,
+                )
             elapsed = time.monotonic() - started
             if cfg.throttle:
                 cfg.throttle.observe(response.headers, quota_scope)
@@ -187,16 +206,18 @@ class Transport:
                 raise self.error_for(response, method, display_path, attempt, can_repeat)
             return response
 
-    def _pause_before_retry(self, attempt: int, retry_after: float | None, reason: str, method: str,
-                            path: str) -> None:
+    def _pause_before_retry(self, attempt: int, retry_after: float | None, reason: str, method: str, path: str) -> None:
         delay = self.config.retry.delay(attempt, retry_after)
         self.stats["retries"] += 1
-        log.info(f"{self.vendor} {method} {path}: {reason}; retrying in {delay:.2f} s "
-                 f"(attempt {attempt + 1} of {self.config.retry.max_attempts}).")
+        log.info(
+            f"{self.vendor} {method} {path}: {reason}; retrying in {delay:.2f} s "
+            f"(attempt {attempt + 1} of {self.config.retry.max_attempts})."
+        )
         time.sleep(delay)
 
-    def error_for(self, response: requests.Response, method: str, path: str, attempts: int = 1,
-                  can_repeat: bool = True) -> ConnectorError:
+    def error_for(
+        self, response: requests.Response, method: str, path: str, attempts: int = 1, can_repeat: bool = True
+    ) -> ConnectorError:
         status = response.status_code
         vendor_message = redactor.redact(self.config.error_message(response) or response.reason or "")
         cls = _ERROR_CLASSES.get(status) or (ServerError if status >= 500 else ConnectorError)
@@ -206,10 +227,19 @@ class Transport:
             tried = f" after {attempts} attempts" if attempts > 1 else ""
             message = f"the server failed{tried}: {message}"
             if not can_repeat:
-                hint = hint or ("The request was not repeated because it is not idempotent; check whether "
-                                "it was applied before sending it again.")
-        kwargs: dict[str, Any] = {"vendor": self.vendor, "method": method, "path": path, "status": status,
-                                  "vendor_message": vendor_message, "hint": hint, "details": _json_or_none(response)}
+                hint = hint or (
+                    "The request was not repeated because it is not idempotent; check whether "
+                    "it was applied before sending it again."
+                )
+        kwargs: dict[str, Any] = {
+            "vendor": self.vendor,
+            "method": method,
+            "path": path,
+            "status": status,
+            "vendor_message": vendor_message,
+            "hint": hint,
+            "details": _json_or_none(response),
+        }
         if cls is RateLimited:
             return RateLimited(message, retry_after=_retry_after(response), **kwargs)
         return cls(message, **kwargs)

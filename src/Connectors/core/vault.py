@@ -16,10 +16,22 @@ from Connectors.core.errors import ConfigurationError
 from Connectors.core.redact import redactor
 
 # Keys of a Vault secret whose values identify rather than authenticate.
-NOT_SECRET = frozenset({
-    "url", "username", "user", "email", "client_id", "workspace_id", "workspace", "organization",
-    "app_uuid", "process_id", "subdomain", "space",
-})
+NOT_SECRET = frozenset(
+    {
+        "url",
+        "username",
+        "user",
+        "email",
+        "client_id",
+        "workspace_id",
+        "workspace",
+        "organization",
+        "app_uuid",
+        "process_id",
+        "subdomain",
+        "space",
+    }
+)
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -28,8 +40,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         try:
             import yaml  # type: ignore[import-untyped]
         except ImportError:
-            raise ConfigurationError(f"Vault file {path} is YAML but PyYAML is not installed.",
-                                     hint="pip install pyyaml, or use a JSON vault file.")
+            raise ConfigurationError(
+                f"Vault file {path} is YAML but PyYAML is not installed.",
+                hint="pip install pyyaml, or use a JSON vault file.",
+            )
         data = yaml.safe_load(text)
     else:
         data = json.loads(text)
@@ -47,8 +61,10 @@ def get_secret(name: str) -> dict[str, str]:
             raise ConfigurationError(f"Vault file {path} does not exist.", hint="Check RPA_SECRET_FILE.")
         secrets = _read_file(path)
         if name not in secrets:
-            raise ConfigurationError(f"Vault secret {name!r} is not in {path}.",
-                                     hint=f"Known secrets: {', '.join(sorted(secrets)) or 'none'}.")
+            raise ConfigurationError(
+                f"Vault secret {name!r} is not in {path}.",
+                hint=f"Known secrets: {', '.join(sorted(secrets)) or 'none'}.",
+            )
         values = dict(secrets[name])
     else:
         values = _from_vault_library(name)

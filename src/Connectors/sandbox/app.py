@@ -54,8 +54,7 @@ class SandboxContext:
     def scaled(self, value: float) -> float:
         return value * self.options.rate_scale
 
-    def deliver(self, url: str, body: bytes, headers: dict[str, str], attempts: int = 4,
-                timeout: float = 2.0) -> None:
+    def deliver(self, url: str, body: bytes, headers: dict[str, str], attempts: int = 4, timeout: float = 2.0) -> None:
         """POST a webhook in the background; retried with back-off until a 2xx (like the vendors)."""
 
         def run() -> None:
@@ -63,8 +62,7 @@ class SandboxContext:
             for attempt in range(attempts):
                 record["attempts"] = attempt + 1
                 try:
-                    response = requests.post(url, data=body, headers=headers, timeout=timeout,
-                                             allow_redirects=False)
+                    response = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
                     record["status"] = response.status_code
                     if 200 <= response.status_code < 300 or response.status_code == 410:
                         break
@@ -123,8 +121,9 @@ class StatsMiddleware:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        vendor = next((name for prefix, name in self.prefixes.items() if path.startswith(prefix + "/")
-                       or path == prefix), None)
+        vendor = next(
+            (name for prefix, name in self.prefixes.items() if path.startswith(prefix + "/") or path == prefix), None
+        )
         status_holder: dict[str, int] = {}
 
         async def capture(message: Any) -> None:
@@ -187,12 +186,17 @@ def create_app(options: SandboxOptions | None = None) -> Starlette:
                 options.run_seconds = float(body["run_seconds"])
             if body.get("reset", "rate_scale" in body):
                 reset_all()
-        return JSONResponse({
-            "demo": options.demo, "rate_scale": options.rate_scale, "seed": options.seed,
-            "faults": options.faults.__dict__, "run_seconds": options.run_seconds,
-            "time_scale": options.time_scale,
-            "vendors": {name: vendor.info() for name, vendor in vendors.items()},
-        })
+        return JSONResponse(
+            {
+                "demo": options.demo,
+                "rate_scale": options.rate_scale,
+                "seed": options.seed,
+                "faults": options.faults.__dict__,
+                "run_seconds": options.run_seconds,
+                "time_scale": options.time_scale,
+                "vendors": {name: vendor.info() for name, vendor in vendors.items()},
+            }
+        )
 
     async def deliveries(request: Request) -> Response:
         return JSONResponse(list(ctx.deliveries))
@@ -216,8 +220,9 @@ def create_app(options: SandboxOptions | None = None) -> Starlette:
     app.state.ctx = ctx
     app.state.vendors = vendors
     stats_layer = StatsMiddleware(app, ctx.stats, tuple(vendors))
-    fault_layer = FaultMiddleware(stats_layer, lambda: options.faults, options.seed,
-                                  tuple(f"/{name}/" for name in vendors))
+    fault_layer = FaultMiddleware(
+        stats_layer, lambda: options.faults, options.seed, tuple(f"/{name}/" for name in vendors)
+    )
     reset_all()
     outer: Any = fault_layer
     outer.state = app.state

@@ -175,9 +175,7 @@ class CobotSandbox(VendorSandbox):
                 "read_memberships",
             ],
         )
-        self.limited_token = self._demo_token(
-            DEMO_LIMITED_TOKEN, cobot_data.ALICE, ["read_user", "read_bookings"]
-        )
+        self.limited_token = self._demo_token(DEMO_LIMITED_TOKEN, cobot_data.ALICE, ["read_user", "read_bookings"])
 
     def _oauth_server(self, issuer: str, users: list[dict[str, Any]]) -> OAuthServer:
         return OAuthServer(
@@ -218,9 +216,7 @@ class CobotSandbox(VendorSandbox):
             entry: dict[str, Any] = dict(user)
             member = self._membership_of(space, user["id"]) if space else None
             if member:
-                entry.update(
-                    name=member["name"], picture=member["picture"], phone_number=member["phone"] or None
-                )
+                entry.update(name=member["name"], picture=member["picture"], phone_number=member["phone"] or None)
             users.append(entry)
         return users
 
@@ -283,9 +279,7 @@ class CobotSandbox(VendorSandbox):
             user_id = str(grant.user["id"])
             allowed, left = self.window.take(f"user:{user_id}", self._limit(USER_LIMIT_PER_MINUTE))
             if allowed and endpoint_limit is not None:
-                allowed, left = self.window.take(
-                    f"endpoint:{request.url.path}:{user_id}", self._limit(endpoint_limit)
-                )
+                allowed, left = self.window.take(f"endpoint:{request.url.path}:{user_id}", self._limit(endpoint_limit))
             if not allowed:
                 wait = ceil_seconds(left)
                 response = _error(429, f"Rate limit exceeded. Retry in {wait} seconds.")
@@ -388,9 +382,7 @@ class CobotSandbox(VendorSandbox):
     async def memberships(self, request: Request, grant: Grant, space: dict[str, Any]) -> Response:
         return JSONResponse(list(space["memberships"].values()))
 
-    def _own_or_admin(
-        self, grant: Grant, space: dict[str, Any], membership_id: str
-    ) -> Response | dict[str, Any]:
+    def _own_or_admin(self, grant: Grant, space: dict[str, Any], membership_id: str) -> Response | dict[str, Any]:
         member = space["memberships"].get(membership_id)
         if member is None:
             return _error(404, "Membership not found.")
@@ -720,18 +712,14 @@ class CobotSandbox(VendorSandbox):
             ),
             Route("/api/bookings", api(self.bookings, bookings_read), methods=["GET"]),
             Route("/api/bookings/{booking_id}", api(self.booking, bookings_read), methods=["GET"]),
-            Route(
-                "/api/bookings/{booking_id}", api(self.update_booking, ("write_bookings",)), methods=["PUT"]
-            ),
+            Route("/api/bookings/{booking_id}", api(self.update_booking, ("write_bookings",)), methods=["PUT"]),
             Route(
                 "/api/bookings/{booking_id}",
                 api(self.delete_booking, ("write_bookings",)),
                 methods=["DELETE"],
             ),
             Route("/api/resources", api(self.resources, ("read_resources",)), methods=["GET"]),
-            Route(
-                "/api/resources/{resource_id}/bookings", api(self.bookings, bookings_read), methods=["GET"]
-            ),
+            Route("/api/resources/{resource_id}/bookings", api(self.bookings, bookings_read), methods=["GET"]),
             Route(
                 "/api/resources/{resource_id}/bookings",
                 api(self.create_booking, ("write_bookings",)),

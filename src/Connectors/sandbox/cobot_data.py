@@ -227,9 +227,7 @@ def booking_record(
         "can_cancel": True,
         "can_change": True,
         "units": 1,
-        "membership": {"id": member["id"], "name": member["name"], "email": member["email"]}
-        if member
-        else None,
+        "membership": {"id": member["id"], "name": member["name"], "email": member["email"]} if member else None,
         "resource": {
             "id": resource["id"],
             "name": resource["name"],

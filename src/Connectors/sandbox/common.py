@@ -30,8 +30,14 @@ class FaultSpec:
     @classmethod
     def parse(cls, text: str | None) -> FaultSpec:
         spec = cls()
-        names = {"5xx": "server_error", "500": "server_error", "reset": "reset", "lost": "lost", "slow": "slow",
-                 "slow_seconds": "slow_seconds"}
+        names = {
+            "5xx": "server_error",
+            "500": "server_error",
+            "reset": "reset",
+            "lost": "lost",
+            "slow": "slow",
+            "slow_seconds": "slow_seconds",
+        }
         for part in (text or "").split(","):
             if not part.strip():
                 continue

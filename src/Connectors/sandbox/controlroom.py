@@ -195,9 +195,7 @@ class ControlRoomSandbox(VendorSandbox):
         }
 
     # -- guards -----------------------------------------------------------------------------------
-    def _authenticate(
-        self, request: Request, workspace_id: str, permission: str, key: str | None = None
-    ) -> ApiKey:
+    def _authenticate(self, request: Request, workspace_id: str, permission: str, key: str | None = None) -> ApiKey:
         if key is None:
             header = request.headers.get("authorization", "")
             scheme, _, key = header.partition(" ")
@@ -308,9 +306,7 @@ class ControlRoomSandbox(VendorSandbox):
             "ended_at": self.clock.iso(ended),
             "process": {"id": process.id, "name": process.name},
             "started_by": {"type": run.started_by, "details": None},
-            "duration": round((ended if ended is not None else now) - started, 3)
-            if started is not None
-            else None,
+            "duration": round((ended if ended is not None else now) - started, 3) if started is not None else None,
         }
 
     def legacy_run_json(self, run: Run, now: float) -> dict[str, Any]:
@@ -318,11 +314,7 @@ class ControlRoomSandbox(VendorSandbox):
         state = current["state"]
         items = [self.model.items[i].at(now).state for i in run.item_ids]
         failed = next(
-            (
-                s
-                for s in reversed(self.model.visible_steps(run, now))
-                if s.state(now) in ("failed", "terminated")
-            ),
+            (s for s in reversed(self.model.visible_steps(run, now)) if s.state(now) in ("failed", "terminated")),
             None,
         )
         error_code = None
@@ -333,9 +325,7 @@ class ControlRoomSandbox(VendorSandbox):
             "processId": run.process_id,
             "runNo": run.number,
             "state": LEGACY_RUN_STATE[state],
-            "result": None
-            if state not in ("completed", "unresolved")
-            else ("ok" if state == "completed" else "err"),
+            "result": None if state not in ("completed", "unresolved") else ("ok" if state == "completed" else "err"),
             "errorCode": error_code,
             "startTs": current["started_at"],
             "endTs": current["ended_at"],
@@ -431,10 +421,7 @@ class ControlRoomSandbox(VendorSandbox):
             "id": process.id,
             "name": process.name,
             "created_at": self.clock.iso(process.created),
-            "steps": [
-                {"id": demo_id(f"step/{process.id}/{i}"), "name": name}
-                for i, name in enumerate(process.steps)
-            ],
+            "steps": [{"id": demo_id(f"step/{process.id}/{i}"), "name": name} for i, name in enumerate(process.steps)],
         }
 
     # -- paging -----------------------------------------------------------------------------------
@@ -449,9 +436,7 @@ class ControlRoomSandbox(VendorSandbox):
             raise ApiError(400, "bad_request", "limit must be at least 1")
         return min(value, maximum)
 
-    def _page(
-        self, request: Request, rows: list[Any], render: Callable[[Any], dict[str, Any]]
-    ) -> dict[str, Any]:
+    def _page(self, request: Request, rows: list[Any], render: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
         """One page of ``rows`` (already in order): ``{"data", "has_more", "next"}`` with a cursor URL."""
         limit = self._limit(request)
         cursor = request.query_params.get("cursor")
@@ -475,9 +460,7 @@ class ControlRoomSandbox(VendorSandbox):
 
     # -- current API ------------------------------------------------------------------------------
     async def list_processes(self, request: Request, ws: str) -> Any:
-        rows = sorted(
-            (p for p in self.model.processes.values() if p.workspace_id == ws), key=lambda p: p.name
-        )
+        rows = sorted((p for p in self.model.processes.values() if p.workspace_id == ws), key=lambda p: p.name)
         return self._page(request, rows, self.process_json)
 
     async def get_process(self, request: Request, ws: str) -> Any:
@@ -496,23 +479,17 @@ class ControlRoomSandbox(VendorSandbox):
         elif body.get("type") == "with_payloads":
             payloads = body.get("payloads")
             if not isinstance(payloads, list) or not payloads:
-                raise ApiError(
-                    400, "bad_request", "'payloads' must be a non-empty list of work item payloads"
-                )
+                raise ApiError(400, "bad_request", "'payloads' must be a non-empty list of work item payloads")
             run = self.model.trigger(process, payloads)
         elif body.get("type") in ("with_item_ids", "with_work_item_ids"):
             ids = body.get("work_item_ids")
             if not isinstance(ids, list) or not ids:
-                raise ApiError(
-                    400, "bad_request", "'work_item_ids' must be a non-empty list of work item ids"
-                )
+                raise ApiError(400, "bad_request", "'work_item_ids' must be a non-empty list of work item ids")
             run = self.model.trigger(process, item_ids=[str(i) for i in ids])
         elif body.get("type") in ("with_default_work_item", "default"):
             run = self.model.trigger(process)
         else:
-            raise ApiError(
-                400, "bad_request", f"Unknown type {body.get('type')!r}; use with_payloads or with_item_ids"
-            )
+            raise ApiError(400, "bad_request", f"Unknown type {body.get('type')!r}; use with_payloads or with_item_ids")
         self._ensure_watcher()
         return self._start_response(run)
 
@@ -625,9 +602,7 @@ class ControlRoomSandbox(VendorSandbox):
         params = request.query_params
         state = params.get("state")
         if state and state not in WORK_ITEM_STATES:
-            raise ApiError(
-                400, "bad_request", f"Unknown state {state!r}; use one of {', '.join(WORK_ITEM_STATES)}"
-            )
+            raise ApiError(400, "bad_request", f"Unknown state {state!r}; use one of {', '.join(WORK_ITEM_STATES)}")
         if params.get("process_id"):
             self._process(ws, params["process_id"])
         include = params.get("include_data", "false").lower() == "true"
@@ -647,11 +622,7 @@ class ControlRoomSandbox(VendorSandbox):
 
     async def create_work_item(self, request: Request, ws: str) -> Any:
         body = await self._json(request)
-        if (
-            not isinstance(body, dict)
-            or not isinstance(body.get("process"), dict)
-            or "id" not in body["process"]
-        ):
+        if not isinstance(body, dict) or not isinstance(body.get("process"), dict) or "id" not in body["process"]:
             raise ApiError(400, "bad_request", 'The body must be {"process": {"id": ...}, "payload": {...}}')
         process = self._process(ws, str(body["process"]["id"]))
         item = self.model.create_item(process, body.get("payload"))
@@ -659,9 +630,7 @@ class ControlRoomSandbox(VendorSandbox):
 
     def _upload_slot(self, request: Request, item: WorkItem, name: Any, size: Any) -> dict[str, Any]:
         if not isinstance(name, str) or not name or "/" in name or not isinstance(size, int) or size < 0:
-            raise ApiError(
-                400, "bad_request", "A file name (without folders) and a size in bytes are required"
-            )
+            raise ApiError(400, "bad_request", "A file name (without folders) and a size in bytes are required")
         if item.at(self.clock.now()).state not in ("new", "pending"):
             raise Conflict(f"Files can only be added to work items that are new or pending, not {item.id}")
         policy = secrets.token_hex(20)
@@ -692,9 +661,7 @@ class ControlRoomSandbox(VendorSandbox):
 
     # -- legacy process-v1 API --------------------------------------------------------------------
     async def legacy_processes(self, request: Request, ws: str) -> Any:
-        rows = sorted(
-            (p for p in self.model.processes.values() if p.workspace_id == ws), key=lambda p: p.name
-        )
+        rows = sorted((p for p in self.model.processes.values() if p.workspace_id == ws), key=lambda p: p.name)
         return {"data": [{"id": p.id, "name": p.name, "createTs": self.clock.iso(p.created)} for p in rows]}
 
     async def legacy_start(self, request: Request, ws: str) -> Any:
@@ -757,18 +724,14 @@ class ControlRoomSandbox(VendorSandbox):
     async def legacy_artifacts(self, request: Request, ws: str) -> Any:
         run = self._run(ws, request.path_params["rid"], request.path_params["pid"])
         step = self._step(ws, request.path_params["sid"], run.id)
-        return [
-            {"id": a.id, "fileName": a.name, "fileSize": len(a.content)} for a in self._artifact_rows(step)
-        ]
+        return [{"id": a.id, "fileName": a.name, "fileSize": len(a.content)} for a in self._artifact_rows(step)]
 
     async def legacy_artifact(self, request: Request, ws: str) -> Any:
         run = self._run(ws, request.path_params["rid"], request.path_params["pid"])
         step = self._step(ws, request.path_params["sid"], run.id)
         artifact = self._artifact(step, request.path_params["aid"])
         if artifact.name != request.path_params["name"]:
-            raise ApiError(
-                404, "not_found", f"Artifact {artifact.id} has no file {request.path_params['name']!r}"
-            )
+            raise ApiError(404, "not_found", f"Artifact {artifact.id} has no file {request.path_params['name']!r}")
         return JSONResponse(self._sign(request, artifact))  # a bare JSON string, as the real API answers
 
     async def legacy_work_items(self, request: Request, ws: str) -> Any:
@@ -776,9 +739,7 @@ class ControlRoomSandbox(VendorSandbox):
         include = request.query_params.get("includeData", "false").lower() == "true"
         now = self.clock.now()
         rows = [i for i in self._newest_first(self.model.items.values()) if i.process_id == process.id]
-        return {
-            "data": [self.legacy_item_json(i, now, include) for i in rows[: self._limit(request, 100, 1000)]]
-        }
+        return {"data": [self.legacy_item_json(i, now, include) for i in rows[: self._limit(request, 100, 1000)]]}
 
     async def legacy_run_work_items(self, request: Request, ws: str) -> Any:
         run = self._run(ws, request.path_params["rid"], request.path_params["pid"])

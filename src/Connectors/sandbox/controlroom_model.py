@@ -215,9 +215,7 @@ class ControlRoomModel:
     def add_process(
         self, workspace_id: str, name: str, steps: list[str], process_id: str | None = None, **extra: Any
     ) -> Process:
-        process = Process(
-            process_id or new_id(), name, workspace_id, steps or ["Run robot"], self.clock.now(), **extra
-        )
+        process = Process(process_id or new_id(), name, workspace_id, steps or ["Run robot"], self.clock.now(), **extra)
         self.processes[process.id] = process
         return process
 
@@ -255,9 +253,7 @@ class ControlRoomModel:
         return [step for step in run.step_runs if step.start <= now]
 
     # -- work items -----------------------------------------------------------------------------
-    def create_item(
-        self, process: Process, payload: Any, state: str = "new", at: float | None = None
-    ) -> WorkItem:
+    def create_item(self, process: Process, payload: Any, state: str = "new", at: float | None = None) -> WorkItem:
         Outcome.of(payload)  # reject a malformed sandbox field before anything is stored
         now = self.clock.now() if at is None else at
         item = WorkItem(
@@ -295,9 +291,7 @@ class ControlRoomModel:
             for payload in payloads if payloads is not None else ([] if item_ids else [{}]):
                 items.append(self.create_item(process, payload, at=now))
             counter = self._numbers.setdefault(process.id, itertools.count(1))
-            run = Run(
-                new_id(), process.workspace_id, process.id, next(counter), now, next(self._seq), started_by
-            )
+            run = Run(new_id(), process.workspace_id, process.id, next(counter), now, next(self._seq), started_by)
             for item in items:
                 item.run_id = run.id
                 item.events.append(ItemEvent(now, "pending"))
@@ -307,9 +301,7 @@ class ControlRoomModel:
             if process.command:
                 self._start_command(process, run, items, start)
             else:
-                self._schedule(
-                    process, run, items, 0, start, {item.id: Outcome.of(item.payload) for item in items}
-                )
+                self._schedule(process, run, items, 0, start, {item.id: Outcome.of(item.payload) for item in items})
             return run
 
     def _seconds(self, outcomes: dict[str, Outcome]) -> float:
@@ -346,9 +338,7 @@ class ControlRoomModel:
             end = moment + share
             for item in alive:
                 item.events.append(ItemEvent(moment, "in_progress", step.id))
-            wants = {
-                item.id: (outcomes[item.id].retry if retry else outcomes[item.id].result) for item in alive
-            }
+            wants = {item.id: (outcomes[item.id].retry if retry else outcomes[item.id].result) for item in alive}
 
             def fails_here(item: WorkItem, result: str, _index: int = index, _wants: dict = wants) -> bool:
                 wanted = outcomes[item.id].step
@@ -357,8 +347,7 @@ class ControlRoomModel:
             crashing = [item for item in alive if fails_here(item, "fail")]
             if crashing:
                 message = (
-                    outcomes[crashing[0].id].message
-                    or f"Robot failed in step {steps[index]!r}: task raised an error"
+                    outcomes[crashing[0].id].message or f"Robot failed in step {steps[index]!r}: task raised an error"
                 )
                 step.outcome = "failed"
                 step.error = {"code": ROBOT_FAILURE, "message": message}
@@ -429,9 +418,7 @@ class ControlRoomModel:
             state = self.run_state(run, now)
             if state in ("completed", "unresolved", "terminating"):
                 raise Conflict(f"Process run {run.id} is {state}; only a new or running run can be stopped")
-            current = [
-                step for step in run.step_runs if step.start <= now and (step.end is None or step.end > now)
-            ]
+            current = [step for step in run.step_runs if step.start <= now and (step.end is None or step.end > now)]
             grace = 0.0 if terminate or not current else min(2.0, min((s.end or now) - now for s in current))
             until = now + grace
             message = f"Process run stopped: {reason}" if reason else "Process run stopped through the API"
@@ -456,9 +443,7 @@ class ControlRoomModel:
                 item = self.items[item_id]
                 item.events = [event for event in item.events if event.at < until or event is item.events[0]]
                 if item.events[-1].state not in ("done", "failed"):
-                    exception = (
-                        None if set_done else {"type": "APPLICATION", "code": STOPPED, "message": message}
-                    )
+                    exception = None if set_done else {"type": "APPLICATION", "code": STOPPED, "message": message}
                     item.events.append(ItemEvent(until, "done" if set_done else "failed", None, exception))
             run.stop = {"at": now, "until": until, "reason": reason, "set_done": set_done}
 

@@ -46,8 +46,12 @@ class FaultMiddleware:
     def _draw(self, spec: FaultSpec) -> str | None:
         with self.lock:
             roll = self.rng.random()
-        for name, chance in (("5xx", spec.server_error), ("reset", spec.reset), ("lost", spec.lost),
-                             ("slow", spec.slow)):
+        for name, chance in (
+            ("5xx", spec.server_error),
+            ("reset", spec.reset),
+            ("lost", spec.lost),
+            ("slow", spec.slow),
+        ):
             if roll < chance:
                 return name
             roll -= chance
@@ -67,14 +71,19 @@ class FaultMiddleware:
             with self.lock:
                 status = self.rng.choice((502, 503, 504))
             body = json.dumps({"message": f"injected fault: HTTP {status}"}).encode()
-            await send({"type": "http.response.start", "status": status,
-                        "headers": [(b"content-type", b"application/json"),
-                                    (b"content-length", str(len(body)).encode())]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         if fault == "reset" and _abort(send):
             return
         if fault == "lost":
+
             async def swallow(message: Any) -> None:
                 return None
 

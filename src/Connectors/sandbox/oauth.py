@@ -85,9 +85,14 @@ class OAuthServer:
         self.issue_refresh_tokens = issue_refresh_tokens
         self.openid = openid
         self.scope_separator = scope_separator
-        self.paths = {"authorize": "/oauth2/authorize", "token": "/oauth2/tokens",
-                      "discovery": "/.well-known/openid-configuration", "jwks": "/jwks.json",
-                      "userinfo": "/api/userinfo", **(paths or {})}
+        self.paths = {
+            "authorize": "/oauth2/authorize",
+            "token": "/oauth2/tokens",
+            "discovery": "/.well-known/openid-configuration",
+            "jwks": "/jwks.json",
+            "userinfo": "/api/userinfo",
+            **(paths or {}),
+        }
         self._lock = threading.Lock()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.kid = secrets.token_hex(8)
@@ -111,8 +116,7 @@ class OAuthServer:
             return None
         return grant
 
-    def issue_direct(self, user: dict[str, Any], client_id: str, scopes: list[str],
-                     ttl: float | None = None) -> str:
+    def issue_direct(self, user: dict[str, Any], client_id: str, scopes: list[str], ttl: float | None = None) -> str:
         """A ready-made access token (for demo credentials and tests)."""
         token = secrets.token_urlsafe(24)
         self.remember(token)
@@ -219,8 +223,11 @@ class OAuthServer:
         access = secrets.token_urlsafe(24)
         self.remember(access)
         grant.expires_at = None if self.access_ttl is None else time.time() + self.access_ttl
-        body: dict[str, Any] = {"access_token": access, "token_type": "bearer",
-                                "scope": self.scope_separator.join(grant.scopes)}
+        body: dict[str, Any] = {
+            "access_token": access,
+            "token_type": "bearer",
+            "scope": self.scope_separator.join(grant.scopes),
+        }
         if self.access_ttl is not None:
             body["expires_in"] = int(self.access_ttl)
         with self._lock:
@@ -236,8 +243,13 @@ class OAuthServer:
 
     def id_token(self, grant: Grant, nonce: str | None = None, **overrides: Any) -> str:
         now = int(time.time())
-        claims: dict[str, Any] = {"iss": self.issuer, "sub": str(grant.user["id"]), "aud": grant.client_id,
-                                  "iat": now, "exp": now + 3600}
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": str(grant.user["id"]),
+            "aud": grant.client_id,
+            "iat": now,
+            "exp": now + 3600,
+        }
         if grant.user.get("email"):
             claims["email"] = grant.user["email"]
         for extra in ("name", "picture", "phone_number"):
@@ -257,21 +269,23 @@ class OAuthServer:
         return dict(jwk)
 
     async def discovery(self, request: Request) -> Response:
-        return JSONResponse({
-            "issuer": self.issuer,
-            "authorization_endpoint": self._endpoint("authorize"),
-            "token_endpoint": self._endpoint("token"),
-            "jwks_uri": self._endpoint("jwks"),
-            "userinfo_endpoint": self._endpoint("userinfo"),
-            "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "scopes_supported": ["openid", *self.scopes],
-            "claims_supported": ["sub", "email", "iss", "aud", "exp", "iat", "name", "picture", "phone_number"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        })
+        return JSONResponse(
+            {
+                "issuer": self.issuer,
+                "authorization_endpoint": self._endpoint("authorize"),
+                "token_endpoint": self._endpoint("token"),
+                "jwks_uri": self._endpoint("jwks"),
+                "userinfo_endpoint": self._endpoint("userinfo"),
+                "response_types_supported": ["code"],
+                "grant_types_supported": ["authorization_code", "refresh_token"],
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": ["openid", *self.scopes],
+                "claims_supported": ["sub", "email", "iss", "aud", "exp", "iat", "name", "picture", "phone_number"],
+                "code_challenge_methods_supported": ["S256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            }
+        )
 
     async def jwks(self, request: Request) -> Response:
         return JSONResponse({"keys": [self.public_jwk]})

@@ -49,8 +49,23 @@ LIMITED_PASSWORD = "rbw-limited-pass-3d92b6e1"
 CLIENT_ID = "rbw-demo-client"
 CLIENT_SECRET = "rbw-demo-client-secret-51f7c3a9"
 
-SCOPES = ["settings", "clients", "work-orders", "planning-items", "employees", "materials", "installations",
-          "profile", "projects", "articles", "posts", "sales-orders", "stock-changes", "offers", "users"]
+SCOPES = [
+    "settings",
+    "clients",
+    "work-orders",
+    "planning-items",
+    "employees",
+    "materials",
+    "installations",
+    "profile",
+    "projects",
+    "articles",
+    "posts",
+    "sales-orders",
+    "stock-changes",
+    "offers",
+    "users",
+]
 RATE_PER_SECOND = 15.0
 RATE_BURST = 20
 DAILY_LIMIT = 10_000
@@ -61,11 +76,16 @@ IDEMPOTENT_METHODS = ("POST", "PUT", "PATCH")
 MAX_IDEMPOTENCY_KEY = 128
 
 # Sub-resources kept as lists inside their parent entity: /<collection>/{id}/<name>[/{subId}].
-SUB_LISTS = {("clients", "contacts"): "contacts", ("suppliers", "contacts"): "contacts",
-             ("purchase-supply-orders", "line-items"): "lineItems"}
+SUB_LISTS = {
+    ("clients", "contacts"): "contacts",
+    ("suppliers", "contacts"): "contacts",
+    ("purchase-supply-orders", "line-items"): "lineItems",
+}
 DOCUMENT_OWNERS = ("offers", "work-orders")
-EVENTS = sorted({f"{s}.{a}" for s in SINGULAR.values() for a in ("created", "updated", "deleted")}
-                | {"article.stock-changed", "document.created"})
+EVENTS = sorted(
+    {f"{s}.{a}" for s in SINGULAR.values() for a in ("created", "updated", "deleted")}
+    | {"article.stock-changed", "document.created"}
+)
 
 Handler = Callable[[Request, "Principal"], Awaitable[Response]]
 
@@ -105,16 +125,31 @@ class RobawsSandbox(VendorSandbox):
         super().__init__(ctx)
         ctx.remember_secret(PASSWORD, LIMITED_PASSWORD, CLIENT_SECRET)
         self.users = {
-            USERNAME: {"id": 1, "email": USERNAME, "name": "API user", "password": PASSWORD, "admin": True,
-                       "modules": None},
-            LIMITED_USERNAME: {"id": 2, "email": LIMITED_USERNAME, "name": "Limited API user",
-                               "password": LIMITED_PASSWORD, "admin": False, "modules": ["clients"]},
+            USERNAME: {
+                "id": 1,
+                "email": USERNAME,
+                "name": "API user",
+                "password": PASSWORD,
+                "admin": True,
+                "modules": None,
+            },
+            LIMITED_USERNAME: {
+                "id": 2,
+                "email": LIMITED_USERNAME,
+                "name": "Limited API user",
+                "password": LIMITED_PASSWORD,
+                "admin": False,
+                "modules": ["clients"],
+            },
         }
         self.oauth = OAuthServer(
             issuer=ctx.base_url + "/robaws",
             clients=[OAuthClient(CLIENT_ID, CLIENT_SECRET, name="Robaws demo integration")],
             users=[{k: v for k, v in user.items() if k != "password"} for user in self.users.values()],
-            scopes=SCOPES, access_ttl=3600, issue_refresh_tokens=True, remember_secret=ctx.remember_secret,
+            scopes=SCOPES,
+            access_ttl=3600,
+            issue_refresh_tokens=True,
+            remember_secret=ctx.remember_secret,
         )
         self.store = Store()
         self.files = Files()
@@ -143,13 +178,21 @@ class RobawsSandbox(VendorSandbox):
     def info(self) -> dict[str, Any]:
         issuer = self.oauth.issuer
         return {
-            "env": {"ROBAWS_USERNAME": USERNAME, "ROBAWS_PASSWORD": PASSWORD,
-                    "ROBAWS_LIMITED_USERNAME": LIMITED_USERNAME, "ROBAWS_LIMITED_PASSWORD": LIMITED_PASSWORD,
-                    "ROBAWS_CLIENT_ID": CLIENT_ID, "ROBAWS_CLIENT_SECRET": CLIENT_SECRET},
+            "env": {
+                "ROBAWS_USERNAME": USERNAME,
+                "ROBAWS_PASSWORD": PASSWORD,
+                "ROBAWS_LIMITED_USERNAME": LIMITED_USERNAME,
+                "ROBAWS_LIMITED_PASSWORD": LIMITED_PASSWORD,
+                "ROBAWS_CLIENT_ID": CLIENT_ID,
+                "ROBAWS_CLIENT_SECRET": CLIENT_SECRET,
+            },
             "rate_limit": {"per_second": self.bucket.per_second, "burst": self.bucket.burst},
             "daily_limit": {mode: quota.limit for mode, quota in self.daily.items()},
-            "oauth": {"authorize_url": issuer + "/oauth2/authorize", "token_url": issuer + "/oauth2/tokens",
-                      "scopes": SCOPES},
+            "oauth": {
+                "authorize_url": issuer + "/oauth2/authorize",
+                "token_url": issuer + "/oauth2/tokens",
+                "scopes": SCOPES,
+            },
         }
 
     # -- routing ----------------------------------------------------------------------------------
@@ -166,11 +209,11 @@ class RobawsSandbox(VendorSandbox):
             route("/temp-document-buckets", self.create_bucket, "documents"),
             route("/temp-document-buckets/{bucket_id}", self.show_bucket, "documents"),
             route("/temp-document-buckets/{bucket_id}/documents", self.upload_document, "documents"),
-            route("/temp-document-buckets/{bucket_id}/document-upload-sessions", self.create_session,
-                  "documents"),
+            route("/temp-document-buckets/{bucket_id}/document-upload-sessions", self.create_session, "documents"),
             route("/document-upload-sessions/{session_id}", self.upload_part, "documents"),
-            route("/purchase-invoices/{entity_id:int}/start-approval-request", self.start_approval,
-                  "purchase-invoices"),
+            route(
+                "/purchase-invoices/{entity_id:int}/start-approval-request", self.start_approval, "purchase-invoices"
+            ),
             route("/{collection}", self.collection, None),
             route("/{collection}/{entity_id}", self.item, None),
             route("/{collection}/{entity_id}/{sub}", self.sub_collection, None),
@@ -210,8 +253,14 @@ class RobawsSandbox(VendorSandbox):
             headers.update(_daily_headers(quota.limit, left, reset_in))
             if not daily_ok:
                 headers["Retry-After"] = str(ceil_seconds(reset_in))
-                return _with(error(429, f"Daily API limit of {quota.limit} requests reached for {mode} mode: "
-                                        f"it resets in {reset_in} seconds"), headers)
+                return _with(
+                    error(
+                        429,
+                        f"Daily API limit of {quota.limit} requests reached for {mode} mode: "
+                        f"it resets in {reset_in} seconds",
+                    ),
+                    headers,
+                )
             try:
                 self._authorize(request, principal, module)
                 if mode == "replica" and request.method not in READ_METHODS:
@@ -228,8 +277,10 @@ class RobawsSandbox(VendorSandbox):
         return endpoint
 
     def _bucket_headers(self) -> dict[str, str]:
-        return {"X-RateLimit-Replenish-Rate": _number(self.bucket.per_second),
-                "X-RateLimit-Burst-Capacity": str(self.bucket.burst)}
+        return {
+            "X-RateLimit-Replenish-Rate": _number(self.bucket.per_second),
+            "X-RateLimit-Burst-Capacity": str(self.bucket.burst),
+        }
 
     def _authenticate(self, request: Request) -> Principal | Response:
         header = request.headers.get("authorization", "")
@@ -247,8 +298,9 @@ class RobawsSandbox(VendorSandbox):
             grant = self.oauth.grant_for(request)
             if grant is None:
                 return _unauthorized("The access token is invalid or expired: refresh it or authorize again")
-            return Principal(f"oauth:{grant.client_id}", bool(grant.user.get("admin")), _modules(grant.user),
-                             frozenset(grant.scopes))
+            return Principal(
+                f"oauth:{grant.client_id}", bool(grant.user.get("admin")), _modules(grant.user), frozenset(grant.scopes)
+            )
         return _unauthorized("Authentication required: send HTTP Basic credentials or an OAuth2 bearer token")
 
     def _authorize(self, request: Request, principal: Principal, module: str | None) -> None:
@@ -268,7 +320,7 @@ class RobawsSandbox(VendorSandbox):
 
     @staticmethod
     def _mode(request: Request) -> str:
-        value = (request.headers.get("database-mode") or request.query_params.get("database-mode") or "live")
+        value = request.headers.get("database-mode") or request.query_params.get("database-mode") or "live"
         mode = value.strip().lower()
         if mode not in MODES:
             raise BadRequest(f"Database-Mode must be live or replica, got {value!r}")
@@ -287,8 +339,7 @@ class RobawsSandbox(VendorSandbox):
             if stored is None:
                 return error(409, "A request with this Idempotency-Key is in progress")
             self.ctx.stats.bump("idempotent_replays", self.name)
-            replay = Response(stored.body, stored.status, media_type=stored.media_type,
-                              headers=stored.headers)
+            replay = Response(stored.body, stored.status, media_type=stored.media_type, headers=stored.headers)
             replay.headers["Idempotent-Replayed"] = "true"
             return replay
         # Claimed before the body is read, so a concurrent twin sees it in flight.
@@ -346,8 +397,7 @@ class RobawsSandbox(VendorSandbox):
         self._emit(name, "updated", entity)
         return self._entity_response(request, name, entity)
 
-    def _entity_response(self, request: Request, name: str, entity: dict[str, Any],
-                         status: int = 200) -> Response:
+    def _entity_response(self, request: Request, name: str, entity: dict[str, Any], status: int = 200) -> Response:
         tree = parse_includes(request.query_params.get("include"))
         return JSONResponse(self.store.serialize(name, entity, tree), status_code=status)
 
@@ -359,9 +409,15 @@ class RobawsSandbox(VendorSandbox):
         if new is None or (current is not None and new == current.get("documentId")):
             return None
         if not isinstance(new, str) or self.files.find_unattached(new) is None:
-            raise ValidationFailed([{"field": "documentId",
-                                     "message": "Unknown documentId: upload the file to a temp document "
-                                                "bucket first (or it expired with its bucket)"}])
+            raise ValidationFailed(
+                [
+                    {
+                        "field": "documentId",
+                        "message": "Unknown documentId: upload the file to a temp document "
+                        "bucket first (or it expired with its bucket)",
+                    }
+                ]
+            )
         return new
 
     def _attach_document(self, name: str, entity: dict[str, Any], document_id: str | None) -> None:
@@ -396,8 +452,15 @@ class RobawsSandbox(VendorSandbox):
         body = await _object_body(request) if request.method == "POST" else {}
         name, entity, items = self._sub_list(request)
         if request.method in ("GET", "HEAD"):
-            return JSONResponse({"items": copy.deepcopy(items), "totalItems": len(items), "currentPage": 0,
-                                 "size": max(len(items), 1), "totalPages": 1 if items else 0})
+            return JSONResponse(
+                {
+                    "items": copy.deepcopy(items),
+                    "totalItems": len(items),
+                    "currentPage": 0,
+                    "size": max(len(items), 1),
+                    "totalPages": 1 if items else 0,
+                }
+            )
         if request.method != "POST":
             return _not_allowed(request, "GET, POST")
         item = {k: v for k, v in body.items() if k != "id"}
@@ -435,8 +498,15 @@ class RobawsSandbox(VendorSandbox):
         owner = f"{name}/{entity['id']}"
         if request.method in ("GET", "HEAD"):
             docs = [d.public() for d in self.files.attached.values() if d.attached_to == owner]
-            return JSONResponse({"items": docs, "totalItems": len(docs), "currentPage": 0,
-                                 "size": max(len(docs), 1), "totalPages": 1 if docs else 0})
+            return JSONResponse(
+                {
+                    "items": docs,
+                    "totalItems": len(docs),
+                    "currentPage": 0,
+                    "size": max(len(docs), 1),
+                    "totalPages": 1 if docs else 0,
+                }
+            )
         if request.method != "POST":
             return _not_allowed(request, "GET, POST")
         file_name, content_type, content = await _upload(request)
@@ -459,8 +529,9 @@ class RobawsSandbox(VendorSandbox):
         if request.method not in ("GET", "HEAD"):
             return _not_allowed(request, "GET")
         bucket = self.files.bucket(request.path_params["bucket_id"])
-        return JSONResponse({"id": bucket.id, "expires": bucket.expires,
-                             "documents": [d.public() for d in bucket.documents.values()]})
+        return JSONResponse(
+            {"id": bucket.id, "expires": bucket.expires, "documents": [d.public() for d in bucket.documents.values()]}
+        )
 
     async def upload_document(self, request: Request, principal: Principal) -> Response:
         if request.method != "POST":
@@ -476,8 +547,16 @@ class RobawsSandbox(VendorSandbox):
             return _not_allowed(request, "POST")
         self.files.bucket(request.path_params["bucket_id"])
         session = self.files.new_session(request.path_params["bucket_id"], await _json(request))
-        return JSONResponse({"id": session.id, "partSize": MAX_FILE, "parts": session.part_count,
-                             "fileName": session.file_name, "fileSize": session.file_size}, status_code=201)
+        return JSONResponse(
+            {
+                "id": session.id,
+                "partSize": MAX_FILE,
+                "parts": session.part_count,
+                "fileName": session.file_name,
+                "fileSize": session.file_size,
+            },
+            status_code=201,
+        )
 
     async def upload_part(self, request: Request, principal: Principal) -> Response:
         if request.method != "POST":
@@ -500,8 +579,15 @@ class RobawsSandbox(VendorSandbox):
     async def webhook_endpoints(self, request: Request, principal: Principal) -> Response:
         if request.method in ("GET", "HEAD"):
             items = [_public_endpoint(e) for e in self.webhooks.values()]
-            return JSONResponse({"items": items, "totalItems": len(items), "currentPage": 0,
-                                 "size": max(len(items), 1), "totalPages": 1 if items else 0})
+            return JSONResponse(
+                {
+                    "items": items,
+                    "totalItems": len(items),
+                    "currentPage": 0,
+                    "size": max(len(items), 1),
+                    "totalPages": 1 if items else 0,
+                }
+            )
         if request.method != "POST":
             return _not_allowed(request, "GET, POST")
         body = await _object_body(request)
@@ -520,8 +606,13 @@ class RobawsSandbox(VendorSandbox):
         secret = "whsec_" + secrets.token_hex(24)
         self.ctx.remember_secret(secret)
         endpoint_id = str(uuid.uuid4())
-        endpoint = {"id": endpoint_id, "url": url, "events": list(dict.fromkeys(events or [])),
-                    "secret": secret, "createdAt": now_iso()}
+        endpoint = {
+            "id": endpoint_id,
+            "url": url,
+            "events": list(dict.fromkeys(events or [])),
+            "secret": secret,
+            "createdAt": now_iso(),
+        }
         self.webhooks[endpoint_id] = endpoint
         return JSONResponse(endpoint, status_code=201)
 
@@ -551,9 +642,15 @@ class RobawsSandbox(VendorSandbox):
         stamp = int(time.time())
         for endpoint in targets:
             signature = hmac.new(endpoint["secret"].encode(), f"{stamp}.".encode() + body, hashlib.sha256)
-            self.ctx.deliver(endpoint["url"], body, {
-                "Content-Type": "application/json", "User-Agent": "Robaws-Webhooks/1.0",
-                "Robaws-Signature": f"t={stamp},v1={signature.hexdigest()}"})
+            self.ctx.deliver(
+                endpoint["url"],
+                body,
+                {
+                    "Content-Type": "application/json",
+                    "User-Agent": "Robaws-Webhooks/1.0",
+                    "Robaws-Signature": f"t={stamp},v1={signature.hexdigest()}",
+                },
+            )
 
     async def unknown_path(self, request: Request, principal: Principal) -> Response:
         return error(404, f"Unknown path {request.url.path}")
@@ -589,8 +686,11 @@ def _number(value: float) -> str:
 
 
 def _daily_headers(limit: int, remaining: int, reset_in: int) -> dict[str, str]:
-    return {"X-RateLimit-Daily-Limit": str(limit), "X-RateLimit-Daily-Remaining": str(remaining),
-            "X-RateLimit-Daily-Reset": str(reset_in)}
+    return {
+        "X-RateLimit-Daily-Limit": str(limit),
+        "X-RateLimit-Daily-Remaining": str(remaining),
+        "X-RateLimit-Daily-Reset": str(reset_in),
+    }
 
 
 def _with(response: Response, headers: dict[str, str]) -> Response:
@@ -619,8 +719,11 @@ async def _read_patch(request: Request) -> Callable[[dict[str, Any]], dict[str, 
     """Read a PATCH body (merge patch or JSON patch); returns what applies it to the current entity."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in ("application/merge-patch+json", "application/json-patch+json"):
-        raise BadRequest("PATCH needs Content-Type application/merge-patch+json or "
-                         f"application/json-patch+json, got {media or 'none'}", 415)
+        raise BadRequest(
+            "PATCH needs Content-Type application/merge-patch+json or "
+            f"application/json-patch+json, got {media or 'none'}",
+            415,
+        )
     document = await json_body(request)
     if media == "application/merge-patch+json" and not isinstance(document, dict):
         raise BadRequest("A JSON merge patch must be a JSON object")
@@ -668,8 +771,7 @@ async def _upload(request: Request) -> tuple[str, str, bytes]:
             upload = form.get("file")
             if not isinstance(upload, UploadFile):
                 raise BadRequest("multipart/form-data needs the file in a field named 'file'")
-            return (upload.filename or "file", upload.content_type or "application/octet-stream",
-                    await upload.read())
+            return (upload.filename or "file", upload.content_type or "application/octet-stream", await upload.read())
     if media in ("application/json", ""):
         body = await _object_body(request)
         name = body.get("fileName")

@@ -27,12 +27,15 @@ class Document:
     attached_to: str | None = None
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "fileName": self.file_name, "size": len(self.content),
-                "contentType": self.content_type}
+        return {"id": self.id, "fileName": self.file_name, "size": len(self.content), "contentType": self.content_type}
 
     def admin(self) -> dict[str, Any]:
-        return {**self.public(), "sha256": hashlib.sha256(self.content).hexdigest(), "bucket": self.bucket,
-                "attachedTo": self.attached_to}
+        return {
+            **self.public(),
+            "sha256": hashlib.sha256(self.content).hexdigest(),
+            "bucket": self.bucket,
+            "attachedTo": self.attached_to,
+        }
 
 
 @dataclass
@@ -102,8 +105,9 @@ class Files:
 
     def _store(self, bucket_id: str, file_name: str, content_type: str, content: bytes) -> Document:
         bucket = self.bucket(bucket_id)
-        document = Document(str(uuid.uuid4()), file_name or "file",
-                            content_type or "application/octet-stream", content, bucket.id)
+        document = Document(
+            str(uuid.uuid4()), file_name or "file", content_type or "application/octet-stream", content, bucket.id
+        )
         bucket.documents[document.id] = document
         return document
 
@@ -116,8 +120,9 @@ class Files:
             raise BadRequest("fileName is required")
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
             raise BadRequest("fileSize must be a positive number of bytes")
-        session = UploadSession(str(uuid.uuid4()), bucket.id, name, size,
-                                str(body.get("contentType") or "application/octet-stream"))
+        session = UploadSession(
+            str(uuid.uuid4()), bucket.id, name, size, str(body.get("contentType") or "application/octet-stream")
+        )
         self.sessions[session.id] = session
         return session
 
@@ -138,15 +143,13 @@ class Files:
         if part_number != session.next_part:
             raise BadRequest(f"Wrong partNumber {part_number}: expected part {session.next_part}")
         if session.received + len(content) > session.file_size:
-            raise BadRequest(f"Part {part_number} goes beyond the announced fileSize of "
-                             f"{session.file_size} bytes")
+            raise BadRequest(f"Part {part_number} goes beyond the announced fileSize of {session.file_size} bytes")
         session.chunks.append(content)
         session.received += len(content)
         session.next_part += 1
         session.last_part = content
         if session.received == session.file_size:
-            document = self._store(session.bucket, session.file_name, session.content_type,
-                                   b"".join(session.chunks))
+            document = self._store(session.bucket, session.file_name, session.content_type, b"".join(session.chunks))
             session.chunks = []
             session.document_id = document.id
         return self._part_answer(session, part_number)

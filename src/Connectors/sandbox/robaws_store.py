@@ -16,17 +16,39 @@ import jsonpointer
 from Connectors.sandbox.common import BadRequest
 
 COLLECTIONS = (
-    "articles", "employees", "clients", "offers", "sales-invoices", "purchase-invoices", "projects",
-    "planning-items", "work-orders", "installations", "sales-orders", "purchase-supply-orders", "suppliers",
-    "materials", "posts", "stock-changes", "users",
+    "articles",
+    "employees",
+    "clients",
+    "offers",
+    "sales-invoices",
+    "purchase-invoices",
+    "projects",
+    "planning-items",
+    "work-orders",
+    "installations",
+    "sales-orders",
+    "purchase-supply-orders",
+    "suppliers",
+    "materials",
+    "posts",
+    "stock-changes",
+    "users",
 )
 
 # Webhook event prefix per collection (collections without one emit no events).
 SINGULAR = {
-    "clients": "client", "sales-invoices": "sales-invoice", "purchase-invoices": "purchase-invoice",
-    "offers": "offer", "projects": "project", "articles": "article", "employees": "employee",
-    "planning-items": "planning-item", "work-orders": "work-order", "materials": "material",
-    "installations": "installation", "sales-orders": "sales-order",
+    "clients": "client",
+    "sales-invoices": "sales-invoice",
+    "purchase-invoices": "purchase-invoice",
+    "offers": "offer",
+    "projects": "project",
+    "articles": "article",
+    "employees": "employee",
+    "planning-items": "planning-item",
+    "work-orders": "work-order",
+    "materials": "material",
+    "installations": "installation",
+    "sales-orders": "sales-order",
 }
 
 # `include=<name>` embeds the entity that `<name>Id` points at; names that are not "<collection> minus s".
@@ -209,16 +231,22 @@ class Store:
                         item["id"] = self.sub_id()
 
     # -- writes ---------------------------------------------------------------------------------
-    def insert(self, collection: str, body: dict[str, Any], *, created: str | None = None,
-               updated: str | None = None, server: dict[str, Any] | None = None) -> dict[str, Any]:
+    def insert(
+        self,
+        collection: str,
+        body: dict[str, Any],
+        *,
+        created: str | None = None,
+        updated: str | None = None,
+        server: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         entity = {k: copy.deepcopy(v) for k, v in body.items() if k not in SERVER_FIELDS}
         self.defaults(collection, entity)
         self.validate(collection, entity)
         entity_id = self.next_ids[collection]
         self.next_ids[collection] += 1
         stamp = now_iso()
-        entity = {"id": entity_id, **entity, "createdAt": created or stamp,
-                  "updatedAt": updated or created or stamp}
+        entity = {"id": entity_id, **entity, "createdAt": created or stamp, "updatedAt": updated or created or stamp}
         if collection == "purchase-invoices":
             entity["approvalStatus"] = "NONE"
         entity.update(server or {})
@@ -254,20 +282,24 @@ class Store:
         if collection == "sales-invoices" and not self.exists("clients", entity.get("clientId")):
             errors.append({"field": "clientId", "message": "clientId must be the id of an existing client"})
         if collection == "purchase-invoices" and not self.exists("suppliers", entity.get("supplierId")):
-            errors.append({"field": "supplierId",
-                           "message": "supplierId must be the id of an existing supplier"})
+            errors.append({"field": "supplierId", "message": "supplierId must be the id of an existing supplier"})
         if collection in ("sales-invoices", "purchase-invoices") and entity.get("type") not in INVOICE_TYPES:
             errors.append({"field": "type", "message": "type must be INVOICE or CREDIT_NOTE"})
         extra = entity.get("extraFields")
         if extra is not None and not (isinstance(extra, dict) and all(map(_is_extra_value, extra.values()))):
-            errors.append({"field": "extraFields", "message": "extraFields maps a field name to one of "
-                           + ", ".join(EXTRA_VALUE_KEYS)})
+            errors.append(
+                {
+                    "field": "extraFields",
+                    "message": "extraFields maps a field name to one of " + ", ".join(EXTRA_VALUE_KEYS),
+                }
+            )
         if errors:
             raise ValidationFailed(errors)
 
     # -- reads ----------------------------------------------------------------------------------
-    def serialize(self, collection: str, entity: dict[str, Any], tree: dict[str, Any],
-                  depth: int = 0) -> dict[str, Any]:
+    def serialize(
+        self, collection: str, entity: dict[str, Any], tree: dict[str, Any], depth: int = 0
+    ) -> dict[str, Any]:
         out = copy.deepcopy(entity)
         if "extraFields" not in tree:
             out.pop("extraFields", None)
@@ -300,9 +332,14 @@ class Store:
             ordered.sort(key=_field_key(name), reverse=descending)
         total = len(ordered)
         tree = parse_includes(params.get("include"))
-        chunk = ordered[page * size:(page + 1) * size]
-        return {"items": [self.serialize(collection, e, tree) for e in chunk], "totalItems": total,
-                "currentPage": page, "size": size, "totalPages": math.ceil(total / size)}
+        chunk = ordered[page * size : (page + 1) * size]
+        return {
+            "items": [self.serialize(collection, e, tree) for e in chunk],
+            "totalItems": total,
+            "currentPage": page,
+            "size": size,
+            "totalPages": math.ceil(total / size),
+        }
 
     def _filters(self, params: Any) -> list[Callable[[dict[str, Any]], bool]]:
         predicates: list[Callable[[dict[str, Any]], bool]] = []

@@ -119,10 +119,10 @@ class RobostackSandbox(VendorSandbox):
                 "ROBOSTACK_UNGRANTED_API_KEY": self.ungranted_key,
                 "ROBOSTACK_UNGRANTED_API_SECRET": self.ungranted_secret,
             },
-            "apps": {uuid: {"name": app.name, "resources": sorted(app.resources)}
-                     for uuid, app in self.apps.items()},
-            "rate_limit": None if self.bucket is None else {"per_second": self.bucket.per_second,
-                                                            "burst": self.bucket.burst},
+            "apps": {uuid: {"name": app.name, "resources": sorted(app.resources)} for uuid, app in self.apps.items()},
+            "rate_limit": None
+            if self.bucket is None
+            else {"per_second": self.bucket.per_second, "burst": self.bucket.burst},
         }
 
     # -- routes -----------------------------------------------------------------------------
@@ -167,11 +167,13 @@ class RobostackSandbox(VendorSandbox):
         if isinstance(body, dict):
             if set(body) != {"pipeline"}:
                 extra = ", ".join(sorted(set(body) - {"pipeline"})) or "none (no 'pipeline')"
-                raise BadRequest("An aggregation body is {\"pipeline\": [stages]} (or the list of stages "
-                                 f"alone); unexpected keys: {extra}.")
+                raise BadRequest(
+                    'An aggregation body is {"pipeline": [stages]} (or the list of stages '
+                    f"alone); unexpected keys: {extra}."
+                )
             pipeline = body["pipeline"]
         elif body is None:
-            raise BadRequest("An aggregation needs a body: {\"pipeline\": [stages]}.")
+            raise BadRequest('An aggregation needs a body: {"pipeline": [stages]}.')
         else:
             pipeline = body
         with self._lock:
@@ -197,13 +199,17 @@ class RobostackSandbox(VendorSandbox):
         if app is None:
             return error(404, f"Application {request.path_params['app']!r} does not exist.")
         if app.uuid not in token.apps:
-            return error(403, "This token has not been granted access to this application "
-                              "(API Access > Add Token Access).")
+            return error(
+                403, "This token has not been granted access to this application (API Access > Add Token Access)."
+            )
         if bucket is not None:
             allowed, _remaining, wait = bucket.take(key)
             if not allowed:
-                return JSONResponse({"message": "Too many requests; slow down."}, status_code=429,
-                                    headers={"Retry-After": str(ceil_seconds(wait))})
+                return JSONResponse(
+                    {"message": "Too many requests; slow down."},
+                    status_code=429,
+                    headers={"Retry-After": str(ceil_seconds(wait))},
+                )
         return None
 
     def _resource(self, request: Request) -> Resource | Response:
@@ -219,8 +225,7 @@ class RobostackSandbox(VendorSandbox):
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            raise BadRequest(f"A find body is an object such as {{\"selection\": {{\"id\": 1}}}}, "
-                             f"got {_kind(body)}.")
+            raise BadRequest(f'A find body is an object such as {{"selection": {{"id": 1}}}}, got {_kind(body)}.')
         selection = body.get("selection")
         if selection is None:
             selection = {}
@@ -236,8 +241,10 @@ class RobostackSandbox(VendorSandbox):
         elif isinstance(body, list) and body:
             items = body
         else:
-            raise BadRequest("A create body is one record object or a non-empty list of record objects, "
-                             f"got {_kind(body) if body != [] else 'an empty list'}.")
+            raise BadRequest(
+                "A create body is one record object or a non-empty list of record objects, "
+                f"got {_kind(body) if body != [] else 'an empty list'}."
+            )
         for index, item in enumerate(items):
             where = "the record" if isinstance(body, dict) else f"record {index + 1}"
             if not isinstance(item, dict) or not item:
@@ -249,19 +256,25 @@ class RobostackSandbox(VendorSandbox):
 
     def _update(self, resource: Resource, body: Any) -> Response:
         if not isinstance(body, dict) or "selection" not in body or "updation" not in body:
-            raise BadRequest("An update body is {\"selection\": {...}, \"updation\": {...}} "
-                             "(or two lists of the same length, paired by position).")
+            raise BadRequest(
+                'An update body is {"selection": {...}, "updation": {...}} '
+                "(or two lists of the same length, paired by position)."
+            )
         selection, updation = body["selection"], body["updation"]
         if isinstance(selection, dict) and isinstance(updation, dict):
             pairs = [(selection, updation)]
         elif isinstance(selection, list) and isinstance(updation, list):
             if not selection or len(selection) != len(updation):
-                raise BadRequest(f"'selection' and 'updation' lists must be non-empty and of the same length "
-                                 f"(got {len(selection)} and {len(updation)}).")
+                raise BadRequest(
+                    f"'selection' and 'updation' lists must be non-empty and of the same length "
+                    f"(got {len(selection)} and {len(updation)})."
+                )
             pairs = list(zip(selection, updation, strict=True))
         else:
-            raise BadRequest(f"'selection' and 'updation' must both be objects or both be lists, got "
-                             f"{_kind(selection)} and {_kind(updation)}.")
+            raise BadRequest(
+                f"'selection' and 'updation' must both be objects or both be lists, got "
+                f"{_kind(selection)} and {_kind(updation)}."
+            )
         for index, (sel, upd) in enumerate(pairs):
             where = "" if len(pairs) == 1 and isinstance(selection, dict) else f" {index + 1}"
             if not isinstance(sel, dict):
@@ -281,12 +294,13 @@ class RobostackSandbox(VendorSandbox):
                         modified += 1
                     record.update(copy.deepcopy(upd))
                     touched[record["id"]] = record
-        return JSONResponse({"matched": matched, "modified": modified,
-                             "results": copy.deepcopy(list(touched.values()))})
+        return JSONResponse(
+            {"matched": matched, "modified": modified, "results": copy.deepcopy(list(touched.values()))}
+        )
 
     def _delete(self, resource: Resource, body: Any) -> Response:
         if not isinstance(body, dict) or "selection" not in body:
-            raise BadRequest("A delete body is {\"selection\": {...}} or {\"selection\": [{...}, ...]}.")
+            raise BadRequest('A delete body is {"selection": {...}} or {"selection": [{...}, ...]}.')
         selection = body["selection"]
         selections = selection if isinstance(selection, list) else [selection]
         if not selections:
@@ -314,8 +328,7 @@ class RobostackSandbox(VendorSandbox):
                     burst = int(body.get("burst") or max(1, round(rate)))
                     self.bucket = ServerBucket(rate, burst)
         bucket = self.bucket
-        return JSONResponse(None if bucket is None
-                            else {"per_second": bucket.per_second, "burst": bucket.burst})
+        return JSONResponse(None if bucket is None else {"per_second": bucket.per_second, "burst": bucket.burst})
 
     async def admin_token(self, request: Request) -> Response:
         """Mint a token granted to one application (tests of several credentials)."""
@@ -353,8 +366,10 @@ def _matches(record: dict[str, Any], selection: dict[str, Any]) -> bool:
 def _check_selection(selection: dict[str, Any], where: str) -> None:
     for name, value in selection.items():
         if isinstance(value, (dict, list)):
-            raise BadRequest(f"{where}: field {name!r} must be matched with a plain value (exact match), "
-                             f"got {_kind(value)}; use an aggregation $match for conditions.")
+            raise BadRequest(
+                f"{where}: field {name!r} must be matched with a plain value (exact match), "
+                f"got {_kind(value)}; use an aggregation $match for conditions."
+            )
 
 
 def _kind(value: Any) -> str:
@@ -363,7 +378,8 @@ def _kind(value: Any) -> str:
     if isinstance(value, (int, float)):
         return "a number"
     return {dict: "an object", list: "a list", str: "a string", type(None): "no body/null"}.get(
-        type(value), type(value).__name__)
+        type(value), type(value).__name__
+    )
 
 
 def create(ctx: SandboxContext) -> RobostackSandbox:

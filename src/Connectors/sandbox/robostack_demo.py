@@ -13,8 +13,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from Connectors.sandbox.robostack import Application
 
-SUPPLIERS = {1001: "Bouwmaterialen Peeters", 1002: "Elektro Janssens", 1003: "Sanitair De Smet",
-             1004: "Van Dyck Tools", 1005: "Isolatie Maes"}
+SUPPLIERS = {
+    1001: "Bouwmaterialen Peeters",
+    1002: "Elektro Janssens",
+    1003: "Sanitair De Smet",
+    1004: "Van Dyck Tools",
+    1005: "Isolatie Maes",
+}
 
 PRODUCTS = [
     # sku, name, unit, unit price, supplier id
@@ -54,17 +59,31 @@ def load(app: Application, warehouse: Application) -> None:
     products = Resource()
     by_sku = {}
     for sku, name, unit, price, supplier in PRODUCTS:
-        by_sku[sku] = products.insert({"sku": sku, "name": name, "unit": unit, "unit_price": price,
-                                       "supplier_id": supplier, "supplier_name": SUPPLIERS[supplier],
-                                       "active": True})
+        by_sku[sku] = products.insert(
+            {
+                "sku": sku,
+                "name": name,
+                "unit": unit,
+                "unit_price": price,
+                "supplier_id": supplier,
+                "supplier_name": SUPPLIERS[supplier],
+                "active": True,
+            }
+        )
     orders = Resource()
     for index, (number, sku, quantity, status, day) in enumerate(ORDERS):
         product = by_sku[sku]
         record = {
-            "order_number": number, "status": status, "order_date": day,
-            "product_sku": sku, "product_name": product["name"], "quantity": quantity,
-            "unit_price": product["unit_price"], "amount": round(quantity * product["unit_price"], 2),
-            "currency": "EUR", "supplier_id": product["supplier_id"],
+            "order_number": number,
+            "status": status,
+            "order_date": day,
+            "product_sku": sku,
+            "product_name": product["name"],
+            "quantity": quantity,
+            "unit_price": product["unit_price"],
+            "amount": round(quantity * product["unit_price"], 2),
+            "currency": "EUR",
+            "supplier_id": product["supplier_id"],
             "supplier_name": product["supplier_name"],
             "robaws_invoice_id": None,
         }

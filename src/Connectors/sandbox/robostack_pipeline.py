@@ -41,8 +41,10 @@ def run_pipeline(records: list[dict[str, Any]], pipeline: Any) -> list[dict[str,
     for index, stage in enumerate(pipeline):
         where = f"stage {index + 1}"
         if not isinstance(stage, dict) or len(stage) != 1:
-            raise PipelineError(f"{where}: a stage must be an object with exactly one key such as "
-                                f"{{\"$match\": {{...}}}}, got {_short(stage)}.")
+            raise PipelineError(
+                f"{where}: a stage must be an object with exactly one key such as "
+                f'{{"$match": {{...}}}}, got {_short(stage)}.'
+            )
         name, spec = next(iter(stage.items()))
         handler = _HANDLERS.get(name)
         if handler is None:
@@ -53,6 +55,7 @@ def run_pipeline(records: list[dict[str, Any]], pipeline: Any) -> list[dict[str,
 
 # -- stages -------------------------------------------------------------------------------------
 
+
 def _match(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(spec, dict):
         raise PipelineError(f"{where}: expects an object of field conditions, got {_kind(spec)}.")
@@ -62,8 +65,10 @@ def _match(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, 
 
 def _group(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(spec, dict) or "_id" not in spec:
-        raise PipelineError(f"{where}: expects an object with an '_id' group key (null groups everything), "
-                            f"e.g. {{\"_id\": \"$status\", \"total\": {{\"$sum\": \"$amount\"}}}}.")
+        raise PipelineError(
+            f"{where}: expects an object with an '_id' group key (null groups everything), "
+            f'e.g. {{"_id": "$status", "total": {{"$sum": "$amount"}}}}.'
+        )
     key_expr = _compile(spec["_id"], f"{where} _id")
     fields: list[tuple[str, str, Callable[[dict[str, Any]], Any]]] = []
     for name, accumulator in spec.items():
@@ -72,17 +77,19 @@ def _group(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, 
         if "." in name or name.startswith("$"):
             raise PipelineError(f"{where}: output field name {name!r} may not contain '.' or start with '$'.")
         if not isinstance(accumulator, dict) or len(accumulator) != 1:
-            raise PipelineError(f"{where}: field {name!r} needs one accumulator such as "
-                                f"{{\"$sum\": \"$amount\"}}; "
-                                f"supported: {', '.join(ACCUMULATORS)}.")
+            raise PipelineError(
+                f"{where}: field {name!r} needs one accumulator such as "
+                f'{{"$sum": "$amount"}}; '
+                f"supported: {', '.join(ACCUMULATORS)}."
+            )
         operator, argument = next(iter(accumulator.items()))
         if operator not in ACCUMULATORS:
-            raise PipelineError(f"{where}: field {name!r} uses unknown accumulator {operator!r}; "
-                                f"supported: {', '.join(ACCUMULATORS)}.")
+            raise PipelineError(
+                f"{where}: field {name!r} uses unknown accumulator {operator!r}; supported: {', '.join(ACCUMULATORS)}."
+            )
         if operator == "$count":
             if argument != {}:
-                raise PipelineError(f"{where}: field {name!r}: $count takes an empty object: "
-                                    f"{{\"$count\": {{}}}}.")
+                raise PipelineError(f'{where}: field {name!r}: $count takes an empty object: {{"$count": {{}}}}.')
             operator, argument = "$sum", 1
         fields.append((name, operator, _compile(argument, f"{where} {name}")))
     groups: dict[str, tuple[Any, list[dict[str, Any]]]] = {}
@@ -121,8 +128,7 @@ def _accumulate(operator: str, values: list[Any]) -> Any:
 
 def _sort(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(spec, dict) or not spec:
-        raise PipelineError(f"{where}: expects a non-empty object of field: 1 (ascending) "
-                            f"or -1 (descending).")
+        raise PipelineError(f"{where}: expects a non-empty object of field: 1 (ascending) or -1 (descending).")
     for field, direction in spec.items():
         if direction not in (1, -1) or isinstance(direction, bool):
             raise PipelineError(f"{where}: direction of {field!r} must be 1 or -1, got {_short(direction)}.")
@@ -147,8 +153,7 @@ def _skip(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, A
 
 def _project(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(spec, dict) or not spec:
-        raise PipelineError(f"{where}: expects a non-empty object such as "
-                            f"{{\"order_number\": 1, \"_id\": 0}}.")
+        raise PipelineError(f'{where}: expects a non-empty object such as {{"order_number": 1, "_id": 0}}.')
     include: list[str] = []
     exclude: list[str] = []
     computed: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -161,8 +166,10 @@ def _project(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str
             computed[field] = _compile(value, f"{where} {field}")
     excluded_fields = [f for f in exclude if f != "_id"]
     if excluded_fields and (include or computed):
-        raise PipelineError(f"{where}: cannot mix excluding {excluded_fields[0]!r} with including or "
-                            f"computing fields (only _id may be excluded in an inclusion projection).")
+        raise PipelineError(
+            f"{where}: cannot mix excluding {excluded_fields[0]!r} with including or "
+            f"computing fields (only _id may be excluded in an inclusion projection)."
+        )
     result = []
     for doc in docs:
         if excluded_fields or (not include and not computed):
@@ -186,18 +193,24 @@ def _project(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str
 
 def _count(docs: list[dict[str, Any]], spec: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(spec, str) or not spec or spec.startswith("$") or "." in spec:
-        raise PipelineError(f"{where}: expects the name of the output field, such as \"total\".")
+        raise PipelineError(f'{where}: expects the name of the output field, such as "total".')
     # As in MongoDB, counting no documents yields no document at all.
     return [{spec: len(docs)}] if docs else []
 
 
 _HANDLERS: dict[str, Callable[[list[dict[str, Any]], Any, str], list[dict[str, Any]]]] = {
-    "$match": _match, "$group": _group, "$sort": _sort, "$limit": _limit, "$skip": _skip,
-    "$project": _project, "$count": _count,
+    "$match": _match,
+    "$group": _group,
+    "$sort": _sort,
+    "$limit": _limit,
+    "$skip": _skip,
+    "$project": _project,
+    "$count": _count,
 }
 
 
 # -- conditions ($match) ------------------------------------------------------------------------
+
 
 def _condition(spec: dict[str, Any], where: str) -> Callable[[dict[str, Any]], bool]:
     tests: list[Callable[[dict[str, Any]], bool]] = []
@@ -208,8 +221,7 @@ def _condition(spec: dict[str, Any], where: str) -> Callable[[dict[str, Any]], b
             parts = [_condition(c, where) for c in expected]
             tests.append(_combine(all if field == "$and" else any, parts))
         elif field.startswith("$"):
-            raise PipelineError(f"{where}: unknown top-level operator {field!r}; "
-                                f"use field conditions, $and or $or.")
+            raise PipelineError(f"{where}: unknown top-level operator {field!r}; use field conditions, $and or $or.")
         elif isinstance(expected, dict) and expected and all(str(k).startswith("$") for k in expected):
             tests.append(_operators(field, expected, where))
         else:
@@ -217,8 +229,9 @@ def _condition(spec: dict[str, Any], where: str) -> Callable[[dict[str, Any]], b
     return lambda doc: all(test(doc) for test in tests)
 
 
-def _combine(how: Callable[[Any], bool], parts: list[Callable[[dict[str, Any]], bool]]
-             ) -> Callable[[dict[str, Any]], bool]:
+def _combine(
+    how: Callable[[Any], bool], parts: list[Callable[[dict[str, Any]], bool]]
+) -> Callable[[dict[str, Any]], bool]:
     return lambda doc: how(part(doc) for part in parts)
 
 
@@ -233,8 +246,7 @@ def _field_sort_key(field: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
 def _operators(field: str, ops: dict[str, Any], where: str) -> Callable[[dict[str, Any]], bool]:
     for op, argument in ops.items():
         if op not in _COMPARISONS:
-            raise PipelineError(f"{where}: unknown operator {op!r} on {field!r}; "
-                                f"supported: {', '.join(_COMPARISONS)}.")
+            raise PipelineError(f"{where}: unknown operator {op!r} on {field!r}; supported: {', '.join(_COMPARISONS)}.")
         if op in ("$in", "$nin") and not isinstance(argument, list):
             raise PipelineError(f"{where}: {op} on {field!r} expects a list of values.")
 
@@ -289,11 +301,12 @@ def _equal(value: Any, expected: Any) -> bool:
 
 # -- expressions --------------------------------------------------------------------------------
 
+
 def _compile(expr: Any, where: str) -> Callable[[dict[str, Any]], Any]:
     if isinstance(expr, str) and expr.startswith("$"):
         path = expr[1:]
         if not path or path.startswith("$"):
-            raise PipelineError(f"{where}: {expr!r} is not a field path; write \"$field\".")
+            raise PipelineError(f'{where}: {expr!r} is not a field path; write "$field".')
         return lambda doc: _get(doc, path)
     if isinstance(expr, list):
         items = [_compile(item, where) for item in expr]
@@ -304,15 +317,15 @@ def _compile(expr: Any, where: str) -> Callable[[dict[str, Any]], Any]:
             fields = {name: _compile(value, where) for name, value in expr.items()}
             return lambda doc: {name: _none(item(doc)) for name, item in fields.items()}
         if len(expr) != 1:
-            raise PipelineError(f"{where}: an operator expression must have exactly one key, "
-                                f"got {_short(expr)}.")
+            raise PipelineError(f"{where}: an operator expression must have exactly one key, got {_short(expr)}.")
         op, argument = next(iter(expr.items()))
         if op == "$literal":
             return lambda doc: argument
         if op in _ARITHMETIC:
             return _arithmetic(op, argument, where)
-        raise PipelineError(f"{where}: unknown expression operator {op!r}; supported: $literal, "
-                            f"{', '.join(_ARITHMETIC)}.")
+        raise PipelineError(
+            f"{where}: unknown expression operator {op!r}; supported: $literal, {', '.join(_ARITHMETIC)}."
+        )
     return lambda doc: expr
 
 
@@ -347,6 +360,7 @@ def _arithmetic(op: str, argument: Any, where: str) -> Callable[[dict[str, Any]]
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
 
 def _get(doc: Any, path: str) -> Any:
     value = doc
@@ -408,7 +422,8 @@ def _hashable(value: Any) -> str:
 
 def _kind(value: Any) -> str:
     return {dict: "an object", list: "a list", str: "a string", type(None): "null", bool: "a boolean"}.get(
-        type(value), "a number" if _is_number(value) else type(value).__name__)
+        type(value), "a number" if _is_number(value) else type(value).__name__
+    )
 
 
 def _short(value: Any) -> str:

@@ -18,8 +18,9 @@ from typing import Any
 from Connectors.sandbox.common import FaultSpec, SandboxOptions
 
 
-def serve(host: str = "127.0.0.1", port: int = 8700, options: SandboxOptions | None = None,
-          log_file: str | None = None) -> None:
+def serve(
+    host: str = "127.0.0.1", port: int = 8700, options: SandboxOptions | None = None, log_file: str | None = None
+) -> None:
     import uvicorn
 
     from Connectors.sandbox.app import create_app
@@ -28,14 +29,15 @@ def serve(host: str = "127.0.0.1", port: int = 8700, options: SandboxOptions | N
     if not options.public_url:
         options.public_url = f"http://{host}:{port}"
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
-        filename=log_file, force=True,
+        level=logging.INFO,
+        format="%(asctime)s %(name)s %(message)s",
+        filename=log_file,
+        force=True,
     )
     app = create_app(options)
     # h11 keeps the transport reachable for the connection-reset faults; the access log is our
     # own (paths only), because uvicorn's would print query strings that can carry tokens.
-    uvicorn.run(app, host=host, port=port, http="h11", access_log=False, log_level="warning",
-                timeout_keep_alive=30)
+    uvicorn.run(app, host=host, port=port, http="h11", access_log=False, log_level="warning", timeout_keep_alive=30)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -47,15 +49,34 @@ def free_port(host: str = "127.0.0.1") -> int:
 class SandboxProcess:
     """A sandbox in a child process on a free port; a context manager for tests and scripts."""
 
-    def __init__(self, *, demo: bool = True, rate_scale: float = 1.0, faults: str = "", seed: int | None = None,
-                 port: int | None = None, host: str = "127.0.0.1", log_file: str | Path | None = None,
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        demo: bool = True,
+        rate_scale: float = 1.0,
+        faults: str = "",
+        seed: int | None = None,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        log_file: str | Path | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
         self.log_file = str(log_file) if log_file else None
-        args = [sys.executable, "-m", "Connectors", "sandbox", "--host", host, "--port", str(self.port),
-                "--rate-scale", str(rate_scale)]
+        args = [
+            sys.executable,
+            "-m",
+            "Connectors",
+            "sandbox",
+            "--host",
+            host,
+            "--port",
+            str(self.port),
+            "--rate-scale",
+            str(rate_scale),
+        ]
         if demo:
             args.append("--demo")
         if faults:
@@ -107,8 +128,12 @@ class SandboxProcess:
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        request = urllib.request.Request(self.url + path, data=data, method=method,  # noqa: S310
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(  # noqa: S310
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         # Only http URLs of the sandbox this object started (or was pointed at) reach here.
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return json.loads(response.read() or b"null")
@@ -135,8 +160,9 @@ class SandboxProcess:
         return env
 
 
-def options_from_args(demo: bool, rate_scale: float, faults: str | None, seed: int | None,
-                      run_seconds: float | None = None) -> SandboxOptions:
+def options_from_args(
+    demo: bool, rate_scale: float, faults: str | None, seed: int | None, run_seconds: float | None = None
+) -> SandboxOptions:
     options = SandboxOptions(demo=demo, rate_scale=rate_scale, seed=seed, faults=FaultSpec.parse(faults))
     if run_seconds is not None:
         options.run_seconds = run_seconds

@@ -17,8 +17,9 @@ from Connectors.core.transport import Transport, TransportConfig
 from Connectors.core.vault import get_secret
 
 
-def rate_from(prefix: str, default: RateSpec | None, rate_limit: str | RateSpec | None = None,
-              burst: int | str | None = None) -> RateSpec | None:
+def rate_from(
+    prefix: str, default: RateSpec | None, rate_limit: str | RateSpec | None = None, burst: int | str | None = None
+) -> RateSpec | None:
     """The client-side limit: argument, else ``<PREFIX>_RATE_LIMIT`` / ``_RATE_BURST``, else the default."""
     text = rate_limit if rate_limit not in (None, "") else env(f"{prefix}_RATE_LIMIT")
     burst_value = burst if burst not in (None, "") else env(f"{prefix}_RATE_BURST")
@@ -101,8 +102,14 @@ class BaseClient:
         # The key names the vendor, the server and the credential's public identity - never a secret.
         key = f"{self.env_prefix.lower()}:{throttle_scope or base_url}:{auth.identity}"
         self.throttle = Throttle(
-            key, rate, vendor=self.vendor, daily_quota=daily_quota, endpoint_limits=endpoint_limits,
-            store_url=store, headers=rate_headers, log=log.info,
+            key,
+            rate,
+            vendor=self.vendor,
+            daily_quota=daily_quota,
+            endpoint_limits=endpoint_limits,
+            store_url=store,
+            headers=rate_headers,
+            log=log.info,
         )
         if isinstance(timeout, (int, float)):
             connect, read = min(10.0, float(timeout)), float(timeout)
@@ -111,9 +118,15 @@ class BaseClient:
         else:
             connect, read = 10.0, 60.0
         config = TransportConfig(
-            vendor=self.vendor, base_url=base_url, auth=auth, throttle=self.throttle,
-            retry=retry or RetryPolicy(), connect_timeout=connect, read_timeout=read,
-            idempotency_header=idempotency_header, default_headers=default_headers or {},
+            vendor=self.vendor,
+            base_url=base_url,
+            auth=auth,
+            throttle=self.throttle,
+            retry=retry or RetryPolicy(),
+            connect_timeout=connect,
+            read_timeout=read,
+            idempotency_header=idempotency_header,
+            default_headers=default_headers or {},
             hints=hints or {},
         )
         if error_message is not None:

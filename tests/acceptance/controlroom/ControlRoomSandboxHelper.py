@@ -19,8 +19,9 @@ from robot.api.deco import keyword, library
 def _admin(method: str, path: str, body: Any = None) -> Any:
     base = os.environ["CONTROLROOM_URL"].rsplit("/controlroom", 1)[0]
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        base + path, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"null")
 
@@ -57,5 +58,10 @@ class ControlRoomSandboxHelper:
     @keyword
     def add_command_process(self, name: str, script: str) -> dict[str, Any]:
         """A sandbox process whose every run executes ``python <script>`` with the run's work items."""
-        return dict(_admin("POST", "/_sandbox/controlroom/processes",
-                           {"name": name, "command": [sys.executable, str(Path(script).resolve())]}))
+        return dict(
+            _admin(
+                "POST",
+                "/_sandbox/controlroom/processes",
+                {"name": name, "command": [sys.executable, str(Path(script).resolve())]},
+            )
+        )

@@ -22,8 +22,9 @@ class SandboxLibrary:
         self._saved: dict[str, str | None] = {}
 
     @keyword
-    def start_sandbox(self, rate_scale: float = 1.0, faults: str = "", seed: int | None = None,
-                      extra_args: list[str] | None = None) -> str:
+    def start_sandbox(
+        self, rate_scale: float = 1.0, faults: str = "", seed: int | None = None, extra_args: list[str] | None = None
+    ) -> str:
         """Start a sandbox with demo data on a free port; set ``<VENDOR>_URL`` and demo credentials."""
         url = os.environ.get("CONNECTORS_SANDBOX_URL")
         if url:  # a sandbox started by the caller (make run) is reused
@@ -31,8 +32,9 @@ class SandboxLibrary:
         else:
             log_dir = os.environ.get("SANDBOX_LOG_DIR")
             log_file = os.path.join(log_dir, "sandbox.log") if log_dir else None
-            self.process = SandboxProcess(demo=True, rate_scale=rate_scale, faults=faults, seed=seed,
-                                          log_file=log_file, extra_args=extra_args).start()
+            self.process = SandboxProcess(
+                demo=True, rate_scale=rate_scale, faults=faults, seed=seed, log_file=log_file, extra_args=extra_args
+            ).start()
         for name, value in self.process.environment().items():
             self._saved.setdefault(name, os.environ.get(name))
             os.environ[name] = value

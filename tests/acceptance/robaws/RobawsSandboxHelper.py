@@ -29,8 +29,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        self.deliveries.append({"body": body.decode("utf-8"),
-                                "signature": self.headers.get("Robaws-Signature", "")})
+        self.deliveries.append({"body": body.decode("utf-8"), "signature": self.headers.get("Robaws-Signature", "")})
         self.send_response(204)
         self.end_headers()
 
@@ -49,18 +48,24 @@ class RobawsSandboxHelper:
         """Authorization-code login against the sandbox (which consents by itself); the token is stored."""
         base = os.environ["ROBAWS_URL"].rstrip("/")
         client_id, client_secret = os.environ["ROBAWS_CLIENT_ID"], os.environ["ROBAWS_CLIENT_SECRET"]
-        params = {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code",
-                  "state": "rf"}
+        params = {"client_id": client_id, "redirect_uri": REDIRECT_URI, "response_type": "code", "state": "rf"}
         if scope:
             params["scope"] = scope
         answer = requests.get(f"{base}/oauth2/authorize", params=params, allow_redirects=False, timeout=10)
         query = parse_qs(urlsplit(answer.headers["Location"]).query)
         if "code" not in query:
             raise AssertionError(f"Authorization failed: {query.get('error_description', query)}")
-        token = requests.post(f"{base}/oauth2/tokens", timeout=10, data={
-            "grant_type": "authorization_code", "client_id": client_id, "client_secret": client_secret,
-            "code": query["code"][0], "redirect_uri": REDIRECT_URI,
-        })
+        token = requests.post(
+            f"{base}/oauth2/tokens",
+            timeout=10,
+            data={
+                "grant_type": "authorization_code",
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "code": query["code"][0],
+                "redirect_uri": REDIRECT_URI,
+            },
+        )
         token.raise_for_status()
         TokenStore(token_store).put(f"robaws:{client_id}", token.json())
 

@@ -133,9 +133,7 @@ def _from_vault(url: str, name: str, token_store: str | os.PathLike[str] | None)
         return BearerAuth(token)
     client_id = values.get("client_id") or values.get("COBOT_CLIENT_ID")
     if client_id:
-        return _oauth(
-            url, client_id, values.get("client_secret") or values.get("COBOT_CLIENT_SECRET"), token_store
-        )
+        return _oauth(url, client_id, values.get("client_secret") or values.get("COBOT_CLIENT_SECRET"), token_store)
     raise ConfigurationError(
         f"Vault secret {name!r} holds no Cobot credentials.",
         hint="Give it the key access_token, or client_id and client_secret.",
@@ -173,9 +171,7 @@ def _hints(auth: Auth) -> dict[int, str]:
 
 def build_space_url(template: str | None, subdomain: str | None) -> str:
     """A space's base URL from the template (``https://{subdomain}.cobot.me``) and its subdomain."""
-    template = (
-        template or env("COBOT_SPACE_URL_TEMPLATE", DEFAULT_SPACE_URL_TEMPLATE) or DEFAULT_SPACE_URL_TEMPLATE
-    )
+    template = template or env("COBOT_SPACE_URL_TEMPLATE", DEFAULT_SPACE_URL_TEMPLATE) or DEFAULT_SPACE_URL_TEMPLATE
     if "{subdomain}" not in template:
         raise ConfigurationError(
             f"Invalid space URL template {template!r}.",
@@ -274,9 +270,7 @@ class CobotClient(BaseClient):
             timeout=timeout,
             session=session,
             endpoint_limits=[
-                EndpointLimit(
-                    r"/api/memberships$", _scaled(MEMBERSHIPS_RATE, scale), method="GET", name="memberships"
-                )
+                EndpointLimit(r"/api/memberships$", _scaled(MEMBERSHIPS_RATE, scale), method="GET", name="memberships")
             ],
             # One user, one budget: space hosts and www share the bucket (the key has no host in it).
             throttle_scope="cobot",
@@ -286,9 +280,7 @@ class CobotClient(BaseClient):
         self.url = root
         self.space_url_template = template.rstrip("/")
         self.default_space = space or env("COBOT_SPACE")
-        self.client_id = client_id or (
-            auth.client_id if isinstance(auth, OAuth2Auth) else env("COBOT_CLIENT_ID")
-        )
+        self.client_id = client_id or (auth.client_id if isinstance(auth, OAuth2Auth) else env("COBOT_CLIENT_ID"))
 
     def __repr__(self) -> str:
         return f"CobotClient({self.url!r}, {self.auth.describe()}, space={self.default_space!r})"
@@ -363,9 +355,7 @@ class CobotClient(BaseClient):
         """Invoices dated from ``start`` to ``end`` (inclusive), or those with the given ``ids``."""
         if ids:
             return list(self._get(self._space_path(space, "invoices"), {"ids": ",".join(map(str, ids))}))
-        return list(
-            self._get(self._space_path(space, "invoices"), {"from": moment(start), "to": moment(end)})
-        )
+        return list(self._get(self._space_path(space, "invoices"), {"from": moment(start), "to": moment(end)}))
 
     # -- bookings and resources -----------------------------------------------------------------
     def list_bookings(
@@ -414,8 +404,7 @@ class CobotClient(BaseClient):
             "POST",
             self._space_path(space, "resources", resource_id, "bookings"),
             json={k: v for k, v in body.items() if v is not None},
-            error_context="Cobot may or may not have created the booking: list the bookings before booking "
-            "again.",
+            error_context="Cobot may or may not have created the booking: list the bookings before booking again.",
         )
         return dict(response.json())
 
@@ -434,19 +423,13 @@ class CobotClient(BaseClient):
         changes = {k: v for k, v in body.items() if v is not None}
         if not changes:
             raise ConfigurationError("Nothing to update.", hint="Pass start, end, title or comments.")
-        return dict(
-            self.transport.request(
-                "PUT", self._space_path(space, "bookings", booking_id), json=changes
-            ).json()
-        )
+        return dict(self.transport.request("PUT", self._space_path(space, "bookings", booking_id), json=changes).json())
 
     def delete_booking(self, booking_id: str, space: str | None = None) -> None:
         self.transport.request("DELETE", self._space_path(space, "bookings", booking_id))
 
     def list_resources(self, ids: list[str] | None = None, space: str | None = None) -> list[Record]:
-        return list(
-            self._get(self._space_path(space, "resources"), {"ids": ",".join(map(str, ids)) if ids else None})
-        )
+        return list(self._get(self._space_path(space, "resources"), {"ids": ",".join(map(str, ids)) if ids else None}))
 
     # -- check-ins and time passes ------------------------------------------------------------------
     def list_check_ins(
@@ -470,9 +453,7 @@ class CobotClient(BaseClient):
     def list_time_passes(self, membership_id: str | None = None, space: str | None = None) -> list[Record]:
         """Unused time passes of the space (admins) or of one membership."""
         if membership_id:
-            return list(
-                self._get(self._space_path(space, "memberships", membership_id, "time_passes", "unused"))
-            )
+            return list(self._get(self._space_path(space, "memberships", membership_id, "time_passes", "unused")))
         return list(self._get(self._space_path(space, "time_passes", "unused")))
 
     # -- webhooks ---------------------------------------------------------------------------------
@@ -512,9 +493,7 @@ class CobotClient(BaseClient):
         base = self.space_url(space) if space else self.url
         return OpenIDProvider.for_url(base + DISCOVERY_PATH)
 
-    def get_identity(
-        self, id_token: Any = None, *, space: str | None = None, client_id: str | None = None
-    ) -> Record:
+    def get_identity(self, id_token: Any = None, *, space: str | None = None, client_id: str | None = None) -> Record:
         """The verified claims of an id token (default: the one stored by ``connectors login cobot``).
 
         Verified against the discovery document and JWKS of Cobot (or of ``space``, whose id tokens

@@ -262,9 +262,7 @@ class CobotBookingKeywords(KeywordComponent):
         Example:
         | ${booking} = | Update Cobot Booking | ${booking}[id] | title=Board meeting |
         """
-        return self.client.update_booking(
-            booking_id, start=start, end=end, title=title, comments=comments, space=space
-        )
+        return self.client.update_booking(booking_id, start=start, end=end, title=title, comments=comments, space=space)
 
     @keyword(tags=["cobot", "bookings"])
     def delete_cobot_booking(self, booking_id: str, space: str | None = None) -> None:
@@ -277,9 +275,7 @@ class CobotBookingKeywords(KeywordComponent):
         log.info(f"Deleted Cobot booking {booking_id}.")
 
     @keyword(tags=["cobot", "resources"])
-    def list_cobot_resources(
-        self, ids: list[str] | str | None = None, space: str | None = None
-    ) -> list[Record]:
+    def list_cobot_resources(self, ids: list[str] | str | None = None, space: str | None = None) -> list[Record]:
         """Return the bookable resources (rooms, desks) of a space, or those with the given ``ids``.
 
         Example:
@@ -309,9 +305,7 @@ class CobotCheckInKeywords(KeywordComponent):
         return self.client.list_check_ins(membership_id, start, end, space)
 
     @keyword(tags=["cobot", "time-passes"])
-    def list_cobot_time_passes(
-        self, membership_id: str | None = None, space: str | None = None
-    ) -> list[Record]:
+    def list_cobot_time_passes(self, membership_id: str | None = None, space: str | None = None) -> list[Record]:
         """Return the unused time passes of the space (admins) or of one membership.
 
         Example:

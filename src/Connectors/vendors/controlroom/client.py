@@ -62,9 +62,7 @@ PERMISSIONS = {
 class ProcessRunFailed(ConnectorError):
     """A process run ended unresolved (a step failed, work items failed, or it was stopped)."""
 
-    default_hint = (
-        "Open the run in Control Room, fix the cause and use Retry Work Items, or trigger a new run."
-    )
+    default_hint = "Open the run in Control Room, fix the cause and use Retry Work Items, or trigger a new run."
 
     def __init__(self, message: str, run: dict[str, Any], **kwargs: Any) -> None:
         self.run = run
@@ -99,6 +97,7 @@ def _filtered(rows: Iterable[dict[str, Any]], state: str | None, limit: int | No
         if limit and produced >= limit:
             return
 
+
 class ControlRoomClient(BaseClient):
     """Typed calls to one Control Room workspace with a workspace API key (``RC-WSKEY``)."""
 
@@ -124,12 +123,15 @@ class ControlRoomClient(BaseClient):
         retry: RetryPolicy | None = None,
         session: Any = None,
     ) -> None:
-        settings = layered_settings({
-            "workspace_id": Setting(workspace_id, "CONTROLROOM_WORKSPACE_ID", ("workspace_id", "workspace")),
-            "api_key": Setting(api_key, "CONTROLROOM_API_KEY", ("api_key", "apikey"), secret=True),
-            "url": Setting(url, "CONTROLROOM_URL", ("url",), required=False),
-            "organization": Setting(organization, "CONTROLROOM_ORGANIZATION", ("organization",), required=False),
-        }, vault_secret)
+        settings = layered_settings(
+            {
+                "workspace_id": Setting(workspace_id, "CONTROLROOM_WORKSPACE_ID", ("workspace_id", "workspace")),
+                "api_key": Setting(api_key, "CONTROLROOM_API_KEY", ("api_key", "apikey"), secret=True),
+                "url": Setting(url, "CONTROLROOM_URL", ("url",), required=False),
+                "organization": Setting(organization, "CONTROLROOM_ORGANIZATION", ("organization",), required=False),
+            },
+            vault_secret,
+        )
         workspace_id, key = settings["workspace_id"], settings["api_key"]
         self.workspace_id = require(
             workspace_id,
@@ -139,9 +141,7 @@ class ControlRoomClient(BaseClient):
         key = require(key, "The Control Room API key", "CONTROLROOM_API_KEY")
         api = (api or "current").lower()
         if api not in ("current", "legacy"):
-            raise ConfigurationError(
-                f"Unknown Control Room API {api!r}.", hint="Use api=current or api=legacy."
-            )
+            raise ConfigurationError(f"Unknown Control Room API {api!r}.", hint="Use api=current or api=legacy.")
         self.api = api
         root = (settings["url"] or CLOUD_URL).rstrip("/")
         self.console_url = root[: -len("/api/v1")] if root.endswith("/api/v1") else root
@@ -376,19 +376,16 @@ class ControlRoomClient(BaseClient):
 
     def get_run(self, run_id: str, process: str | None = None) -> dict[str, Any]:
         if self.api == "current":
-            return self._normalise_run(
-                self._call("GET", f"{self.workspace_path}/process-runs/{run_id}", "runs")
-            )
+            return self._normalise_run(self._call("GET", f"{self.workspace_path}/process-runs/{run_id}", "runs"))
         pid = self._process_of_run(run_id, process)
-        return self._normalise_run(
-            self._call("GET", self._legacy(f"/processes/{pid}/runs/{run_id}"), "runs"), pid
-        )
+        return self._normalise_run(self._call("GET", self._legacy(f"/processes/{pid}/runs/{run_id}"), "runs"), pid)
 
     def _check_state(self, state: str | None, known: Sequence[str], what: str) -> None:
         """Refuse an unknown state filter before sending: the API would silently return nothing."""
         if state and state not in known:
-            raise ValidationError(f"Unknown {what} state {state!r}.", vendor=self.vendor,
-                                  hint=f"Use one of {', '.join(known)}.")
+            raise ValidationError(
+                f"Unknown {what} state {state!r}.", vendor=self.vendor, hint=f"Use one of {', '.join(known)}."
+            )
 
     def list_runs(
         self,
@@ -434,11 +431,7 @@ class ControlRoomClient(BaseClient):
         if reason:
             body["reason"] = reason
         answer = self._call("POST", f"{self.workspace_path}/process-runs/{run_id}/stop", "stop", json=body)
-        return (
-            self._normalise_run(answer)
-            if isinstance(answer, dict) and answer.get("state")
-            else self.get_run(run_id)
-        )
+        return self._normalise_run(answer) if isinstance(answer, dict) and answer.get("state") else self.get_run(run_id)
 
     def run_link(self, run_id: str) -> str:
         org = f"{self.organization}/" if self.organization else ""
@@ -455,9 +448,9 @@ class ControlRoomClient(BaseClient):
         fail_on_unresolved: bool = True,
     ) -> dict[str, Any]:
         """Poll until the run is completed or unresolved, sleeping ``poll_interval * backoff**n`` (capped)."""
-        return self.wait_for_runs(
-            [run_id], timeout, poll_interval, max_interval, backoff, process, fail_on_unresolved
-        )[0]
+        return self.wait_for_runs([run_id], timeout, poll_interval, max_interval, backoff, process, fail_on_unresolved)[
+            0
+        ]
 
     def wait_for_runs(
         self,
@@ -558,11 +551,7 @@ class ControlRoomClient(BaseClient):
     # -- step runs and artifacts ---------------------------------------------------------------------
     def list_step_runs(self, run_id: str, process: str | None = None) -> list[dict[str, Any]]:
         if self.api == "current":
-            return list(
-                self._pages(
-                    f"{self.workspace_path}/step-runs", {"process_run_id": run_id}, "runs", None, None
-                )
-            )
+            return list(self._pages(f"{self.workspace_path}/step-runs", {"process_run_id": run_id}, "runs", None, None))
         pid = self._process_of_run(run_id, process)
         body = self._call("GET", self._legacy(f"/processes/{pid}/runs/{run_id}/robotRuns"), "runs")
         rows = body.get("data") if isinstance(body, dict) else body
@@ -573,9 +562,7 @@ class ControlRoomClient(BaseClient):
             steps.append(
                 {
                     "id": raw.get("id"),
-                    "state": "in_progress"
-                    if state != "COMPL"
-                    else ("completed" if result == "ok" else "failed"),
+                    "state": "in_progress" if state != "COMPL" else ("completed" if result == "ok" else "failed"),
                     "step": {"name": raw.get("activityName"), "index": (raw.get("stepNo") or 1) - 1},
                     "process_run": {"id": run_id},
                     "started_at": raw.get("startTs"),
@@ -591,16 +578,12 @@ class ControlRoomClient(BaseClient):
         self, run_id: str, step_run_id: str | None = None, process: str | None = None
     ) -> list[dict[str, Any]]:
         """Artifacts of one step run, or of every step run of the run (each with its ``step_run_id``)."""
-        step_ids = (
-            [step_run_id] if step_run_id else [str(s["id"]) for s in self.list_step_runs(run_id, process)]
-        )
+        step_ids = [step_run_id] if step_run_id else [str(s["id"]) for s in self.list_step_runs(run_id, process)]
         artifacts: list[dict[str, Any]] = []
         for sid in step_ids:
             if self.api == "current":
                 rows = list(
-                    self._pages(
-                        f"{self.workspace_path}/step-runs/{sid}/artifacts", {}, "artifacts", None, None
-                    )
+                    self._pages(f"{self.workspace_path}/step-runs/{sid}/artifacts", {}, "artifacts", None, None)
                 )
             else:
                 pid = self._process_of_run(run_id, process)
@@ -610,8 +593,7 @@ class ControlRoomClient(BaseClient):
                     "artifacts",
                 )
                 rows = [
-                    {"id": a["id"], "file_name": a.get("fileName"), "file_size": a.get("fileSize")}
-                    for a in raw or []
+                    {"id": a["id"], "file_name": a.get("fileName"), "file_size": a.get("fileSize")} for a in raw or []
                 ]
             artifacts.extend(dict(row, step_run_id=sid, process_run_id=run_id) for row in rows)
         return artifacts
@@ -619,9 +601,7 @@ class ControlRoomClient(BaseClient):
     def _artifact_url(self, artifact: Mapping[str, Any], process: str | None = None) -> str:
         sid, run_id = str(artifact["step_run_id"]), str(artifact["process_run_id"])
         if self.api == "current":
-            body = self._call(
-                "GET", f"{self.workspace_path}/step-runs/{sid}/artifacts/{artifact['id']}", "artifacts"
-            )
+            body = self._call("GET", f"{self.workspace_path}/step-runs/{sid}/artifacts/{artifact['id']}", "artifacts")
             url = str(body["url"])
         else:
             pid = self._process_of_run(run_id, process)
@@ -661,10 +641,16 @@ class ControlRoomClient(BaseClient):
             try:
                 response = self.transport.request("GET", url, authenticate=False, throttle=False)
             except PermissionDenied as error:
-                raise PermissionDenied(error.message, vendor=self.vendor, method="GET", path=error.path,
-                                       status=error.status, vendor_message=error.vendor_message,
-                                       hint="The storage refused the pre-signed link (it expires quickly); "
-                                       "download again to get a fresh one.") from None
+                raise PermissionDenied(
+                    error.message,
+                    vendor=self.vendor,
+                    method="GET",
+                    path=error.path,
+                    status=error.status,
+                    vendor_message=error.vendor_message,
+                    hint="The storage refused the pre-signed link (it expires quickly); "
+                    "download again to get a fresh one.",
+                ) from None
             path = target / name
             if path.exists() and path in saved:
                 path = target / f"{artifact['step_run_id']}-{name}"
@@ -679,9 +665,7 @@ class ControlRoomClient(BaseClient):
         pid = str(raw.get("processId") or process_id or "")
         item = {
             "id": raw.get("id"),
-            "state": _LEGACY_ITEM_STATES.get(
-                str(raw.get("state", "")).upper(), str(raw.get("state", "")).lower()
-            ),
+            "state": _LEGACY_ITEM_STATES.get(str(raw.get("state", "")).upper(), str(raw.get("state", "")).lower()),
             "process": {"id": pid, "name": self._process_names.get(pid, "")},
             "process_run": {"id": raw["processRunId"]} if raw.get("processRunId") else None,
             "step_run": {"id": raw["activityRunId"]} if raw.get("activityRunId") else None,
@@ -697,17 +681,13 @@ class ControlRoomClient(BaseClient):
             item["payload"] = raw["payload"]
         return item
 
-    def create_work_item(
-        self, process: str, payload: Any = None, files: Sequence[str | Path] = ()
-    ) -> dict[str, Any]:
+    def create_work_item(self, process: str, payload: Any = None, files: Sequence[str | Path] = ()) -> dict[str, Any]:
         """An input work item waiting in the process's queue, with files uploaded through storage."""
         pid = self.resolve_process(process)
         paths = [Path(f) for f in files]
         for path in paths:
             if not path.is_file():
-                raise ValidationError(
-                    f"File {path} does not exist.", vendor=self.vendor, hint="Check the path."
-                )
+                raise ValidationError(f"File {path} does not exist.", vendor=self.vendor, hint="Check the path.")
         if self.api == "current":
             item = self._call(
                 "POST",
@@ -757,13 +737,9 @@ class ControlRoomClient(BaseClient):
                 idempotent=False,
             )
 
-    def get_work_item(
-        self, item_id: str, process: str | None = None, include_data: bool = True
-    ) -> dict[str, Any]:
+    def get_work_item(self, item_id: str, process: str | None = None, include_data: bool = True) -> dict[str, Any]:
         if self.api == "current":
-            return self._normalise_item(
-                self._call("GET", f"{self.workspace_path}/work-items/{item_id}", "items")
-            )
+            return self._normalise_item(self._call("GET", f"{self.workspace_path}/work-items/{item_id}", "items"))
         if not process:
             raise ConfigurationError(
                 "The legacy API needs the process of the work item.",
@@ -809,9 +785,7 @@ class ControlRoomClient(BaseClient):
                 "The legacy API lists work items per process.",
                 hint="Pass process=<process id or name>, or use api=current.",
             )
-        body = self._call(
-            "GET", self._legacy(path), "items", params={"includeData": str(include_data).lower()}
-        )
+        body = self._call("GET", self._legacy(path), "items", params={"includeData": str(include_data).lower()})
         yield from _filtered((self._normalise_item(raw, pid) for raw in body.get("data") or []), state, limit)
 
     def retry_work_items(self, item_ids: Sequence[str], process: str | None = None) -> list[str]:
@@ -846,7 +820,5 @@ class ControlRoomClient(BaseClient):
         try:
             event = json.loads(body)
         except ValueError:
-            raise ValidationError(
-                "The webhook body is not JSON.", vendor="Control Room", hint="Reject the delivery."
-            )
+            raise ValidationError("The webhook body is not JSON.", vendor="Control Room", hint="Reject the delivery.")
         return event if isinstance(event, dict) else {"payload": event}

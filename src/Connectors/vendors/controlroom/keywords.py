@@ -326,9 +326,7 @@ class ControlRoomRunKeywords(KeywordComponent):
 
 class ControlRoomWorkItemKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "workitem"])
-    def create_work_item(
-        self, process: str, payload: Any = None, files: list[str] | None = None
-    ) -> dict[str, Any]:
+    def create_work_item(self, process: str, payload: Any = None, files: list[str] | None = None) -> dict[str, Any]:
         """Create an input work item for ``process`` with a ``payload`` and optional ``files`` (paths).
 
         The files are uploaded through Control Room's storage. Start a run with it with

@@ -115,8 +115,10 @@ def idempotency_key_for(*parts: Any) -> str:
     the key unique even when the prefix is cut short or the parts contain separators.
     """
     if not parts or all(str(part) == "" for part in parts):
-        raise ConfigurationError("An idempotency key needs at least one non-empty business key.",
-                                 hint="Pass e.g. the work item id or the supplier invoice number.")
+        raise ConfigurationError(
+            "An idempotency key needs at least one non-empty business key.",
+            hint="Pass e.g. the work item id or the supplier invoice number.",
+        )
     canonical = json.dumps([str(part) for part in parts], ensure_ascii=False, separators=(",", ":"))
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:40]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", "-".join(str(part) for part in parts)).strip("-")[:80]
@@ -165,24 +167,36 @@ def robaws_error_message(response: requests.Response) -> str:
 
 def _hints(auth: Auth) -> dict[int, str]:
     if isinstance(auth, OAuth2Auth):
-        unauthorized = (f"The OAuth2 token was refused even after a refresh: run 'connectors login robaws' "
-                        f"again (token store {auth.store.path}, key {auth.key!r}).")
+        unauthorized = (
+            f"The OAuth2 token was refused even after a refresh: run 'connectors login robaws' "
+            f"again (token store {auth.store.path}, key {auth.key!r})."
+        )
     else:
-        unauthorized = ("Check ROBAWS_USERNAME and ROBAWS_PASSWORD (or the Vault secret named by "
-                        "CONNECTORS_VAULT_SECRET), or connect with OAuth after 'connectors login robaws'.")
+        unauthorized = (
+            "Check ROBAWS_USERNAME and ROBAWS_PASSWORD (or the Vault secret named by "
+            "CONNECTORS_VAULT_SECRET), or connect with OAuth after 'connectors login robaws'."
+        )
     return {
         401: unauthorized,
-        403: ("The API user's role (or the OAuth token's scope) lacks this module: give the role access "
-              "to it in Robaws, or log in again requesting the scope."),
+        403: (
+            "The API user's role (or the OAuth token's scope) lacks this module: give the role access "
+            "to it in Robaws, or log in again requesting the scope."
+        ),
         404: "Check the collection name (e.g. clients, purchase-invoices) and the id.",
         405: "Writes need live mode: call 'Use Robaws Live Mode' (use_live_mode()) first.",
-        409: ("A request with the same idempotency key is still running, or the operation is already "
-              "in progress (e.g. a pending approval): wait, then check the entity's state."),
-        413: (f"Robaws takes at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB in one request: upload the file "
-              "with 'Upload Robaws Document' without chunked=False, so it goes in parts."),
+        409: (
+            "A request with the same idempotency key is still running, or the operation is already "
+            "in progress (e.g. a pending approval): wait, then check the entity's state."
+        ),
+        413: (
+            f"Robaws takes at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB in one request: upload the file "
+            "with 'Upload Robaws Document' without chunked=False, so it goes in parts."
+        ),
         415: "Robaws PATCH needs Content-Type application/merge-patch+json or application/json-patch+json.",
-        429: ("Robaws may block integrations that hit 429 often: lower ROBAWS_RATE_LIMIT, share the throttle "
-              "between parallel robots (CONNECTORS_THROTTLE_STORE) or read in replica mode."),
+        429: (
+            "Robaws may block integrations that hit 429 often: lower ROBAWS_RATE_LIMIT, share the throttle "
+            "between parallel robots (CONNECTORS_THROTTLE_STORE) or read in replica mode."
+        ),
     }
 
 
@@ -201,8 +215,9 @@ def _daily_quota(value: int | str | None) -> int | None:
     try:
         return int(str(text))
     except ValueError:
-        raise ConfigurationError(f"Invalid daily quota {text!r}.",
-                                 hint="Set ROBAWS_DAILY_QUOTA to a number of requests per day, or 'none'.")
+        raise ConfigurationError(
+            f"Invalid daily quota {text!r}.", hint="Set ROBAWS_DAILY_QUOTA to a number of requests per day, or 'none'."
+        )
 
 
 def resolve_auth(
@@ -224,11 +239,14 @@ def resolve_auth(
     password_text = secret_value(password)
     secret_text = secret_value(client_secret)
     if username or password_text:
-        return _basic(username or env("ROBAWS_USERNAME"),
-                      password_text or secret_value(env("ROBAWS_PASSWORD")))
+        return _basic(username or env("ROBAWS_USERNAME"), password_text or secret_value(env("ROBAWS_PASSWORD")))
     if client_id or secret_text or token_store:
-        return _oauth(url, client_id or env("ROBAWS_CLIENT_ID"),
-                      secret_text or secret_value(env("ROBAWS_CLIENT_SECRET")), token_store)
+        return _oauth(
+            url,
+            client_id or env("ROBAWS_CLIENT_ID"),
+            secret_text or secret_value(env("ROBAWS_CLIENT_SECRET")),
+            token_store,
+        )
     if vault_secret:
         return _from_vault(url, vault_secret, token_store)
     if env("ROBAWS_USERNAME") or env("ROBAWS_PASSWORD"):
@@ -241,17 +259,20 @@ def resolve_auth(
     raise ConfigurationError(
         "No Robaws credentials are configured.",
         hint="Set ROBAWS_USERNAME and ROBAWS_PASSWORD, or ROBAWS_CLIENT_ID and ROBAWS_CLIENT_SECRET with a "
-             "token store ('connectors login robaws'), or name a Vault secret with CONNECTORS_VAULT_SECRET.",
+        "token store ('connectors login robaws'), or name a Vault secret with CONNECTORS_VAULT_SECRET.",
     )
 
 
 def _basic(username: str | None, password: str | None) -> BasicAuth:
-    return BasicAuth(require(username, "The Robaws username", "ROBAWS_USERNAME"),
-                     require(password, "The Robaws password", "ROBAWS_PASSWORD"))
+    return BasicAuth(
+        require(username, "The Robaws username", "ROBAWS_USERNAME"),
+        require(password, "The Robaws password", "ROBAWS_PASSWORD"),
+    )
 
 
-def _oauth(url: str, client_id: str | None, client_secret: str | None,
-           token_store: str | os.PathLike[str] | None) -> OAuth2Auth:
+def _oauth(
+    url: str, client_id: str | None, client_secret: str | None, token_store: str | os.PathLike[str] | None
+) -> OAuth2Auth:
     client_id = require(client_id, "The Robaws OAuth client id", "ROBAWS_CLIENT_ID")
     client_secret = require(client_secret, "The Robaws OAuth client secret", "ROBAWS_CLIENT_SECRET")
     location = token_store or env("CONNECTORS_TOKEN_STORE")
@@ -267,19 +288,25 @@ def token_store_key(client_id: str) -> str:
 def _from_vault(url: str, name: str, token_store: str | os.PathLike[str] | None) -> Auth:
     values = get_secret(name)
     if values.get("username") or values.get("password"):
-        return BasicAuth(require(values.get("username"), f"'username' in Vault secret {name!r}", "username"),
-                         require(values.get("password"), f"'password' in Vault secret {name!r}", "password"))
+        return BasicAuth(
+            require(values.get("username"), f"'username' in Vault secret {name!r}", "username"),
+            require(values.get("password"), f"'password' in Vault secret {name!r}", "password"),
+        )
     if values.get("client_id"):
         return _oauth(url, values.get("client_id"), values.get("client_secret"), token_store)
-    raise ConfigurationError(f"Vault secret {name!r} holds no Robaws credentials.",
-                             hint="Give it the keys username and password, or client_id and client_secret.")
+    raise ConfigurationError(
+        f"Vault secret {name!r} holds no Robaws credentials.",
+        hint="Give it the keys username and password, or client_id and client_secret.",
+    )
 
 
 def _path(collection: str, *parts: Any) -> str:
     name = str(collection).strip().strip("/")
     if not name or "?" in name or "#" in name:
-        raise ConfigurationError(f"Invalid Robaws collection {collection!r}.",
-                                 hint="Use a collection name such as clients or purchase-invoices.")
+        raise ConfigurationError(
+            f"Invalid Robaws collection {collection!r}.",
+            hint="Use a collection name such as clients or purchase-invoices.",
+        )
     # The leading slash is only for the messages: errors read "GET /clients/42".
     return "/" + "/".join([name, *(quote(str(part), safe="") for part in parts)])
 
@@ -313,13 +340,29 @@ class RobawsClient(BaseClient):
         session: requests.Session | None = None,
     ) -> None:
         root = _base_url(url or env("ROBAWS_URL", DEFAULT_URL) or DEFAULT_URL)
-        auth = resolve_auth(root, username=username, password=password, client_id=client_id,
-                            client_secret=client_secret, token_store=token_store, vault_secret=vault_secret)
+        auth = resolve_auth(
+            root,
+            username=username,
+            password=password,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_store=token_store,
+            vault_secret=vault_secret,
+        )
         super().__init__(
-            base_url=f"{root}/api/v2", auth=auth, default_rate=DEFAULT_RATE, rate_limit=rate_limit,
-            burst=burst, daily_quota=_daily_quota(daily_quota), rate_headers=RATE_HEADERS,
-            throttle_store=throttle_store, timeout=timeout, idempotency_header="Idempotency-Key",
-            error_message=robaws_error_message, hints=_hints(auth), session=session,
+            base_url=f"{root}/api/v2",
+            auth=auth,
+            default_rate=DEFAULT_RATE,
+            rate_limit=rate_limit,
+            burst=burst,
+            daily_quota=_daily_quota(daily_quota),
+            rate_headers=RATE_HEADERS,
+            throttle_store=throttle_store,
+            timeout=timeout,
+            idempotency_header="Idempotency-Key",
+            error_message=robaws_error_message,
+            hints=_hints(auth),
+            session=session,
         )
         self.url = root
         self.mode = LIVE
@@ -341,8 +384,9 @@ class RobawsClient(BaseClient):
         return status
 
     # -- the one place requests are made ------------------------------------------------------------
-    def _request(self, method: str, path: str, *, headers: dict[str, str] | None = None,
-                 **kwargs: Any) -> requests.Response:
+    def _request(
+        self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
         send = dict(headers or {})
         if self.mode == REPLICA:
             send["Database-Mode"] = REPLICA
@@ -356,7 +400,8 @@ class RobawsClient(BaseClient):
         except ValueError:
             raise ValidationError(
                 f"Robaws answered {response.status_code} with a body that is not JSON.",
-                vendor=self.vendor, method=str(getattr(response.request, "method", "") or ""),
+                vendor=self.vendor,
+                method=str(getattr(response.request, "method", "") or ""),
                 path=_path_of(response),
                 hint="Check ROBAWS_URL: it should be the Robaws site, e.g. https://app.robaws.com.",
             )
@@ -383,8 +428,9 @@ class RobawsClient(BaseClient):
         """Yield the items of ``collection``, fetching pages (``page`` / ``size``) only as they are consumed."""
         page_size = int(page_size)
         if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise ConfigurationError(f"page_size {page_size} is out of range.",
-                                     hint=f"Robaws pages hold 1 to {MAX_PAGE_SIZE} items.")
+            raise ConfigurationError(
+                f"page_size {page_size} is out of range.", hint=f"Robaws pages hold 1 to {MAX_PAGE_SIZE} items."
+            )
         if limit is not None:
             limit = int(limit)
             # No point in fetching a full page of 100 for the first 5 items.
@@ -410,8 +456,9 @@ class RobawsClient(BaseClient):
 
     def create(self, collection: str, body: Mapping[str, Any], idempotency_key: str | None = None) -> Entity:
         """POST a new entity; the answer (201) is the created entity with its integer ``id``."""
-        response = self._request("POST", _path(collection), json=dict(body),
-                                 idempotency_key=_check_key(idempotency_key))
+        response = self._request(
+            "POST", _path(collection), json=dict(body), idempotency_key=_check_key(idempotency_key)
+        )
         created = self._json(response)
         if isinstance(created, dict):
             return created
@@ -421,28 +468,44 @@ class RobawsClient(BaseClient):
             return self._json(self._request("GET", urljoin(response.url or self.base_url, location))) or {}
         return {}
 
-    def update(self, collection: str, entity_id: Any, changes: Mapping[str, Any],
-               idempotency_key: str | None = None) -> dict[str, Any]:
+    def update(
+        self, collection: str, entity_id: Any, changes: Mapping[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """JSON Merge Patch: only the given fields change (``None`` clears a field)."""
-        response = self._request("PATCH", _path(collection, entity_id), json=dict(changes),
-                                 headers={"Content-Type": MERGE_PATCH},
-                                 idempotency_key=_check_key(idempotency_key))
+        response = self._request(
+            "PATCH",
+            _path(collection, entity_id),
+            json=dict(changes),
+            headers={"Content-Type": MERGE_PATCH},
+            idempotency_key=_check_key(idempotency_key),
+        )
         return self._entity(response, collection, entity_id)
 
-    def patch(self, collection: str, entity_id: Any, operations: Sequence[Mapping[str, Any]],
-              idempotency_key: str | None = None) -> dict[str, Any]:
+    def patch(
+        self,
+        collection: str,
+        entity_id: Any,
+        operations: Sequence[Mapping[str, Any]],
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
         """JSON Patch (RFC 6902): a list of ``{"op", "path", "value"}`` operations."""
         ops = validate_json_patch(operations)
-        response = self._request("PATCH", _path(collection, entity_id), json=ops,
-                                 headers={"Content-Type": JSON_PATCH},
-                                 idempotency_key=_check_key(idempotency_key))
+        response = self._request(
+            "PATCH",
+            _path(collection, entity_id),
+            json=ops,
+            headers={"Content-Type": JSON_PATCH},
+            idempotency_key=_check_key(idempotency_key),
+        )
         return self._entity(response, collection, entity_id)
 
-    def replace(self, collection: str, entity_id: Any, body: Mapping[str, Any],
-                idempotency_key: str | None = None) -> dict[str, Any]:
+    def replace(
+        self, collection: str, entity_id: Any, body: Mapping[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """PUT: the entity becomes exactly ``body`` (fields left out are cleared)."""
-        response = self._request("PUT", _path(collection, entity_id), json=dict(body),
-                                 idempotency_key=_check_key(idempotency_key))
+        response = self._request(
+            "PUT", _path(collection, entity_id), json=dict(body), idempotency_key=_check_key(idempotency_key)
+        )
         return self._entity(response, collection, entity_id)
 
     def delete(self, collection: str, entity_id: Any) -> None:
@@ -451,28 +514,38 @@ class RobawsClient(BaseClient):
     # -- clients ------------------------------------------------------------------------------------
     def create_client(self, client: Mapping[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
         if not str(client.get("name") or "").strip():
-            raise ValidationError("A Robaws client needs a name.", vendor=self.vendor,
-                                  hint="Pass the client's name, e.g. name=ACME NV.")
+            raise ValidationError(
+                "A Robaws client needs a name.", vendor=self.vendor, hint="Pass the client's name, e.g. name=ACME NV."
+            )
         return self.create("clients", client, idempotency_key)
 
-    def find_clients(self, limit: int | None = None, extra_fields: Mapping[str, Any] | None = None,
-                     **filters: Any) -> Iterator[dict[str, Any]]:
+    def find_clients(
+        self, limit: int | None = None, extra_fields: Mapping[str, Any] | None = None, **filters: Any
+    ) -> Iterator[dict[str, Any]]:
         return self.list("clients", limit=limit, extra_fields=extra_fields, **filters)
 
     # -- purchase invoices --------------------------------------------------------------------------
-    def create_purchase_invoice(self, invoice: Mapping[str, Any], idempotency_key: str | None = None,
-                                document: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    def create_purchase_invoice(
+        self,
+        invoice: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        document: str | os.PathLike[str] | None = None,
+    ) -> dict[str, Any]:
         """Create a purchase invoice and, when ``document`` is a file, upload and attach it.
 
         With an ``idempotency_key`` a second call with the same key creates nothing: Robaws replays
         the first answer, and the document is uploaded only if the invoice has none yet.
         """
         if invoice.get("supplierId") in (None, ""):
-            raise ValidationError("A Robaws purchase invoice needs a supplierId.", vendor=self.vendor,
-                                  hint="Look the supplier up first (List Robaws Resources    suppliers).")
+            raise ValidationError(
+                "A Robaws purchase invoice needs a supplierId.",
+                vendor=self.vendor,
+                hint="Look the supplier up first (List Robaws Resources    suppliers).",
+            )
         if document is not None and not Path(document).is_file():
-            raise ConfigurationError(f"The document {os.fspath(document)!r} does not exist.",
-                                     hint="Pass the path of the invoice's PDF file.")
+            raise ConfigurationError(
+                f"The document {os.fspath(document)!r} does not exist.", hint="Pass the path of the invoice's PDF file."
+            )
         key = _check_key(idempotency_key)
         created = self.create("purchase-invoices", invoice, key)
         if document is None:
@@ -487,30 +560,42 @@ class RobawsClient(BaseClient):
         document_id = self.upload_document(document)
         return self.attach_document_to_purchase_invoice(invoice_id, document_id, _sub_key(key, "attach"))
 
-    def attach_document_to_purchase_invoice(self, invoice_id: Any, document_id: str,
-                                            idempotency_key: str | None = None) -> dict[str, Any]:
+    def attach_document_to_purchase_invoice(
+        self, invoice_id: Any, document_id: str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Attach an uploaded document (id from ``upload_document``); Robaws takes it out of its bucket."""
         return self.update("purchase-invoices", invoice_id, {"documentId": document_id}, idempotency_key)
 
     def start_purchase_invoice_approval(self, invoice_id: Any, idempotency_key: str | None = None) -> Entity:
         """Start the approval request; the invoice's ``approvalStatus`` becomes ``PENDING``."""
-        response = self._request("POST", _path("purchase-invoices", invoice_id, "start-approval-request"),
-                                 idempotency_key=_check_key(idempotency_key))
+        response = self._request(
+            "POST",
+            _path("purchase-invoices", invoice_id, "start-approval-request"),
+            idempotency_key=_check_key(idempotency_key),
+        )
         return self._entity(response, "purchase-invoices", invoice_id)
 
     # -- sales invoices -----------------------------------------------------------------------------
     def create_sales_invoice(self, invoice: Mapping[str, Any], idempotency_key: str | None = None) -> Entity:
         if invoice.get("clientId") in (None, ""):
-            raise ValidationError("A Robaws sales invoice needs a clientId.", vendor=self.vendor,
-                                  hint="Find or create the client first (Find Robaws Clients).")
+            raise ValidationError(
+                "A Robaws sales invoice needs a clientId.",
+                vendor=self.vendor,
+                hint="Find or create the client first (Find Robaws Clients).",
+            )
         return self.create("sales-invoices", invoice, idempotency_key)
 
     def list_sales_invoices(self, limit: int | None = None, **filters: Any) -> Iterator[dict[str, Any]]:
         return self.list("sales-invoices", limit=limit, **filters)
 
     # -- documents ----------------------------------------------------------------------------------
-    def upload_document(self, path: str | os.PathLike[str], file_name: str | None = None,
-                        content_type: str | None = None, chunked: bool | None = None) -> str:
+    def upload_document(
+        self,
+        path: str | os.PathLike[str],
+        file_name: str | None = None,
+        content_type: str | None = None,
+        chunked: bool | None = None,
+    ) -> str:
         """Upload a file into a new temporary bucket and return its document id.
 
         Files up to 6 MB go in one multipart request; larger ones through an upload session, read
@@ -519,8 +604,10 @@ class RobawsClient(BaseClient):
         """
         source = Path(path)
         if not source.is_file():
-            raise ConfigurationError(f"The file {os.fspath(path)!r} does not exist.",
-                                     hint="Check the path (relative paths are from the working directory).")
+            raise ConfigurationError(
+                f"The file {os.fspath(path)!r} does not exist.",
+                hint="Check the path (relative paths are from the working directory).",
+            )
         size = source.stat().st_size
         name = file_name or source.name
         ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
@@ -529,10 +616,13 @@ class RobawsClient(BaseClient):
         if not use_parts:
             # Bytes, not a file handle: a retried request must send the whole file again.
             content = source.read_bytes()
-            answer = self._json(self._request(
-                "POST", _path("temp-document-buckets", bucket, "documents"),
-                files={"file": (name, content, ctype)},
-            ))
+            answer = self._json(
+                self._request(
+                    "POST",
+                    _path("temp-document-buckets", bucket, "documents"),
+                    files={"file": (name, content, ctype)},
+                )
+            )
             document_id = str(answer["id"])
         else:
             document_id = self._upload_in_parts(source, bucket, name, size, ctype)
@@ -540,10 +630,13 @@ class RobawsClient(BaseClient):
         return document_id
 
     def _upload_in_parts(self, source: Path, bucket: Any, name: str, size: int, ctype: str) -> str:
-        session = self._json(self._request(
-            "POST", _path("temp-document-buckets", bucket, "document-upload-sessions"),
-            json={"fileName": name, "fileSize": size, "contentType": ctype},
-        ))
+        session = self._json(
+            self._request(
+                "POST",
+                _path("temp-document-buckets", bucket, "document-upload-sessions"),
+                json={"fileName": name, "fileSize": size, "contentType": ctype},
+            )
+        )
         part_size = min(int(session.get("partSize") or MAX_UPLOAD_BYTES), MAX_UPLOAD_BYTES)
         parts = int(session.get("parts") or max(1, -(-size // part_size)))
         answer: Any = None
@@ -552,18 +645,23 @@ class RobawsClient(BaseClient):
                 chunk = handle.read(part_size)
                 payload = {"bytesBase64": base64.b64encode(chunk).decode("ascii"), "partNumber": number}
                 del chunk
-                answer = self._json(self._request("POST", _path("document-upload-sessions", session["id"]),
-                                                  json=payload))
+                answer = self._json(
+                    self._request("POST", _path("document-upload-sessions", session["id"]), json=payload)
+                )
                 del payload
         document_id = (answer or {}).get("documentId")
         if not document_id:
-            raise ValidationError(f"The upload session for {name} finished without a document id.",
-                                  vendor=self.vendor, hint="Upload the file again.")
+            raise ValidationError(
+                f"The upload session for {name} finished without a document id.",
+                vendor=self.vendor,
+                hint="Upload the file again.",
+            )
         return str(document_id)
 
     # -- webhooks -----------------------------------------------------------------------------------
-    def register_webhook(self, url: str, events: str | Sequence[str],
-                         idempotency_key: str | None = None) -> dict[str, Any]:
+    def register_webhook(
+        self, url: str, events: str | Sequence[str], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Register an endpoint; the answer's ``secret`` (shown only now) signs every delivery."""
         names = [events] if isinstance(events, str) else builtins.list(events)
         if not names:
@@ -581,11 +679,11 @@ class RobawsClient(BaseClient):
         self.delete("webhook-endpoints", webhook_id)
 
     @staticmethod
-    def verify_webhook_signature(secret: Any, body: str | bytes, header: str | None,
-                                 tolerance: float = 300) -> int:
+    def verify_webhook_signature(secret: Any, body: str | bytes, header: str | None, tolerance: float = 300) -> int:
         """Check a ``Robaws-Signature`` header over the raw body; return its timestamp or raise."""
-        return verify_timestamped(require(secret_value(secret), "The webhook secret", "secret"), body, header,
-                                  tolerance=float(tolerance))
+        return verify_timestamped(
+            require(secret_value(secret), "The webhook secret", "secret"), body, header, tolerance=float(tolerance)
+        )
 
     idempotency_key_for = staticmethod(idempotency_key_for)
 
@@ -595,8 +693,10 @@ def validate_json_patch(operations: Any) -> builtins.list[dict[str, Any]]:
     if isinstance(operations, Mapping):
         operations = [operations]
     if not isinstance(operations, Sequence) or isinstance(operations, (str, bytes)):
-        raise ValidationError("A JSON patch must be a list of operations.",
-                              hint='Pass e.g. [{"op": "replace", "path": "/name", "value": "New"}].')
+        raise ValidationError(
+            "A JSON patch must be a list of operations.",
+            hint='Pass e.g. [{"op": "replace", "path": "/name", "value": "New"}].',
+        )
     ops: list[dict[str, Any]] = []
     for index, op in enumerate(operations):
         if not isinstance(op, Mapping):
@@ -606,11 +706,15 @@ def validate_json_patch(operations: Any) -> builtins.list[dict[str, Any]]:
             )
         name, pointer = op.get("op"), op.get("path")
         if name not in _JSON_PATCH_OPS:
-            raise ValidationError(f"JSON patch operation {index} has an invalid op {name!r}.",
-                                  hint=f"Use one of {', '.join(sorted(_JSON_PATCH_OPS))}.")
+            raise ValidationError(
+                f"JSON patch operation {index} has an invalid op {name!r}.",
+                hint=f"Use one of {', '.join(sorted(_JSON_PATCH_OPS))}.",
+            )
         if not isinstance(pointer, str) or (pointer and not pointer.startswith("/")):
-            raise ValidationError(f"JSON patch operation {index} has an invalid path {pointer!r}.",
-                                  hint="A path is a JSON pointer such as /name or /extraFields/Color.")
+            raise ValidationError(
+                f"JSON patch operation {index} has an invalid path {pointer!r}.",
+                hint="A path is a JSON pointer such as /name or /extraFields/Color.",
+            )
         if name in ("add", "replace", "test") and "value" not in op:
             raise ValidationError(f"JSON patch operation {index} ({name}) has no value.")
         if name in ("move", "copy") and not isinstance(op.get("from"), str):

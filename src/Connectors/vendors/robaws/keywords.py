@@ -74,13 +74,22 @@ class RobawsConnectionKeywords(KeywordComponent):
         | Connect To Robaws | vault_secret=robaws |
         """
         client = RobawsClient(
-            url, username=username, password=password, client_id=client_id, client_secret=client_secret,
-            token_store=token_store, vault_secret=vault_secret, rate_limit=rate_limit, burst=burst,
+            url,
+            username=username,
+            password=password,
+            client_id=client_id,
+            client_secret=client_secret,
+            token_store=token_store,
+            vault_secret=vault_secret,
+            rate_limit=rate_limit,
+            burst=burst,
             timeout=timeout,
         )
         self.library.client = client
-        log.info(f"Connected to Robaws at {client.url} with {client.auth.describe()}; "
-                 f"client-side limit {client.throttle.status.rate}.")
+        log.info(
+            f"Connected to Robaws at {client.url} with {client.auth.describe()}; "
+            f"client-side limit {client.throttle.status.rate}."
+        )
 
     @keyword(tags=["robaws", "connection"])
     def use_robaws_replica_mode(self) -> None:
@@ -149,12 +158,23 @@ class RobawsResourceKeywords(KeywordComponent):
         | ${found} = | List Robaws Resources | clients | extra_fields=${by_field} | include=extraFields |
         """
         count = _limit(limit)
-        return _collect(self.client.list(collection, limit=count, sort=sort, include=include,
-                                         page_size=page_size, extra_fields=extra_fields, **filters), count)
+        return _collect(
+            self.client.list(
+                collection,
+                limit=count,
+                sort=sort,
+                include=include,
+                page_size=page_size,
+                extra_fields=extra_fields,
+                **filters,
+            ),
+            count,
+        )
 
     @keyword(tags=["robaws", "read"])
-    def get_robaws_resource(self, collection: str, id: int | str,
-                            include: str | list[str] | None = None) -> dict[str, Any]:
+    def get_robaws_resource(
+        self, collection: str, id: int | str, include: str | list[str] | None = None
+    ) -> dict[str, Any]:
         """Return one entity of any collection by id.
 
         Example:
@@ -164,8 +184,9 @@ class RobawsResourceKeywords(KeywordComponent):
         return self.client.get(collection, id, include=include)
 
     @keyword(tags=["robaws", "write"])
-    def create_robaws_resource(self, collection: str, body: dict[str, Any],
-                               idempotency_key: str | None = None) -> dict[str, Any]:
+    def create_robaws_resource(
+        self, collection: str, body: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Create an entity in any collection and return it (with its new ``id``).
 
         ``idempotency_key`` makes a repeated call (a retry or a re-run robot) return the first result
@@ -181,8 +202,9 @@ class RobawsResourceKeywords(KeywordComponent):
         return self.client.create(collection, body, idempotency_key)
 
     @keyword(tags=["robaws", "write"])
-    def update_robaws_resource(self, collection: str, id: int | str, changes: dict[str, Any],
-                               idempotency_key: str | None = None) -> dict[str, Any]:
+    def update_robaws_resource(
+        self, collection: str, id: int | str, changes: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Change some fields of an entity (JSON Merge Patch) and return the updated entity.
 
         Fields not in ``changes`` stay as they are; a ``None`` value clears a field.
@@ -194,8 +216,9 @@ class RobawsResourceKeywords(KeywordComponent):
         return self.client.update(collection, id, changes, idempotency_key)
 
     @keyword(tags=["robaws", "write"])
-    def patch_robaws_resource(self, collection: str, id: int | str, operations: list[dict[str, Any]] | str,
-                              idempotency_key: str | None = None) -> dict[str, Any]:
+    def patch_robaws_resource(
+        self, collection: str, id: int | str, operations: list[dict[str, Any]] | str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Apply JSON Patch operations (RFC 6902) to an entity and return the updated entity.
 
         ``operations`` is a list of dictionaries or the same as a JSON string. Malformed operations
@@ -217,8 +240,9 @@ class RobawsResourceKeywords(KeywordComponent):
         return self.client.patch(collection, id, operations, idempotency_key)  # type: ignore[arg-type]
 
     @keyword(tags=["robaws", "write"])
-    def replace_robaws_resource(self, collection: str, id: int | str, body: dict[str, Any],
-                                idempotency_key: str | None = None) -> dict[str, Any]:
+    def replace_robaws_resource(
+        self, collection: str, id: int | str, body: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Replace a whole entity (PUT) and return it. Fields left out of ``body`` are cleared.
 
         Prefer `Update Robaws Resource` unless you really mean to replace everything.
@@ -256,8 +280,9 @@ class RobawsResourceKeywords(KeywordComponent):
 
 class RobawsBusinessKeywords(KeywordComponent):
     @keyword(tags=["robaws", "clients", "write"])
-    def create_robaws_client(self, client: dict[str, Any] | None = None, idempotency_key: str | None = None,
-                             **fields: Any) -> dict[str, Any]:
+    def create_robaws_client(
+        self, client: dict[str, Any] | None = None, idempotency_key: str | None = None, **fields: Any
+    ) -> dict[str, Any]:
         """Create a client (a customer) and return it. A client needs a ``name``.
 
         Give the fields as a dictionary, as named arguments, or both (named arguments win).
@@ -269,9 +294,9 @@ class RobawsBusinessKeywords(KeywordComponent):
         return self.client.create_client({**(client or {}), **fields}, idempotency_key)
 
     @keyword(tags=["robaws", "clients", "read"])
-    def find_robaws_clients(self, limit: int | None = DEFAULT_LIST_LIMIT,
-                            extra_fields: dict[str, Any] | None = None,
-                            **filters: Any) -> list[dict[str, Any]]:
+    def find_robaws_clients(
+        self, limit: int | None = DEFAULT_LIST_LIMIT, extra_fields: dict[str, Any] | None = None, **filters: Any
+    ) -> list[dict[str, Any]]:
         """Return the clients matching field filters and extra-field filters (at most ``limit``; 0 = all).
 
         Example:
@@ -283,8 +308,9 @@ class RobawsBusinessKeywords(KeywordComponent):
         return _collect(self.client.find_clients(limit=count, extra_fields=extra_fields, **filters), count)
 
     @keyword(tags=["robaws", "purchase-invoices", "write"])
-    def create_robaws_purchase_invoice(self, invoice: dict[str, Any], idempotency_key: str | None = None,
-                                       document: str | None = None) -> dict[str, Any]:
+    def create_robaws_purchase_invoice(
+        self, invoice: dict[str, Any], idempotency_key: str | None = None, document: str | None = None
+    ) -> dict[str, Any]:
         """Create a purchase invoice; with ``document`` (a file path) upload that file and attach it.
 
         The invoice needs a ``supplierId``. With an ``idempotency_key`` derived from the supplier
@@ -299,8 +325,9 @@ class RobawsBusinessKeywords(KeywordComponent):
         return self.client.create_purchase_invoice(invoice, idempotency_key, document)
 
     @keyword(tags=["robaws", "purchase-invoices", "write"])
-    def attach_document_to_robaws_purchase_invoice(self, invoice_id: int | str, document_id: str,
-                                                   idempotency_key: str | None = None) -> dict[str, Any]:
+    def attach_document_to_robaws_purchase_invoice(
+        self, invoice_id: int | str, document_id: str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Attach an uploaded document (see `Upload Robaws Document`) to a purchase invoice.
 
         Example:
@@ -310,8 +337,9 @@ class RobawsBusinessKeywords(KeywordComponent):
         return self.client.attach_document_to_purchase_invoice(invoice_id, document_id, idempotency_key)
 
     @keyword(tags=["robaws", "purchase-invoices", "write"])
-    def start_robaws_purchase_invoice_approval(self, invoice_id: int | str,
-                                               idempotency_key: str | None = None) -> dict[str, Any]:
+    def start_robaws_purchase_invoice_approval(
+        self, invoice_id: int | str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Start the approval request of a purchase invoice; return the invoice (``approvalStatus`` PENDING).
 
         Starting it twice fails with "already pending" unless the same ``idempotency_key`` is used.
@@ -323,8 +351,9 @@ class RobawsBusinessKeywords(KeywordComponent):
         return self.client.start_purchase_invoice_approval(invoice_id, idempotency_key)
 
     @keyword(tags=["robaws", "sales-invoices", "write"])
-    def create_robaws_sales_invoice(self, invoice: dict[str, Any],
-                                    idempotency_key: str | None = None) -> dict[str, Any]:
+    def create_robaws_sales_invoice(
+        self, invoice: dict[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Create a sales invoice and return it. The invoice needs a ``clientId``.
 
         Example:
@@ -335,8 +364,9 @@ class RobawsBusinessKeywords(KeywordComponent):
         return self.client.create_sales_invoice(invoice, idempotency_key)
 
     @keyword(tags=["robaws", "sales-invoices", "read"])
-    def list_robaws_sales_invoices(self, limit: int | None = DEFAULT_LIST_LIMIT,
-                                   **filters: Any) -> list[dict[str, Any]]:
+    def list_robaws_sales_invoices(
+        self, limit: int | None = DEFAULT_LIST_LIMIT, **filters: Any
+    ) -> list[dict[str, Any]]:
         """Return sales invoices matching filters such as ``type``, ``fromDate``, ``toDate``, ``clientId``.
 
         At most ``limit`` invoices (default 1000, ``0`` = all).
@@ -348,8 +378,9 @@ class RobawsBusinessKeywords(KeywordComponent):
         return _collect(self.client.list_sales_invoices(limit=count, **filters), count)
 
     @keyword(tags=["robaws", "documents", "write"])
-    def upload_robaws_document(self, path: str, file_name: str | None = None, content_type: str | None = None,
-                               chunked: bool | None = None) -> str:
+    def upload_robaws_document(
+        self, path: str, file_name: str | None = None, content_type: str | None = None, chunked: bool | None = None
+    ) -> str:
         """Upload a file to a new temporary document bucket and return the document id.
 
         Files over 6 MB are sent in parts through an upload session. ``chunked=${False}`` forces one
@@ -365,8 +396,9 @@ class RobawsBusinessKeywords(KeywordComponent):
 
 class RobawsWebhookKeywords(KeywordComponent):
     @keyword(tags=["robaws", "webhooks", "write"])
-    def register_robaws_webhook(self, url: str, events: list[str] | str,
-                                idempotency_key: str | None = None) -> dict[str, Any]:
+    def register_robaws_webhook(
+        self, url: str, events: list[str] | str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         """Register a webhook endpoint and return it; its ``secret`` is a ``Secret`` (Robaws shows it once).
 
         ``events`` is a list or a comma-separated string. Keep the secret (e.g. in the Vault) to
@@ -400,8 +432,9 @@ class RobawsWebhookKeywords(KeywordComponent):
         self.client.delete_webhook(id)
 
     @keyword(tags=["robaws", "webhooks"])
-    def verify_robaws_webhook_signature(self, secret: Secret, body: str | bytes, signature_header: str,
-                                        tolerance: float = 300) -> dict[str, Any]:
+    def verify_robaws_webhook_signature(
+        self, secret: Secret, body: str | bytes, signature_header: str, tolerance: float = 300
+    ) -> dict[str, Any]:
         """Verify a delivery's ``Robaws-Signature`` header and return the parsed event.
 
         ``body`` is the raw request body exactly as received (not a re-serialised dictionary);

@@ -43,10 +43,11 @@ Selection = Mapping[str, Any]
 HINTS = {
     401: "Check ROBOSTACK_API_KEY and ROBOSTACK_API_SECRET (the Token Key and Token Secret from My Account).",
     403: "The token is valid but not granted to this application: add it under the application's "
-         "API Access > Add Token Access, or check ROBOSTACK_APP_UUID.",
+    "API Access > Add Token Access, or check ROBOSTACK_APP_UUID.",
     404: "Check the application UUID (ROBOSTACK_APP_UUID) and the resource name.",
     400: "Fix the request body as the message says.",
 }
+
 
 class RobostackClient(BaseClient):
     """Find, create, update, delete and aggregate records of one Robostack application.
@@ -76,38 +77,60 @@ class RobostackClient(BaseClient):
         retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
     ) -> None:
-        values = layered_settings({
-            "app_uuid": Setting(app_uuid, "ROBOSTACK_APP_UUID", ("app_uuid", "appUUID", "ROBOSTACK_APP_UUID")),
-            "api_key": Setting(api_key, "ROBOSTACK_API_KEY", ("api_key", "key", "token_key", "ROBOSTACK_API_KEY"),
-                               secret=True),
-            "api_secret": Setting(api_secret, "ROBOSTACK_API_SECRET",
-                                  ("api_secret", "secret", "token_secret", "ROBOSTACK_API_SECRET"), secret=True),
-            "url": Setting(url, "ROBOSTACK_URL", ("url", "ROBOSTACK_URL"), required=False),
-        }, vault_secret)
+        values = layered_settings(
+            {
+                "app_uuid": Setting(app_uuid, "ROBOSTACK_APP_UUID", ("app_uuid", "appUUID", "ROBOSTACK_APP_UUID")),
+                "api_key": Setting(
+                    api_key, "ROBOSTACK_API_KEY", ("api_key", "key", "token_key", "ROBOSTACK_API_KEY"), secret=True
+                ),
+                "api_secret": Setting(
+                    api_secret,
+                    "ROBOSTACK_API_SECRET",
+                    ("api_secret", "secret", "token_secret", "ROBOSTACK_API_SECRET"),
+                    secret=True,
+                ),
+                "url": Setting(url, "ROBOSTACK_URL", ("url", "ROBOSTACK_URL"), required=False),
+            },
+            vault_secret,
+        )
         self.app_uuid = require(values["app_uuid"], "The Robostack application UUID", "ROBOSTACK_APP_UUID")
         if "/" in self.app_uuid:
-            raise ConfigurationError(f"Invalid application UUID {self.app_uuid!r}.",
-                                     hint="Copy the appUUID from the application's settings.")
+            raise ConfigurationError(
+                f"Invalid application UUID {self.app_uuid!r}.", hint="Copy the appUUID from the application's settings."
+            )
         key = require(secret_value(values["api_key"]), "The Robostack token key", "ROBOSTACK_API_KEY")
-        secret = require(secret_value(values["api_secret"]), "The Robostack token secret",
-                         "ROBOSTACK_API_SECRET")
+        secret = require(secret_value(values["api_secret"]), "The Robostack token secret", "ROBOSTACK_API_SECRET")
         base_url = (values["url"] or DEFAULT_URL).rstrip("/")
-        self.chunk_size = _positive(chunk_size if chunk_size is not None else env("ROBOSTACK_CHUNK_SIZE"),
-                                    DEFAULT_CHUNK_SIZE, "chunk_size")
+        self.chunk_size = _positive(
+            chunk_size if chunk_size is not None else env("ROBOSTACK_CHUNK_SIZE"), DEFAULT_CHUNK_SIZE, "chunk_size"
+        )
         # The key identifies the token but is kept out of logs and throttle keys like the secret.
-        auth = HeaderAuth({"x-api-key": key, "x-api-secret": secret},
-                          identity=f"{self.app_uuid}-{fingerprint(key)}", secrets=(key, secret))
+        auth = HeaderAuth(
+            {"x-api-key": key, "x-api-secret": secret},
+            identity=f"{self.app_uuid}-{fingerprint(key)}",
+            secrets=(key, secret),
+        )
         super().__init__(
-            base_url=base_url, auth=auth, default_rate=DEFAULT_RATE, rate_limit=rate_limit, burst=burst,
-            throttle_store=throttle_store, retry=retry, timeout=timeout, hints=HINTS, session=session,
+            base_url=base_url,
+            auth=auth,
+            default_rate=DEFAULT_RATE,
+            rate_limit=rate_limit,
+            burst=burst,
+            throttle_store=throttle_store,
+            retry=retry,
+            timeout=timeout,
+            hints=HINTS,
+            session=session,
         )
 
     # -- paths --------------------------------------------------------------------------------
     def resource_path(self, resource: str) -> str:
         if not isinstance(resource, str) or not resource.strip() or "/" in resource:
-            raise ValidationError(f"Invalid resource name {resource!r}.", vendor=self.vendor,
-                                  hint="Give the resource (table) name as the application shows it, "
-                                       "e.g. orders.")
+            raise ValidationError(
+                f"Invalid resource name {resource!r}.",
+                vendor=self.vendor,
+                hint="Give the resource (table) name as the application shows it, e.g. orders.",
+            )
         return f"external/api/{quote(self.app_uuid, safe='')}/{quote(resource.strip(), safe='')}/"
 
     # -- reading --------------------------------------------------------------------------------
@@ -118,8 +141,7 @@ class RobostackClient(BaseClient):
         response = self.transport.request("POST", self.resource_path(resource), json=body, idempotent=True)
         return _records(_json(response))
 
-    def iter_find(self, resource: str, selection: Selection | None = None,
-                  **fields: Any) -> Iterator[dict[str, Any]]:
+    def iter_find(self, resource: str, selection: Selection | None = None, **fields: Any) -> Iterator[dict[str, Any]]:
         """``find`` as an iterator (Robostack's find has no paging: one request returns every match)."""
         yield from self.find(resource, selection, **fields)
 
@@ -128,20 +150,25 @@ class RobostackClient(BaseClient):
         wanted = _record_id(record_id)
         records = self.find(resource, {"id": wanted})
         if not records:
-            raise NotFound(f"No record with id {wanted!r} in resource {resource!r}.", vendor=self.vendor,
-                           hint="Check the id, or use Find Robostack Records to search by another field.")
+            raise NotFound(
+                f"No record with id {wanted!r} in resource {resource!r}.",
+                vendor=self.vendor,
+                hint="Check the id, or use Find Robostack Records to search by another field.",
+            )
         return records[0]
 
     def count(self, resource: str, selection: Selection | None = None, **fields: Any) -> int:
         """How many records match (counted from a find: the aggregation format is not documented)."""
         return len(self.find(resource, selection, **fields))
 
-    def aggregate(self, resource: str, pipeline: Sequence[Mapping[str, Any]] | Mapping[str, Any]
-                  ) -> list[dict[str, Any]]:
+    def aggregate(
+        self, resource: str, pipeline: Sequence[Mapping[str, Any]] | Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
         """Run an aggregation pipeline (a list of stages, or ``{"pipeline": [...]}``)."""
         stages = _pipeline(pipeline)
-        response = self.transport.request("POST", self.resource_path(resource) + "aggregation",
-                                          json={"pipeline": stages}, idempotent=True)
+        response = self.transport.request(
+            "POST", self.resource_path(resource) + "aggregation", json={"pipeline": stages}, idempotent=True
+        )
         return _records(_json(response))
 
     # -- writing --------------------------------------------------------------------------------
@@ -151,13 +178,14 @@ class RobostackClient(BaseClient):
         created = self._put(resource, fields, 1)
         return created[0] if created else dict(fields)
 
-    def create_many(self, resource: str, records: Iterable[Mapping[str, Any]],
-                    chunk_size: int | None = None) -> list[dict[str, Any]]:
+    def create_many(
+        self, resource: str, records: Iterable[Mapping[str, Any]], chunk_size: int | None = None
+    ) -> list[dict[str, Any]]:
         """Create records in chunks of ``chunk_size`` (one PUT each); returns the created records."""
         items = [_record(r, f"Record {i + 1}") for i, r in enumerate(records)]
         size = _positive(chunk_size, self.chunk_size, "chunk_size")
         created: list[dict[str, Any]] = []
-        chunks = [items[i:i + size] for i in range(0, len(items), size)]
+        chunks = [items[i : i + size] for i in range(0, len(items), size)]
         for number, chunk in enumerate(chunks, start=1):
             try:
                 answer = self._put(resource, chunk, len(chunk))
@@ -170,47 +198,68 @@ class RobostackClient(BaseClient):
 
     def _put(self, resource: str, body: Any, count: int) -> list[dict[str, Any]]:
         what = "record" if count == 1 else f"{count} records"
-        check = (f"The {what} may or may not have been created in {resource!r}: before creating again, "
-                 f"check with Find Robostack Records (RobostackClient.find) on a field that identifies "
-                 f"each record, e.g. its order number.")
+        check = (
+            f"The {what} may or may not have been created in {resource!r}: before creating again, "
+            f"check with Find Robostack Records (RobostackClient.find) on a field that identifies "
+            f"each record, e.g. its order number."
+        )
         try:
-            response = self.transport.request("PUT", self.resource_path(resource), json=body,
-                                              idempotent=False, error_context=check)
+            response = self.transport.request(
+                "PUT", self.resource_path(resource), json=body, idempotent=False, error_context=check
+            )
         except ServerError as error:
             # A 5xx other than a refusal (503) may come after the write happened.
-            raise ServerError(error.message, vendor=error.vendor, method=error.method, path=error.path,
-                              status=error.status, vendor_message=error.vendor_message, hint=check,
-                              details=error.details) from error
+            raise ServerError(
+                error.message,
+                vendor=error.vendor,
+                method=error.method,
+                path=error.path,
+                status=error.status,
+                vendor_message=error.vendor_message,
+                hint=check,
+                details=error.details,
+            ) from error
         return _records(_json(response))
 
-    def update(self, resource: str, selection: Selection | Sequence[Selection] | None,
-               updation: Mapping[str, Any] | Sequence[Mapping[str, Any]], *,
-               allow_all: bool = False) -> dict[str, Any]:
+    def update(
+        self,
+        resource: str,
+        selection: Selection | Sequence[Selection] | None,
+        updation: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        *,
+        allow_all: bool = False,
+    ) -> dict[str, Any]:
         """Set ``updation`` on the records matching ``selection``; two lists are paired by position.
 
         Returns ``{"matched": n, "modified": n, "results": [...]}`` as far as Robostack answers them.
         """
         paired, selections = self._selections(selection)
         if paired != _is_list(updation):
-            raise ValidationError("Selection and updation must both be single dictionaries or both be lists.",
-                                  vendor=self.vendor,
-                                  hint="Pair each selection with its updation by position.")
+            raise ValidationError(
+                "Selection and updation must both be single dictionaries or both be lists.",
+                vendor=self.vendor,
+                hint="Pair each selection with its updation by position.",
+            )
         items: list[Any] = list(updation) if paired else [updation]  # type: ignore[arg-type]
-        updations = [_record(u, f"Updation {i + 1}" if paired else "The updation")
-                     for i, u in enumerate(items)]
+        updations = [_record(u, f"Updation {i + 1}" if paired else "The updation") for i, u in enumerate(items)]
         if len(selections) != len(updations) or not selections:
             raise ValidationError(
-                f"Got {len(selections)} selections and {len(updations)} updations; they are paired by "
-                f"position.",
-                vendor=self.vendor, hint="Give one updation for each selection (and at least one).")
+                f"Got {len(selections)} selections and {len(updations)} updations; they are paired by position.",
+                vendor=self.vendor,
+                hint="Give one updation for each selection (and at least one).",
+            )
         self._guard(selections, "update", resource, allow_all)
-        body = ({"selection": selections, "updation": updations} if paired
-                else {"selection": selections[0], "updation": updations[0]})
+        body = (
+            {"selection": selections, "updation": updations}
+            if paired
+            else {"selection": selections[0], "updation": updations[0]}
+        )
         response = self.transport.request("PATCH", self.resource_path(resource), json=body, idempotent=True)
         return _summary(_json(response))
 
-    def delete(self, resource: str, selection: Selection | Sequence[Selection] | None, *,
-               allow_all: bool = False) -> dict[str, Any]:
+    def delete(
+        self, resource: str, selection: Selection | Sequence[Selection] | None, *, allow_all: bool = False
+    ) -> dict[str, Any]:
         """Delete the records matching ``selection`` (or any of a list of selections).
 
         Returns ``{"matched": n, "deleted": n}`` as far as Robostack answers them.
@@ -229,8 +278,11 @@ class RobostackClient(BaseClient):
         for index, item in enumerate(items):
             if item is not None and not isinstance(item, Mapping):
                 where = f"Selection {index + 1}" if listed else "The selection"
-                raise ValidationError(f"{where} is {type(item).__name__}, not a dictionary.",
-                                      vendor=self.vendor, hint="Give each selection as field: value pairs.")
+                raise ValidationError(
+                    f"{where} is {type(item).__name__}, not a dictionary.",
+                    vendor=self.vendor,
+                    hint="Give each selection as field: value pairs.",
+                )
             result.append(dict(item or {}))
         return listed, result
 
@@ -242,16 +294,20 @@ class RobostackClient(BaseClient):
         raise ValidationError(
             f"Refusing to {action} with {what}: it would {action} every record of {resource!r}.",
             vendor=self.vendor,
-            hint=f"Give field values to match, or pass allow_all=True to {action} all records on purpose.")
+            hint=f"Give field values to match, or pass allow_all=True to {action} all records on purpose.",
+        )
 
 
 # -- helpers ----------------------------------------------------------------------------------------
 
+
 def _merge_selection(selection: Selection | None, fields: Mapping[str, Any]) -> dict[str, Any]:
     if selection is not None and not isinstance(selection, Mapping):
-        raise ValidationError(f"The selection must be a dictionary of field values, got "
-                              f"{type(selection).__name__}.",
-                              vendor="Robostack", hint="Write it as field=value pairs or a dictionary.")
+        raise ValidationError(
+            f"The selection must be a dictionary of field values, got {type(selection).__name__}.",
+            vendor="Robostack",
+            hint="Write it as field=value pairs or a dictionary.",
+        )
     merged = dict(selection or {})
     merged.update(fields)
     return merged
@@ -259,9 +315,12 @@ def _merge_selection(selection: Selection | None, fields: Mapping[str, Any]) -> 
 
 def _record(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, Mapping) or not value:
-        raise ValidationError(f"{what} must be a non-empty dictionary of field values, got "
-                              f"{type(value).__name__ if value is not None else 'nothing'}.",
-                              vendor="Robostack", hint="Give field: value pairs.")
+        raise ValidationError(
+            f"{what} must be a non-empty dictionary of field values, got "
+            f"{type(value).__name__ if value is not None else 'nothing'}.",
+            vendor="Robostack",
+            hint="Give field: value pairs.",
+        )
     return dict(value)
 
 
@@ -277,14 +336,19 @@ def _pipeline(pipeline: Any) -> list[dict[str, Any]]:
         # {"pipeline": [...]} as sent, or one stage such as {"$match": {...}}.
         pipeline = pipeline["pipeline"] if set(pipeline) == {"pipeline"} else [pipeline]
     if isinstance(pipeline, (str, bytes)) or not isinstance(pipeline, Sequence):
-        raise ValidationError("The aggregation pipeline must be a list of stages.", vendor="Robostack",
-                              hint='For example [{"$match": {"status": "pending"}}, {"$count": "pending"}].')
+        raise ValidationError(
+            "The aggregation pipeline must be a list of stages.",
+            vendor="Robostack",
+            hint='For example [{"$match": {"status": "pending"}}, {"$count": "pending"}].',
+        )
     stages = []
     for index, stage in enumerate(pipeline):
         if not isinstance(stage, Mapping) or len(stage) != 1:
-            raise ValidationError(f"Stage {index + 1} of the pipeline must be a dictionary with one key "
-                                  f"such as $match, got {stage!r}.", vendor="Robostack",
-                                  hint="Write each stage as {'$stage': specification}.")
+            raise ValidationError(
+                f"Stage {index + 1} of the pipeline must be a dictionary with one key such as $match, got {stage!r}.",
+                vendor="Robostack",
+                hint="Write each stage as {'$stage': specification}.",
+            )
         stages.append(dict(stage))
     return stages
 
@@ -328,18 +392,26 @@ def _positive(value: Any, default: int, name: str) -> int:
     except (TypeError, ValueError):
         number = 0
     if number <= 0:
-        raise ConfigurationError(f"{name} must be a positive whole number, got {value!r}.",
-                                 hint=f"Use e.g. {DEFAULT_CHUNK_SIZE}.")
+        raise ConfigurationError(
+            f"{name} must be a positive whole number, got {value!r}.", hint=f"Use e.g. {DEFAULT_CHUNK_SIZE}."
+        )
     return number
 
 
 def _partial(error: ConnectorError, number: int, total: int, created: int) -> ConnectorError:
     """The same kind of error, saying how many records earlier chunks created."""
-    message = (f"chunk {number} of {total} failed after {created} records were created in earlier chunks: "
-               f"{error.message}")
-    kwargs: dict[str, Any] = {"vendor": error.vendor, "method": error.method, "path": error.path,
-                              "status": error.status, "vendor_message": error.vendor_message,
-                              "hint": error.hint, "details": error.details}
+    message = (
+        f"chunk {number} of {total} failed after {created} records were created in earlier chunks: {error.message}"
+    )
+    kwargs: dict[str, Any] = {
+        "vendor": error.vendor,
+        "method": error.method,
+        "path": error.path,
+        "status": error.status,
+        "vendor_message": error.vendor_message,
+        "hint": error.hint,
+        "details": error.details,
+    }
     if isinstance(error, RateLimited):
         return RateLimited(message, retry_after=error.retry_after, **kwargs)
     return type(error)(message, **kwargs)

@@ -54,16 +54,21 @@ class ConnectionKeywords(KeywordComponent):
         """
         settings = self.library.settings
         self.library.client = RobostackClient(
-            app_uuid, api_key, api_secret,
-            url=url or settings.get("url"), vault_secret=vault_secret,
+            app_uuid,
+            api_key,
+            api_secret,
+            url=url or settings.get("url"),
+            vault_secret=vault_secret,
             rate_limit=rate_limit or settings.get("rate_limit"),
             burst=burst if burst is not None else settings.get("burst"),
             chunk_size=chunk_size if chunk_size is not None else settings.get("chunk_size"),
             timeout=timeout if timeout is not None else settings.get("timeout"),
         )
         client = self.library.client
-        log.info(f"Connected to Robostack application {client.app_uuid} at {client.base_url} "
-                 f"(throttle {client.throttle.status.rate}).")
+        log.info(
+            f"Connected to Robostack application {client.app_uuid} at {client.base_url} "
+            f"(throttle {client.throttle.status.rate})."
+        )
 
     @keyword(tags=["robostack", "connection"])
     def get_robostack_rate_limit_status(self) -> dict[str, Any]:
@@ -78,8 +83,9 @@ class ConnectionKeywords(KeywordComponent):
 
 class RecordKeywords(KeywordComponent):
     @keyword(tags=["robostack", "records", "read"])
-    def find_robostack_records(self, resource: str, selection: dict[str, Any] | None = None,
-                               **fields: Any) -> list[dict[str, Any]]:
+    def find_robostack_records(
+        self, resource: str, selection: dict[str, Any] | None = None, **fields: Any
+    ) -> list[dict[str, Any]]:
         """Returns the records of ``resource`` whose fields equal every given value (exact-match AND).
 
         The selection is a dictionary, named arguments, or both (named arguments win). Without one,
@@ -108,8 +114,7 @@ class RecordKeywords(KeywordComponent):
         return self.client.get(resource, record_id)
 
     @keyword(tags=["robostack", "records", "read"])
-    def count_robostack_records(self, resource: str, selection: dict[str, Any] | None = None,
-                                **fields: Any) -> int:
+    def count_robostack_records(self, resource: str, selection: dict[str, Any] | None = None, **fields: Any) -> int:
         """Returns how many records of ``resource`` match the selection (all records without one).
 
         Example:
@@ -119,8 +124,9 @@ class RecordKeywords(KeywordComponent):
         return self.client.count(resource, selection, **fields)
 
     @keyword(tags=["robostack", "records", "write"])
-    def create_robostack_record(self, resource: str, record: dict[str, Any] | None = None,
-                                **fields: Any) -> dict[str, Any]:
+    def create_robostack_record(
+        self, resource: str, record: dict[str, Any] | None = None, **fields: Any
+    ) -> dict[str, Any]:
         """Creates one record from a dictionary and/or named arguments; returns it with its ``id``.
 
         Creation is not idempotent: after a timeout or a dropped connection the keyword fails
@@ -138,8 +144,9 @@ class RecordKeywords(KeywordComponent):
         return created
 
     @keyword(tags=["robostack", "records", "write"])
-    def create_robostack_records(self, resource: str, records: list[dict[str, Any]],
-                                 chunk_size: int | None = None) -> list[dict[str, Any]]:
+    def create_robostack_records(
+        self, resource: str, records: list[dict[str, Any]], chunk_size: int | None = None
+    ) -> list[dict[str, Any]]:
         """Creates a list of records, ``chunk_size`` per request; returns the created records.
 
         ``chunk_size`` defaults to the connection's (100 unless set). When a chunk fails, the
@@ -156,9 +163,14 @@ class RecordKeywords(KeywordComponent):
         return created
 
     @keyword(tags=["robostack", "records", "write"])
-    def update_robostack_records(self, resource: str, selection: dict[str, Any] | list[dict[str, Any]] | None,
-                                 updation: dict[str, Any] | list[dict[str, Any]] | None = None,
-                                 allow_all: bool = False, **fields: Any) -> dict[str, Any]:
+    def update_robostack_records(
+        self,
+        resource: str,
+        selection: dict[str, Any] | list[dict[str, Any]] | None,
+        updation: dict[str, Any] | list[dict[str, Any]] | None = None,
+        allow_all: bool = False,
+        **fields: Any,
+    ) -> dict[str, Any]:
         """Sets new field values on the records that match ``selection``; returns a summary.
 
         ``updation`` is a dictionary, or named arguments. With a list of selections and a list of
@@ -177,17 +189,20 @@ class RecordKeywords(KeywordComponent):
             updation = dict(fields)
         elif fields:
             if not isinstance(updation, dict):
-                raise ValidationError("Named field values cannot be combined with a list of updations.",
-                                      vendor="Robostack",
-                                      hint="Put every value into the updation dictionaries.")
+                raise ValidationError(
+                    "Named field values cannot be combined with a list of updations.",
+                    vendor="Robostack",
+                    hint="Put every value into the updation dictionaries.",
+                )
             updation = {**updation, **fields}
         summary = self.client.update(resource, selection, updation, allow_all=allow_all)
         log.info(f"Updated {resource}: {_counts(summary)}.")
         return summary
 
     @keyword(tags=["robostack", "records", "write"])
-    def delete_robostack_records(self, resource: str, selection: dict[str, Any] | list[dict[str, Any]] | None,
-                                 allow_all: bool = False) -> dict[str, Any]:
+    def delete_robostack_records(
+        self, resource: str, selection: dict[str, Any] | list[dict[str, Any]] | None, allow_all: bool = False
+    ) -> dict[str, Any]:
         """Deletes the records that match ``selection`` (or any selection of a list); returns a summary.
 
         An empty selection would delete every record: it is refused unless ``allow_all=True``.
@@ -202,8 +217,9 @@ class RecordKeywords(KeywordComponent):
         return summary
 
     @keyword(tags=["robostack", "records", "read", "aggregation"])
-    def aggregate_robostack_records(self, resource: str, *stages: list[dict[str, Any]] | dict[str, Any]
-                                    ) -> list[dict[str, Any]]:
+    def aggregate_robostack_records(
+        self, resource: str, *stages: list[dict[str, Any]] | dict[str, Any]
+    ) -> list[dict[str, Any]]:
         """Runs an aggregation pipeline on ``resource`` and returns the resulting documents.
 
         Give the pipeline as one list of stages, or the stages as separate arguments. Stages follow
