@@ -16,7 +16,7 @@ from robot.api.types import Secret
 
 from Connectors.core import log
 from Connectors.core.errors import NotFound
-from Connectors.library import KeywordComponent
+from Connectors.library import KeywordComponent, given
 from Connectors.vendors.controlroom.client import ControlRoomClient
 
 #: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
@@ -49,57 +49,37 @@ class ControlRoomConnectionKeywords(KeywordComponent):
     def connect_to_control_room(
         self,
         workspace_id: str | None = None,
-        api_key: Secret | None = None,
+        api_key: str | Secret | None = None,
         url: str | None = None,
-        api: str = "current",
+        api: str | None = None,
         legacy_url: str | None = None,
         organization: str | None = None,
         vault_secret: str | None = None,
         rate_limit: str | None = None,
         burst: int | None = None,
+        rate_scale: float | None = None,
         timeout: float | None = None,
+        throttle_store: str | None = None,
+        workers: int | None = None,
     ) -> None:
         """Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).
 
-        Without arguments the connection comes from the environment: ``CONTROLROOM_WORKSPACE_ID``,
-        ``CONTROLROOM_API_KEY``, ``CONTROLROOM_URL`` (default ``https://cloud.robocorp.com``), or the
-        Vault secret named by ``CONNECTORS_VAULT_SECRET`` (keys ``workspace_id``, ``api_key``, optional
-        ``url``). Arguments win over variables.
+        Every argument is optional: what is not given comes from the library import, the Vault or the
+        ``CONTROLROOM_*`` variables (``CONTROLROOM_WORKSPACE_ID``, ``CONTROLROOM_API_KEY``, ``CONTROLROOM_URL``
+        …). ``api_key`` may be a ``Secret`` or plain text; it is never logged.
 
-        - ``api_key`` is a Robot Framework ``Secret``: it never shows in logs.
         - ``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1``
           API that ``RPA.Robocorp.Process`` uses). ``legacy_url`` (or ``CONTROLROOM_LEGACY_URL``) is its
           host; it defaults to ``https://api.eu1.robocorp.com`` for the cloud and to ``url`` otherwise.
         - ``organization`` (or ``CONTROLROOM_ORGANIZATION``) makes the run links in error messages exact.
-        - ``rate_limit`` (e.g. ``10/s``, the default, burst 20) and ``burst`` set the client-side limit;
-          ``CONTROLROOM_RATE_LIMIT`` / ``CONTROLROOM_RATE_BURST`` likewise. ``timeout``: HTTP read timeout.
-
-        Keywords used before this one connect from the environment on their own.
 
         Example:
         | Connect To Control Room |
-        | Connect To Control Room | ${WORKSPACE_ID} | ${API_KEY} |
+        | Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |
         | Connect To Control Room | api=legacy |
         | Connect To Control Room | vault_secret=controlroom |
         """
-        client = ControlRoomClient(
-            workspace_id,
-            api_key,
-            url=url,
-            api=api,
-            legacy_url=legacy_url,
-            organization=organization,
-            vault_secret=vault_secret,
-            rate_limit=rate_limit,
-            burst=burst,
-            timeout=timeout,
-        )
-        self.library.client = client
-        base = client.legacy_base if client.api == "legacy" else client.transport.config.base_url
-        log.info(
-            f"Connected to Control Room workspace {client.workspace_id} ({client.api} API at {base}); "
-            f"client-side limit {client.throttle.status.rate}."
-        )
+        self.library.connect(given(locals()))
 
     @keyword(tags=["controlroom", "connection", "rate-limit"])
     def get_control_room_rate_limit_status(self) -> dict[str, Any]:
