@@ -130,7 +130,7 @@ class UncertainOutcome(TransportError):
     or a business key) and when the attempt started (``started_at``, Unix time).
     """
 
-    default_hint = "The server may or may not have applied it: check before you send it again."
+    default_hint = "Check whether it was applied before you send it again."
 
     def __init__(
         self,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json as jsonlib
+import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -93,6 +94,10 @@ class Transport:
         self.session.headers.update(config.default_headers)
         self.stats = {"requests": 0, "retries": 0, "throttle_wait_seconds": 0.0}
         self._origins = {_origin(config.base_url), *(_origin(o) for o in config.trusted_origins)}
+        # "*" in a trusted origin stands for one host label (a Cobot space: https://*.cobot.me).
+        self._origin_patterns = [
+            re.compile("^" + re.escape(origin).replace(r"\*", "[a-z0-9-]+") + "$") for origin in self._origins
+        ]
 
     @property
     def vendor(self) -> str:
@@ -101,7 +106,7 @@ class Transport:
     def url(self, path: str, *, authenticate: bool = True) -> str:
         """The URL of ``path``; an absolute URL must stay on a configured origin when it gets credentials."""
         if path.startswith(("http://", "https://")):
-            if authenticate and _origin(path) not in self._origins:
+            if authenticate and not any(pattern.match(_origin(path)) for pattern in self._origin_patterns):
                 raise ValidationError(
                     f"Refusing to send {self.vendor} credentials to {_origin(path)}.",
                     vendor=self.vendor,

@@ -53,7 +53,7 @@ class CobotConnectionKeywords(Component):
 
 
 class CobotUserKeywords(Component):
-    @keyword(tags=["cobot", "user"])
+    @keyword(tags=["cobot", "read", "users"])
     def get_cobot_user(self) -> Record:
         """Return the authenticated user (scope ``read_user``).
 
@@ -65,7 +65,7 @@ class CobotUserKeywords(Component):
         """
         return self.client.get_user()
 
-    @keyword(tags=["cobot", "user", "spaces"])
+    @keyword(tags=["cobot", "read", "spaces"])
     def list_cobot_spaces(self, details: bool = False) -> list[Record]:
         """Return the spaces the user is a member or an admin of (from ``memberships`` and ``admin_of``).
 
@@ -81,7 +81,7 @@ class CobotUserKeywords(Component):
         """
         return self.client.list_spaces(details=details)
 
-    @keyword(tags=["cobot", "openid"])
+    @keyword(tags=["cobot", "read", "identity"])
     def get_cobot_identity(
         self, id_token: str | Secret | None = None, space: str | None = None, client_id: str | None = None
     ) -> Record:
@@ -102,7 +102,7 @@ class CobotUserKeywords(Component):
 
 
 class CobotMembershipKeywords(Component):
-    @keyword(tags=["cobot", "memberships"])
+    @keyword(tags=["cobot", "read", "memberships"])
     def list_cobot_memberships(self, space: str | None = None, limit: int | None = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the memberships of a space (admins only; scope ``read_memberships``).
 
@@ -115,7 +115,7 @@ class CobotMembershipKeywords(Component):
         """
         return collect(self.client.list_memberships(space), limit)
 
-    @keyword(tags=["cobot", "memberships"])
+    @keyword(tags=["cobot", "read", "memberships"])
     def get_cobot_membership(self, membership_id: str, space: str | None = None) -> Record:
         """Return one membership: ``name``, ``email``, ``address``, ``plan``, ``customer_number`` …
 
@@ -127,7 +127,7 @@ class CobotMembershipKeywords(Component):
 
 
 class CobotInvoiceKeywords(Component):
-    @keyword(tags=["cobot", "invoices"])
+    @keyword(tags=["cobot", "read", "invoices"])
     def list_cobot_invoices(
         self,
         start: str | None = None,
@@ -150,7 +150,7 @@ class CobotInvoiceKeywords(Component):
 
 
 class CobotBookingKeywords(Component):
-    @keyword(tags=["cobot", "bookings"])
+    @keyword(tags=["cobot", "read", "bookings"])
     def list_cobot_bookings(
         self,
         start: str,
@@ -177,7 +177,7 @@ class CobotBookingKeywords(Component):
         )
         return found
 
-    @keyword(tags=["cobot", "bookings"])
+    @keyword(tags=["cobot", "write", "bookings"])
     def create_cobot_booking(
         self,
         resource_id: str,
@@ -200,7 +200,7 @@ class CobotBookingKeywords(Component):
             resource_id, start, end, title=title, comments=comments, membership_id=membership_id, space=space
         )
 
-    @keyword(tags=["cobot", "bookings"])
+    @keyword(tags=["cobot", "write", "bookings"])
     def update_cobot_booking(
         self,
         booking_id: str,
@@ -217,7 +217,7 @@ class CobotBookingKeywords(Component):
         """
         return self.client.update_booking(booking_id, start=start, end=end, title=title, comments=comments, space=space)
 
-    @keyword(tags=["cobot", "bookings"])
+    @keyword(tags=["cobot", "write", "bookings"])
     def delete_cobot_booking(self, booking_id: str, space: str | None = None) -> None:
         """Cancel (delete) a booking.
 
@@ -227,7 +227,7 @@ class CobotBookingKeywords(Component):
         self.client.delete_booking(booking_id, space)
         log.info(f"Deleted Cobot booking {booking_id}.")
 
-    @keyword(tags=["cobot", "resources"])
+    @keyword(tags=["cobot", "read", "resources"])
     def list_cobot_resources(self, ids: list[str] | str | None = None, space: str | None = None) -> list[Record]:
         """Return the bookable resources (rooms, desks) of a space, or those with the given ``ids``.
 
@@ -239,7 +239,7 @@ class CobotBookingKeywords(Component):
 
 
 class CobotCheckInKeywords(Component):
-    @keyword(tags=["cobot", "check-ins"])
+    @keyword(tags=["cobot", "read", "check-ins"])
     def list_cobot_check_ins(
         self,
         membership_id: str | None = None,
@@ -257,7 +257,7 @@ class CobotCheckInKeywords(Component):
         """
         return self.client.list_check_ins(membership_id, start, end, space)
 
-    @keyword(tags=["cobot", "time-passes"])
+    @keyword(tags=["cobot", "read", "time-passes"])
     def list_cobot_time_passes(self, membership_id: str | None = None, space: str | None = None) -> list[Record]:
         """Return the unused time passes of the space (admins) or of one membership.
 
@@ -268,7 +268,7 @@ class CobotCheckInKeywords(Component):
 
 
 class CobotWebhookKeywords(Component):
-    @keyword(tags=["cobot", "webhooks"])
+    @keyword(tags=["cobot", "write", "webhooks"])
     def subscribe_to_cobot_webhook(self, event: str, callback_url: str, space: str | None = None) -> Record:
         """Subscribe ``callback_url`` to a space's ``event`` and return the subscription (``id``, ``url`` …).
 
@@ -282,7 +282,7 @@ class CobotWebhookKeywords(Component):
         """
         return self.client.subscribe_webhook(event, callback_url, space)
 
-    @keyword(tags=["cobot", "webhooks"])
+    @keyword(tags=["cobot", "read", "webhooks"])
     def list_cobot_webhook_subscriptions(self, space: str | None = None) -> list[Record]:
         """Return a space's webhook subscriptions.
 
@@ -291,7 +291,7 @@ class CobotWebhookKeywords(Component):
         """
         return self.client.list_webhook_subscriptions(space)
 
-    @keyword(tags=["cobot", "webhooks"])
+    @keyword(tags=["cobot", "write", "webhooks"])
     def delete_cobot_webhook_subscription(self, subscription_id: str, space: str | None = None) -> None:
         """Delete a webhook subscription.
 

@@ -244,7 +244,7 @@ class RobawsResourceKeywords(Component):
 
 
 class RobawsBusinessKeywords(Component):
-    @keyword(tags=["robaws", "clients", "write"])
+    @keyword(tags=["robaws", "write", "clients"])
     def create_robaws_client(
         self, client: dict[str, Any] | None = None, idempotency_key: str | None = None, **fields: Any
     ) -> dict[str, Any]:
@@ -258,7 +258,7 @@ class RobawsBusinessKeywords(Component):
         """
         return self.client.create_client({**(client or {}), **fields}, idempotency_key)
 
-    @keyword(tags=["robaws", "clients", "read"])
+    @keyword(tags=["robaws", "read", "clients"])
     def list_robaws_clients(
         self, limit: int | None = DEFAULT_LIST_LIMIT, extra_fields: dict[str, Any] | None = None, **filters: Any
     ) -> list[dict[str, Any]]:
@@ -271,7 +271,7 @@ class RobawsBusinessKeywords(Component):
         """
         return collect(self.client.find_clients(limit=limit, extra_fields=extra_fields, **filters), limit)
 
-    @keyword(tags=["robaws", "purchase-invoices", "write"])
+    @keyword(tags=["robaws", "write", "purchase-invoices"])
     def create_robaws_purchase_invoice(
         self, invoice: dict[str, Any], idempotency_key: str | None = None, document: str | None = None
     ) -> dict[str, Any]:
@@ -288,7 +288,7 @@ class RobawsBusinessKeywords(Component):
         """
         return self.client.create_purchase_invoice(invoice, idempotency_key, document)
 
-    @keyword(tags=["robaws", "purchase-invoices", "write"])
+    @keyword(tags=["robaws", "write", "purchase-invoices"])
     def attach_document_to_robaws_purchase_invoice(
         self, invoice_id: int | str, document_id: str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -300,7 +300,7 @@ class RobawsBusinessKeywords(Component):
         """
         return self.client.attach_document_to_purchase_invoice(invoice_id, document_id, idempotency_key)
 
-    @keyword(tags=["robaws", "purchase-invoices", "write"])
+    @keyword(tags=["robaws", "write", "purchase-invoices"])
     def start_robaws_purchase_invoice_approval(
         self, invoice_id: int | str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -314,7 +314,7 @@ class RobawsBusinessKeywords(Component):
         """
         return self.client.start_purchase_invoice_approval(invoice_id, idempotency_key)
 
-    @keyword(tags=["robaws", "sales-invoices", "write"])
+    @keyword(tags=["robaws", "write", "sales-invoices"])
     def create_robaws_sales_invoice(
         self, invoice: dict[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -327,7 +327,7 @@ class RobawsBusinessKeywords(Component):
         """
         return self.client.create_sales_invoice(invoice, idempotency_key)
 
-    @keyword(tags=["robaws", "sales-invoices", "read"])
+    @keyword(tags=["robaws", "read", "sales-invoices"])
     def list_robaws_sales_invoices(
         self, limit: int | None = DEFAULT_LIST_LIMIT, **filters: Any
     ) -> list[dict[str, Any]]:
@@ -340,7 +340,7 @@ class RobawsBusinessKeywords(Component):
         """
         return collect(self.client.list_sales_invoices(limit=limit, **filters), limit)
 
-    @keyword(tags=["robaws", "documents", "write"])
+    @keyword(tags=["robaws", "write", "documents"])
     def upload_robaws_document(
         self, path: str, file_name: str | None = None, content_type: str | None = None, chunked: bool | None = None
     ) -> str:
@@ -358,7 +358,7 @@ class RobawsBusinessKeywords(Component):
 
 
 class RobawsWebhookKeywords(Component):
-    @keyword(tags=["robaws", "webhooks", "write"])
+    @keyword(tags=["robaws", "write", "webhooks"])
     def register_robaws_webhook(
         self, url: str, events: list[str] | str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -374,7 +374,7 @@ class RobawsWebhookKeywords(Component):
         created = self.client.register_webhook(url, events, idempotency_key)
         return _with_secret(created)
 
-    @keyword(tags=["robaws", "webhooks", "read"])
+    @keyword(tags=["robaws", "read", "webhooks"])
     def list_robaws_webhooks(self) -> list[dict[str, Any]]:
         """Return the registered webhook endpoints.
 
@@ -384,7 +384,7 @@ class RobawsWebhookKeywords(Component):
         """
         return [_with_secret(hook) for hook in self.client.list_webhooks()]
 
-    @keyword(tags=["robaws", "webhooks", "write"])
+    @keyword(tags=["robaws", "write", "webhooks"])
     def delete_robaws_webhook(self, webhook_id: str) -> None:
         """Delete a webhook endpoint by id.
 

@@ -51,7 +51,7 @@ class ConnectionKeywords(Component):
 
 
 class RecordKeywords(Component):
-    @keyword(tags=["robostack", "records", "read"])
+    @keyword(tags=["robostack", "read", "records"])
     def find_robostack_records(
         self,
         resource: str,
@@ -76,7 +76,7 @@ class RecordKeywords(Component):
         log.info(f"Found {len(records)} record(s) in {resource}.")
         return collect(records, limit, "records")
 
-    @keyword(tags=["robostack", "records", "read"])
+    @keyword(tags=["robostack", "read", "records"])
     def get_robostack_record(self, resource: str, record_id: int | str) -> dict[str, Any]:
         """Returns the record of ``resource`` with id ``record_id``; fails when there is none.
 
@@ -86,7 +86,7 @@ class RecordKeywords(Component):
         """
         return self.client.get(resource, record_id)
 
-    @keyword(tags=["robostack", "records", "read"])
+    @keyword(tags=["robostack", "read", "records"])
     def count_robostack_records(self, resource: str, selection: dict[str, Any] | None = None, **fields: Any) -> int:
         """Returns how many records of ``resource`` match the selection (all records without one).
 
@@ -96,7 +96,7 @@ class RecordKeywords(Component):
         """
         return self.client.count(resource, selection, **fields)
 
-    @keyword(tags=["robostack", "records", "write"])
+    @keyword(tags=["robostack", "write", "records"])
     def create_robostack_record(
         self, resource: str, record: dict[str, Any] | None = None, **fields: Any
     ) -> dict[str, Any]:
@@ -116,7 +116,7 @@ class RecordKeywords(Component):
         log.info(f"Created record {created.get('id', '(id not returned)')} in {resource}.")
         return created
 
-    @keyword(tags=["robostack", "records", "write"])
+    @keyword(tags=["robostack", "write", "records"])
     def create_robostack_records(
         self, resource: str, records: list[dict[str, Any]], chunk_size: int | None = None
     ) -> list[dict[str, Any]]:
@@ -135,7 +135,7 @@ class RecordKeywords(Component):
         log.info(f"Created {len(created)} record(s) in {resource}.")
         return created
 
-    @keyword(tags=["robostack", "records", "write"])
+    @keyword(tags=["robostack", "write", "records"])
     def update_robostack_records(
         self,
         resource: str,
@@ -172,7 +172,7 @@ class RecordKeywords(Component):
         log.info(f"Updated {resource}: {_counts(summary)}.")
         return summary
 
-    @keyword(tags=["robostack", "records", "write"])
+    @keyword(tags=["robostack", "write", "records"])
     def delete_robostack_records(
         self, resource: str, selection: dict[str, Any] | list[dict[str, Any]] | None, allow_all: bool = False
     ) -> dict[str, Any]:
@@ -189,7 +189,7 @@ class RecordKeywords(Component):
         log.info(f"Deleted from {resource}: {_counts(summary)}.")
         return summary
 
-    @keyword(tags=["robostack", "records", "read", "aggregation"])
+    @keyword(tags=["robostack", "read", "records"])
     def aggregate_robostack_records(
         self, resource: str, *stages: list[dict[str, Any]] | dict[str, Any]
     ) -> list[dict[str, Any]]:
