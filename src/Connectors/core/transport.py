@@ -297,7 +297,7 @@ class Transport:
             raise ValidationError(
                 f"The idempotency key {problem}; {self.vendor} takes at most {limit} printable ASCII characters.",
                 vendor=self.vendor,
-                hint="Derive a short stable key from business keys (Make <Vendor> Idempotency Key).",
+                hint=f"Derive a short stable key from business keys (Make {self.vendor} Idempotency Key).",
             )
         return key
 
