@@ -214,13 +214,13 @@ class Transport:
                     if connect_failures < cfg.retry.connect_attempts:
                         self._pause_before_retry(attempt, None, reason, method, display_path)
                         continue
-                    failure = self._unreachable(reason, method, display_path, attempt, clock, url)
+                    unreachable = self._unreachable(reason, method, display_path, attempt, clock, url)
                     if write and maybe_applied:
                         # An earlier attempt may have got through: the write may exist although this one never left.
-                        raise self._uncertain(failure, idempotency_key, write, started, error_context) from None
+                        raise self._uncertain(unreachable, idempotency_key, write, started, error_context) from None
                     if write:
                         journal.forget(write)  # never sent: nothing can exist
-                    raise failure from None
+                    raise unreachable from None
                 maybe_applied = True
                 if can_repeat and attempt < cfg.retry.max_attempts:
                     self._pause_before_retry(attempt, None, reason, method, display_path)
