@@ -164,13 +164,13 @@ def test_authentication_scopes_and_revocation(cobot: dict[str, str]) -> None:
     )
     member = bearer(cobot["COBOT_MEMBER_ACCESS_TOKEN"])
     assert requests.get(space + "/api/memberships", headers=member, timeout=10).status_code == 403  # not an admin
-    introspection = requests.get(
-        cobot["COBOT_URL"] + "/api/access_tokens/" + cobot["COBOT_LIMITED_ACCESS_TOKEN"], timeout=10
-    ).json()
-    assert introspection["scope"] == ["read_user", "read_bookings"]
-    deleted = requests.delete(
-        cobot["COBOT_URL"] + "/api/access_tokens/" + cobot["COBOT_LIMITED_ACCESS_TOKEN"], timeout=10
-    )
+    token_url = cobot["COBOT_URL"] + "/api/access_tokens/" + cobot["COBOT_LIMITED_ACCESS_TOKEN"]
+    assert requests.get(token_url, timeout=10).status_code == 401  # the documentation: authentication required
+    introspection = requests.get(token_url, headers=limited, timeout=10).json()
+    assert introspection == {"scope": ["read_user", "read_bookings"]}
+    # Another user's token is not found (Bob does not learn about Alice's tokens).
+    assert requests.get(token_url, headers=member, timeout=10).status_code == 404
+    deleted = requests.delete(token_url, headers=limited, timeout=10)
     assert deleted.status_code == 204
     assert requests.get(cobot["COBOT_URL"] + "/api/user", headers=limited, timeout=10).status_code == 401
 
