@@ -2,8 +2,8 @@
 a time frame, a membership's check-ins, checking in and checking out.
 
 What Cobot leaves open is decided here: a check-in made through the API starts now and lasts until the
-end of the day (UTC), like the demo check-ins it joins; checking out ends the membership's current
-check-in now and answers 204 (404 when it has none).
+end of the day (UTC), like the demo check-ins it joins; checking out ends what is current of the
+membership's check-ins now and answers 204 (404 when none is).
 """
 
 from __future__ import annotations
@@ -33,14 +33,13 @@ def _sorted(found: list[dict[str, Any]]) -> Response:
     return JSONResponse(sorted(found, key=lambda c: c["valid_from"]))
 
 
-def _current(space: Space, membership_id: str, now: datetime) -> dict[str, Any] | None:
+def _current(space: Space, membership_id: str, now: datetime) -> list[dict[str, Any]]:
     moment = data.iso(now)
-    live = [
+    return [
         c
         for c in space["check_ins"].values()
-        if c["membership_id"] == membership_id and c["valid_from"] <= moment <= c["valid_until"]
+        if c["membership_id"] == membership_id and c["valid_from"] <= moment < c["valid_until"]
     ]
-    return max(live, key=lambda c: c["valid_from"]) if live else None
 
 
 class CheckIns:
@@ -91,13 +90,14 @@ class CheckIns:
         return JSONResponse(record, status_code=201)
 
     async def check_out(self, call: CobotCall) -> Response:
-        """``DELETE /api/memberships/{id}/check_ins/current``: end the current check-in now."""
+        """``DELETE /api/memberships/{id}/check_ins/current``: end the membership's current check-in(s) now."""
         space: Space = call.target
         member = own_or_admin(call, space, call.params["membership_id"])
         now = datetime.now(timezone.utc).replace(microsecond=0)
         with self._lock:
             current = _current(space, member["id"], now)
-            if current is None:
+            if not current:
                 raise ApiError("This membership is not checked in.", 404)
-            current["valid_until"] = data.iso(now)
+            for check_in in current:
+                check_in["valid_until"] = data.iso(now)
         return Response(status_code=204)
