@@ -159,3 +159,17 @@ def test_injected_faults_use_the_vendors_format(app: Any, client: Client) -> Non
     assert answer.json() == {"error": f"injected fault: HTTP {answer.status_code}"}
     robaws = client.get("/robaws/api/v2/clients")
     assert robaws.json() == {"message": f"injected fault: HTTP {robaws.status_code}"}
+
+
+def test_a_token_in_a_path_is_masked_in_the_access_log(
+    app: Any, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = app.state.vendors["cobot"].info()["env"]["COBOT_ACCESS_TOKEN"]
+    caplog.set_level(logging.INFO, logger="connectors.sandbox")
+    answer = client.get(f"/cobot/api/access_tokens/{token}", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200
+    client.post(f"/cobot/api/access_tokens/{token}/space", json={}, headers={"Authorization": f"Bearer {token}"})
+    logged = [r.getMessage() for r in caplog.records if r.name == "connectors.sandbox"]
+    assert "GET /cobot/api/access_tokens/*** -> 200" in logged
+    assert "POST /cobot/api/access_tokens/***/space -> 422" in logged
+    assert token not in "\n".join(logged)

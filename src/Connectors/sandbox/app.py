@@ -100,6 +100,10 @@ class VendorSandbox:
         """The vendor's routes under its prefix (a vendor may add middleware, e.g. Cobot's space hosts)."""
         return Mount(f"/{self.name}", routes=self.routes())
 
+    def log_path(self, path: str) -> str:
+        """The path as the access log may show it: a vendor whose paths can carry a credential masks it."""
+        return path
+
     def admin_routes(self) -> list[BaseRoute]:
         """Test controls for this vendor, served under ``/_sandbox/<name>/`` (not counted as API calls)."""
         return []
@@ -128,6 +132,12 @@ def create_app(options: SandboxOptions | None = None) -> Any:
 
     def error_response(path: str, error: ApiError) -> Response:
         return errors_for(path).response(error)
+
+    def log_path(path: str) -> str:
+        for name, vendor in vendors.items():
+            if path.startswith(f"/{name}/"):
+                return vendor.log_path(path)
+        return path
 
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
@@ -170,7 +180,7 @@ def create_app(options: SandboxOptions | None = None) -> Any:
     app.state.ctx = ctx
     app.state.vendors = vendors
     guarded = AdminGuard(app, lambda: options.admin_token)
-    logged = AccessLog(guarded, ctx.stats, tuple(vendors), error_response)
+    logged = AccessLog(guarded, ctx.stats, tuple(vendors), error_response, log_path)
     fault_layer = FaultMiddleware(
         logged,
         lambda: options.faults,

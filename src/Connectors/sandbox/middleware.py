@@ -38,12 +38,18 @@ class AccessLog:
     """
 
     def __init__(
-        self, app: Any, stats: Stats, vendors: tuple[str, ...], error_response: Callable[[str, ApiError], Response]
+        self,
+        app: Any,
+        stats: Stats,
+        vendors: tuple[str, ...],
+        error_response: Callable[[str, ApiError], Response],
+        log_path: Callable[[str], str] = str,
     ) -> None:
         self.app = app
         self.stats = stats
         self.prefixes = {f"/{name}": name for name in vendors}
         self.error_response = error_response  # (path, error) -> the answer in that vendor's error format
+        self.log_path = log_path  # path -> the path with any credential in it masked
 
     def _vendor(self, path: str) -> str | None:
         return next(
@@ -72,10 +78,11 @@ class AccessLog:
         vendor = self._vendor(path)
         if vendor:
             self.stats.count_request(vendor, status)
+        shown = self.log_path(path)
         if status >= 500:
-            log.error("%s %s -> %s (%s)", scope.get("method"), path, status, scope.get(ERROR_TYPE, "no exception"))
+            log.error("%s %s -> %s (%s)", scope.get("method"), shown, status, scope.get(ERROR_TYPE, "no exception"))
         else:
-            log.info("%s %s -> %s", scope.get("method"), path, status)
+            log.info("%s %s -> %s", scope.get("method"), shown, status)
 
 
 class AdminGuard:

@@ -19,6 +19,7 @@ Rails application such as Cobot): a fixed one-minute window per user, ``429`` wi
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -375,7 +376,12 @@ class CobotSandbox(VendorSandbox, RequestPipeline[Access, Grant]):
     def admin_routes(self) -> list[BaseRoute]:
         return control_routes(self)
 
+    def log_path(self, path: str) -> str:
+        # /api/access_tokens/{token}[/space] carries a token in the path.
+        return _TOKEN_IN_PATH.sub(r"\1***", path)
 
+
+_TOKEN_IN_PATH = re.compile(r"(/api/access_tokens/)[^/]+")
 _OAUTH_ROUTES = [
     ("authorize", OAUTH_PATHS["authorize"], "GET"),
     ("token", OAUTH_PATHS["token"], "POST"),
