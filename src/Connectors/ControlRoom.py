@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from robot.api.types import Secret
 
-from Connectors.library import ConnectorLibrary
+from Connectors.library import ConnectorLibrary, given
+from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.keywords import (
     ControlRoomArtifactKeywords,
     ControlRoomConnectionKeywords,
@@ -17,7 +16,7 @@ from Connectors.vendors.controlroom.keywords import (
 )
 
 
-class ControlRoom(ConnectorLibrary):
+class ControlRoom(ConnectorLibrary[ControlRoomClient]):
     """Keywords for [https://robocorp.com/docs/control-room|Robocorp Control Room]: trigger process runs,
     wait for them, page through runs and work items, stop runs, retry failed work, fetch artifacts.
 
@@ -60,21 +59,28 @@ class ControlRoom(ConnectorLibrary):
     cannot start two runs. The API key never appears in the log, at any log level.
     """
 
-    connect_keyword = "Connect To Control Room"
+    client_class = ControlRoomClient
 
     def __init__(
         self,
         workspace_id: str | None = None,
-        api_key: Secret | None = None,
+        api_key: str | Secret | None = None,
         url: str | None = None,
-        api: str = "current",
+        api: str | None = None,
+        legacy_url: str | None = None,
+        organization: str | None = None,
+        vault_secret: str | None = None,
+        rate_limit: str | None = None,
+        burst: int | str | None = None,
+        rate_scale: float | str | None = None,
+        timeout: float | str | None = None,
+        throttle_store: str | None = None,
+        workers: int | str | None = None,
     ) -> None:
-        self._settings: dict[str, Any] = {
-            "workspace_id": workspace_id,
-            "api_key": api_key,
-            "url": url,
-            "api": api,
-        }
+        """Settings given here are the defaults of `Connect To Control Room`.
+
+        | Library | Connectors.ControlRoom | api=legacy | url=https://cloud.robocorp.com |
+        """
         super().__init__(
             [
                 ControlRoomConnectionKeywords(self),
@@ -83,14 +89,6 @@ class ControlRoom(ConnectorLibrary):
                 ControlRoomWorkItemKeywords(self),
                 ControlRoomArtifactKeywords(self),
                 ControlRoomWebhookKeywords(self),
-            ]
-        )
-
-    def auto_connect(self) -> None:
-        """Connect from the library arguments and the ``CONTROLROOM_*`` variables."""
-        from Connectors.vendors.controlroom.client import ControlRoomClient
-
-        settings = self._settings
-        self.client = ControlRoomClient(
-            settings["workspace_id"], settings["api_key"], url=settings["url"], api=settings["api"]
+            ],
+            given(locals()),
         )
