@@ -46,7 +46,7 @@ def _missing_sandbox_extra() -> str | None:
     """The name of a missing module of the [sandbox] extra, if any."""
     import importlib
 
-    for names in (("starlette",), ("uvicorn",), ("python_multipart", "multipart")):
+    for names in (("starlette",), ("uvicorn",), ("python_multipart", "multipart"), ("jsonpatch",)):
         for name in names:
             try:
                 importlib.import_module(name)
