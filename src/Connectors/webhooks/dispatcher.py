@@ -93,6 +93,11 @@ class Dispatcher:
             return False
         uncertain = [event for event in events if event.state == HANDING_OFF]
         found = self._attempt(lambda: self.sink.find(uncertain), uncertain) if uncertain else {}
+        if uncertain:
+            log.info(
+                f"{len(uncertain)} event(s) with an unfinished hand-off: {len(found)} found handed off already,"
+                f" {len(uncertain) - len(found)} to hand off again"
+            )
         for event in events:
             if self._stop.is_set():
                 break

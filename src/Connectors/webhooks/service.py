@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -116,6 +118,12 @@ def serve(settings: ReceiverSettings, host: str, port: int) -> None:
         f"Receiving webhooks on http://{host}:{port} ({paths}); handing off to {receiver.dispatcher.sink.description}",
         flush=True,
     )
+    # uvicorn shuts down gracefully on SIGTERM and then raises the signal again: with this handler
+    # that ends in the finally below (the hand-off thread stops after its round, the store closes)
+    # instead of killing the process on the spot.
+    previous = (
+        signal.signal(signal.SIGTERM, _stopped) if threading.current_thread() is threading.main_thread() else None
+    )
     try:
         uvicorn.run(
             create_app(receiver),
@@ -127,10 +135,22 @@ def serve(settings: ReceiverSettings, host: str, port: int) -> None:
             limit_concurrency=200,
             timeout_keep_alive=5,
         )
+    except Stopped:
+        pass
     finally:
         receiver.dispatcher.stop()
         receiver.store.close()
         lock.release()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Stopped(Exception):
+    """SIGTERM arrived: stop serving and close down in order."""
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise Stopped
 
 
 # -- status and retry ------------------------------------------------------------------------------
