@@ -57,7 +57,8 @@ def create_app(receiver: Receiver, body_timeout: float = BODY_TIMEOUT) -> Any:
             status, answer = await run_in_threadpool(receiver.accept, source, parsed, body)
             return _json(status, answer)
         except Refused as refusal:
-            return _json(refusal.status, {"error": refusal.reason}, close=refusal.status in (408, 413))
+            # Refused before or while the body was read: close rather than drain the rest of it.
+            return _json(refusal.status, {"error": refusal.reason}, close=True)
         except ClientDisconnect:
             return _json(400, {"error": "the client went away"}, close=True)
         except Exception as error:  # one fixed line, never a traceback or the request
