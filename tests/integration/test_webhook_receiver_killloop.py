@@ -2,7 +2,8 @@
 kills the receiver (SIGKILL) and starts it again. Every acknowledged event must be handed off exactly once:
 one work item file per event (and one entry in work-items.json), or one Control Room run per event.
 
-Sizes: RECEIVER_KILL_EVENTS (default 600; 200 with --process) and RECEIVER_KILLS (default 30).
+Sizes: RECEIVER_KILL_EVENTS (default 600), RECEIVER_KILL_EVENTS_PROCESS (default 200), RECEIVER_KILLS
+(default 30), RECEIVER_FAULT_EVENTS (default 100, with Control Room faults and 5 kills).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from receiver_support import ReceiverProcess, deliver_until_acknowledged, robaws_event
 
@@ -95,6 +97,7 @@ def reconciled(stderr: str) -> int:
     return sum(int(n) for n in re.findall(r"(\d+) found handed off already", stderr))
 
 
+@pytest.mark.timeout(900)
 def test_kill_loop_work_items(tmp_path: Path) -> None:
     total = int(os.environ.get("RECEIVER_KILL_EVENTS", "600"))
     kills = int(os.environ.get("RECEIVER_KILLS", "30"))
@@ -127,9 +130,9 @@ def test_kill_loop_work_items(tmp_path: Path) -> None:
     )
 
 
-def test_kill_loop_process_runs(tmp_path: Path) -> None:
-    total = int(os.environ.get("RECEIVER_KILL_EVENTS_PROCESS", "200"))
-    kills = int(os.environ.get("RECEIVER_KILLS", "30"))
+def process_loop(tmp_path: Path, total: int, kills: int, faults: str = "") -> str:
+    """Events to ``--process`` while the receiver is killed ``kills`` times and, with ``faults``, Control Room
+    answers 5xx, resets connections and drops answers after starting the run; one summary line."""
     with SandboxProcess(demo=True, log_file=tmp_path / "sandbox.log") as sandbox:
         environment = sandbox.environment()
         process = sandbox.admin("GET", "/_sandbox/config")["vendors"]["controlroom"]["processes"][0]
@@ -152,9 +155,13 @@ def test_kill_loop_process_runs(tmp_path: Path) -> None:
         runs_before = len(list(client.list_runs(process=process)))
         event_ids = [f"run-evt-{n:05d}" for n in range(total)]
         started = time.monotonic()
+        if faults:
+            sandbox.configure(faults=faults, seed=11)
         seen = kill_loop(receiver, event_ids, kills)
-        health = receiver.wait_handed_off(total, timeout=300)
+        health = receiver.wait_handed_off(total, timeout=600)
         assert receiver.stop() == 0
+        injected = sandbox.stats().get("faults_injected", {})
+        sandbox.configure(faults="")
         elapsed = time.monotonic() - started
 
         items = [
@@ -174,9 +181,24 @@ def test_kill_loop_process_runs(tmp_path: Path) -> None:
     assert runs_per_event == per_event and runs_after - runs_before == total
     assert health["events"] == {"received": 0, "handing_off": 0, "handed_off": total, "failed": 0}
     redelivered = sum(1 for ack in seen["acks"].values() if ack.get("duplicate"))
-    print(
-        f"\nkill loop (--process {process}): {total} events, {seen['kills']} kill -9, {receiver.starts} starts,"
+    return (
+        f"--process {process}{' with faults ' + faults if faults else ''}: {total} events, {seen['kills']} kill -9,"
         f" {runs_after - runs_before} runs, {len(items)} work items, lost 0, duplicated 0;"
         f" {redelivered} acknowledged as duplicates, {reconciled(receiver.stderr())} runs found started"
-        f" after a kill; {elapsed:.0f} s"
+        f" after a kill or an unknown outcome{f', faults injected {injected}' if faults else ''}; {elapsed:.0f} s"
     )
+
+
+@pytest.mark.timeout(900)
+def test_kill_loop_process_runs(tmp_path: Path) -> None:
+    total = int(os.environ.get("RECEIVER_KILL_EVENTS_PROCESS", "200"))
+    kills = int(os.environ.get("RECEIVER_KILLS", "30"))
+    print("\nkill loop " + process_loop(tmp_path, total, kills))
+
+
+@pytest.mark.timeout(900)
+def test_fault_matrix_process_runs(tmp_path: Path) -> None:
+    """Heavy Control Room faults: 5xx and resets (nothing started), lost answers (the run started, the
+    receiver does not know), plus kills; still one run per event."""
+    total = int(os.environ.get("RECEIVER_FAULT_EVENTS", "100"))
+    print("\nfault matrix " + process_loop(tmp_path, total, 5, faults="5xx=0.15,reset=0.1,lost=0.15"))

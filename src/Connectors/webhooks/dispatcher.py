@@ -26,7 +26,7 @@ class Transient(Exception):
     """The hand-off could not be done now; the event stays open and is tried again after a pause."""
 
 
-def _reason(error: BaseException) -> str:
+def reason_of(error: BaseException) -> str:
     """One line for the log and the store: our own messages, never a vendor's raw body or a traceback."""
     if isinstance(error, ConnectorError):
         return str(error).splitlines()[0][:500]
@@ -40,7 +40,7 @@ class Dispatcher:
         self.store = store
         self.sink = sink
         self.idle_poll = idle_poll
-        self.backoff = 0.0
+        self.failures_in_a_row = 0
         self.stats = {"handed_off": 0, "reconciled": 0, "failed": 0, "transient_errors": 0}
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -65,14 +65,15 @@ class Dispatcher:
             try:
                 busy = self.run_once()
             except Transient:
-                self.backoff = min(MAX_BACKOFF, max(1.0, self.backoff * 2))
-                self._stop.wait(self.backoff)
+                # Back off on failures in a row only: an outage gets up to a minute between attempts,
+                # a flaky link that still lets most hand-offs through gets half a second.
+                self.failures_in_a_row += 1
+                self._stop.wait(min(MAX_BACKOFF, 0.5 * 2 ** (self.failures_in_a_row - 1)))
                 continue
             except Exception as error:  # the hand-off thread must outlive any surprise
-                log.info(f"Webhook hand-off stopped for a moment: {_reason(error)}")
+                log.info(f"Webhook hand-off stopped for a moment: {reason_of(error)}")
                 self._stop.wait(1.0)
                 continue
-            self.backoff = 0.0
             if not busy:
                 self._wake.wait(self.idle_poll)
                 self._wake.clear()
@@ -82,7 +83,7 @@ class Dispatcher:
         try:
             self.sink.flush(force)
         except OSError as error:
-            log.info(f"Could not rebuild the work item file: {_reason(error)}")
+            log.info(f"Could not rebuild the work item file: {reason_of(error)}")
 
     # -- one round ---------------------------------------------------------------------------------
     def run_once(self, limit: int = 100) -> bool:
@@ -104,6 +105,7 @@ class Dispatcher:
             if event.seq in found:
                 self.store.mark_handed_off(event.seq, found[event.seq])
                 self.stats["reconciled"] += 1
+                self.failures_in_a_row = 0
                 continue
             self._hand_off(event)
         self._flush()
@@ -131,15 +133,16 @@ class Dispatcher:
                 self.store.mark_handed_off(event.seq, found[event.seq])
                 self.stats["handed_off"] += 1
                 return
-            self.store.mark_failed(event.seq, _reason(error))
+            self.store.mark_failed(event.seq, reason_of(error))
             self.stats["failed"] += 1
-            log.info(f"Could not hand off {event.source} event #{event.seq}: {_reason(error)}")
+            log.info(f"Could not hand off {event.source} event #{event.seq}: {reason_of(error)}")
             return
         self.store.mark_handed_off(event.seq, target)
         self.stats["handed_off"] += 1
+        self.failures_in_a_row = 0
 
     def _transient(self, event: StoredEvent, error: BaseException) -> None:
         self.stats["transient_errors"] += 1
-        reason = _reason(error)
+        reason = reason_of(error)
         self.store.note_error(event.seq, reason)
         log.info(f"Hand-off of {event.source} event #{event.seq} postponed: {reason}")

@@ -11,9 +11,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from Connectors.core import log
 from Connectors.core.config import env, secret_value
 from Connectors.core.errors import ConfigurationError
-from Connectors.webhooks.dispatcher import Dispatcher
+from Connectors.webhooks.dispatcher import TRANSIENT, Dispatcher, reason_of
 from Connectors.webhooks.receiver import DEFAULT_MAX_BODY, Receiver
 from Connectors.webhooks.sinks import ControlRoomRuns, Sink, WorkItemFolder
 from Connectors.webhooks.sources import Source, controlroom_source, robaws_source
@@ -69,7 +70,11 @@ def build_receiver(settings: ReceiverSettings, sink: Sink | None = None) -> Rece
         raise ConfigurationError("The body size limit must be positive.", hint="Pass --max-body BYTES, e.g. 1048576.")
     sources = _sources(settings)
     sink = sink or _sink(settings)
-    sink.prepare()
+    try:
+        sink.prepare()
+    except TRANSIENT as error:
+        # An outage is no reason to refuse deliveries: they are stored and handed off once it is over.
+        log.info(f"Could not check {sink.description} at start ({reason_of(error)}); receiving anyway")
     store = EventStore(settings.store)
     return Receiver(store, sources, Dispatcher(store, sink), max_body=settings.max_body)
 
