@@ -185,3 +185,47 @@ def test_only_signed_events_were_stored(receiver: ReceiverProcess) -> None:
     with sqlite3.connect(receiver.store) as db:
         stored = {row[0] for row in db.execute("SELECT id FROM webhook_events")}
     assert stored <= {"evt-ok", *(f"warm-{n}" for n in range(20))}
+
+
+def test_a_body_that_trickles_in_is_cut_off(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A sender that sends a fresh, well-formed header and then stalls gets 408 once the body timeout passes."""
+    import uvicorn
+
+    from Connectors.sandbox.server import free_port
+    from Connectors.webhooks.app import create_app
+    from Connectors.webhooks.dispatcher import Dispatcher
+    from Connectors.webhooks.receiver import Receiver
+    from Connectors.webhooks.sinks import WorkItemFolder
+    from Connectors.webhooks.sources import robaws_source
+    from Connectors.webhooks.store import EventStore
+
+    root = tmp_path_factory.mktemp("trickle")
+    store = EventStore(root / "events.db")
+    sink = WorkItemFolder(root / "out")
+    sink.prepare()
+    receiver = Receiver(store, {"robaws": robaws_source(SECRET)}, Dispatcher(store, sink))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(receiver, body_timeout=0.5), port=port, log_level="warning", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        header = f"t={int(time.time())},v1={ZEROS}"
+        sock.sendall(
+            f"POST /webhooks/robaws HTTP/1.1\r\nHost: x\r\nRobaws-Signature: {header}\r\n"
+            "Content-Length: 1000\r\n\r\n{".encode()
+        )
+        answer = b""
+        while chunk := sock.recv(4096):  # until the receiver closes the connection
+            answer += chunk
+        sock.close()
+        assert answer.startswith(b"HTTP/1.1 408") and b"the body did not arrive in time" in answer
+        assert store.count() == 0
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -48,11 +48,9 @@ def create_app(receiver: Receiver, body_timeout: float = BODY_TIMEOUT) -> Any:
             try:
                 body = await asyncio.wait_for(_bounded_body(request, receiver.max_body), body_timeout)
             except asyncio.TimeoutError:
-                raise Refused(408, "the body did not arrive in time")
+                raise receiver.refuse(408, "the body did not arrive in time", source)
             if body is None:
-                receiver.stats["refused"] += 1
-                log.info(f"Refused a delivery to /webhooks/{source.name} (413): the body is too large")
-                return _json(413, {"error": f"the body is larger than {receiver.max_body} bytes"}, close=True)
+                raise receiver.refuse(413, f"the body is larger than {receiver.max_body} bytes", source)
             # SQLite commits with a full sync: off the event loop.
             status, answer = await run_in_threadpool(receiver.accept, source, parsed, body)
             return _json(status, answer)

@@ -64,15 +64,13 @@ class Dispatcher:
         while not self._stop.is_set():
             try:
                 busy = self.run_once()
-            except Transient:
+            except Exception as error:  # Transient, or a surprise: the hand-off thread must outlive both
+                if not isinstance(error, Transient):
+                    log.info(f"Webhook hand-off paused: {reason_of(error)}")
                 # Back off on failures in a row only: an outage gets up to a minute between attempts,
                 # a flaky link that still lets most hand-offs through gets half a second.
                 self.failures_in_a_row += 1
                 self._stop.wait(min(MAX_BACKOFF, 0.5 * 2 ** (self.failures_in_a_row - 1)))
-                continue
-            except Exception as error:  # the hand-off thread must outlive any surprise
-                log.info(f"Webhook hand-off stopped for a moment: {reason_of(error)}")
-                self._stop.wait(1.0)
                 continue
             if not busy:
                 self._wake.wait(self.idle_poll)

@@ -42,29 +42,29 @@ class Receiver:
         """The source and its parsed signature header, or ``Refused`` (404, 413, 400, 401)."""
         source = self.sources.get(source_name)
         if source is None:
-            raise self._refuse(404, "unknown webhook source", None)
+            raise self.refuse(404, "unknown webhook source", None)
         length = headers.get("content-length")
         if length is not None and length.strip().isdigit() and int(length) > self.max_body:
-            raise self._refuse(413, f"the body is larger than {self.max_body} bytes", source)
+            raise self.refuse(413, f"the body is larger than {self.max_body} bytes", source)
         try:
             return source, source.precheck(headers.get(source.header))
         except MalformedSignature as error:
-            raise self._refuse(400, error.message, source)
+            raise self.refuse(400, error.message, source)
         except SignatureError as error:
-            raise self._refuse(401, error.message, source)
+            raise self.refuse(401, error.message, source)
 
     # -- with the body -----------------------------------------------------------------------------
     def accept(self, source: Source, parsed: Any, body: bytes) -> tuple[int, dict[str, Any]]:
         """Verify, de-duplicate and store; 200 once the event is on disk (new or not)."""
         if len(body) > self.max_body:
-            raise self._refuse(413, f"the body is larger than {self.max_body} bytes", source)
+            raise self.refuse(413, f"the body is larger than {self.max_body} bytes", source)
         try:
             source.verify(body, parsed)
         except SignatureError as error:
-            raise self._refuse(401, error.message, source)
+            raise self.refuse(401, error.message, source)
         event_id = _event_id(body)
         if event_id is None:
-            raise self._refuse(400, "the body is not a JSON object with an event id", source)
+            raise self.refuse(400, "the body is not a JSON object with an event id", source)
         try:
             added = self.store.add(source.name, event_id, body)
         except (sqlite3.Error, OSError) as error:
@@ -87,7 +87,7 @@ class Receiver:
         except Refused as refusal:
             return refusal.status, {"error": refusal.reason}
 
-    def _refuse(self, status: int, reason: str, source: Source | None) -> Refused:
+    def refuse(self, status: int, reason: str, source: Source | None) -> Refused:
         self.stats["refused"] += 1
         where = f"/webhooks/{source.name}" if source else "an unknown source"
         log.info(f"Refused a delivery to {where} ({status}): {reason}")

@@ -82,10 +82,11 @@ class WorkItemFolder:
     ``RPA_INPUT_WORKITEM_PATH`` (RPA.Robocorp.WorkItems) or ``RC_WORKITEM_INPUT_PATH``
     (robocorp-workitems) can point at. ``--work-items out/items.json`` writes ``out/items.json`` and
     ``out/items/``. Writing an event's file again yields the same bytes under the same name, so a
-    hand-off repeated after a crash is a no-op; the compacted file is rebuilt from the folder.
+    hand-off repeated after a crash is a no-op. The folder is the truth: the compacted file is rebuilt
+    from it (streamed, one item at a time), so a file removed from the folder leaves it at the next rebuild.
     """
 
-    COMPACT_INTERVAL = 1.0  # seconds between rebuilds of the compacted file while events stream in
+    COMPACT_INTERVAL = 1.0  # least seconds between rebuilds while events stream in
 
     def __init__(self, path: str | Path) -> None:
         path = Path(path)
@@ -96,19 +97,13 @@ class WorkItemFolder:
             self.compacted = path / "work-items.json"
             self.folder = path / "work-items"
         self.description = f"work items in {self.folder}"
-        self._items: dict[str, dict[str, Any]] = {}
         self._dirty = True
-        self._compacted_at = 0.0
+        self._next_rebuild = 0.0
 
     def prepare(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for leftover in [*self.folder.glob(".tmp-*"), *self.compacted.parent.glob(f".tmp-*-{self.compacted.name}")]:
             leftover.unlink(missing_ok=True)  # a write cut short by a crash; its event is still open
-        for item_file in sorted(self.folder.glob("*.json")):
-            try:
-                self._items[item_file.name] = json.loads(item_file.read_bytes())[0]
-            except (ValueError, IndexError, KeyError, OSError):
-                continue  # not ours, or edited by hand: left alone
         self.flush(force=True)
 
     def _item(self, event: StoredEvent) -> dict[str, Any]:
@@ -116,10 +111,8 @@ class WorkItemFolder:
 
     def hand_off(self, event: StoredEvent) -> str:
         name = _file_name(event)
-        item = self._item(event)
-        _write_atomically(self.folder / name, json.dumps([item], indent=2, ensure_ascii=False).encode("utf-8"))
+        _write_atomically(self.folder / name, json.dumps([self._item(event)], indent=2, ensure_ascii=False).encode())
         _sync_folder(self.folder)
-        self._items[name] = item
         self._dirty = True
         return f"{self.folder.name}/{name}"
 
@@ -129,17 +122,34 @@ class WorkItemFolder:
             name = _file_name(event)
             if (self.folder / name).is_file():
                 found[event.seq] = f"{self.folder.name}/{name}"
-                self._items.setdefault(name, self._item(event))
         return found
 
     def flush(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not self._dirty or (not force and now - self._compacted_at < self.COMPACT_INTERVAL):
+        started = time.monotonic()
+        if not self._dirty or (not force and started < self._next_rebuild):
             return
-        items = [self._items[name] for name in sorted(self._items)]
-        _write_atomically(self.compacted, json.dumps(items, indent=2, ensure_ascii=False).encode("utf-8"))
+        names = sorted(
+            entry.name for entry in os.scandir(self.folder) if entry.name.endswith(".json") and entry.name[0] != "."
+        )
+        temporary = self.compacted.parent / f".tmp-{os.getpid()}-{self.compacted.name}"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write("[")
+            first = True
+            for name in names:
+                try:
+                    (item,) = json.loads((self.folder / name).read_bytes())
+                except (ValueError, TypeError, OSError):
+                    continue  # not one of ours, edited by hand, or removed meanwhile
+                handle.write(("\n" if first else ",\n") + json.dumps(item, ensure_ascii=False))
+                first = False
+            handle.write("\n]\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, self.compacted)
         self._dirty = False
-        self._compacted_at = now
+        # Rebuilding reads every item: with a large folder, rebuild less often than once a second.
+        elapsed = time.monotonic() - started
+        self._next_rebuild = time.monotonic() + max(self.COMPACT_INTERVAL, 4 * elapsed)
 
 
 class ControlRoomRuns:
