@@ -113,6 +113,7 @@ def serve(settings: ReceiverSettings, host: str, port: int) -> None:
         )
     from Connectors.webhooks.app import create_app
 
+    _sources(settings)  # a missing secret is reported before anything is created
     Path(settings.store).parent.mkdir(parents=True, exist_ok=True)
     lock = _lock(settings.store)
     _quiet_logging()
@@ -179,7 +180,7 @@ def status(store: str, last: int = 10) -> dict[str, Any]:
 def format_status(report: dict[str, Any]) -> str:
     counts = report["counts"]
     lines = [
-        f"{report['store']}: {sum(counts.values())} events: "
+        f"{report['store']}: {sum(counts.values())} event{'' if sum(counts.values()) == 1 else 's'}: "
         + ", ".join(f"{counts[state]} {label}" for state, label in LABELS.items())
     ]
     for event in report["last"]:
