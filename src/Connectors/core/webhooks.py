@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import string
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from Connectors.core.errors import AuthenticationError
 
@@ -165,3 +167,16 @@ def body_matches(secret: str, body: str | bytes, signature: bytes) -> None:
 
 def verify_body(secret: str, body: str | bytes, signature: str | bytes | None) -> None:
     body_matches(secret, body, parse_body_signature(signature))
+
+
+def event_of(body: str | bytes) -> dict[str, Any]:
+    """The event a verified body carries: its JSON object, or ``{"body": …}`` when it is not one."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        event = None
+    return (
+        event
+        if isinstance(event, dict)
+        else {"body": body if isinstance(body, str) else body.decode("utf-8", "replace")}
+    )
