@@ -353,3 +353,13 @@ def test_robot_framework_file_adapter_reads_the_items(tmp_path: Path, monkeypatc
         seen.append(adapter.load_payload(item_id)["id"])
         adapter.release_input(item_id, work_items.State.DONE)
     assert seen == ["evt-0", "evt-1", "evt-2"]
+
+
+def test_a_missing_extra_names_the_pip_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import sys
+
+    from Connectors.webhooks.service import serve
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if the [sandbox] extra were not installed
+    with pytest.raises(ConfigurationError, match=r"pip install 'robotframework-connectors\[sandbox\]'"):
+        serve(ReceiverSettings(store=str(tmp_path / "e.db"), work_items=str(tmp_path)), "127.0.0.1", 0)
