@@ -7,19 +7,28 @@ from typing import Any
 from robot.api.types import Secret
 
 from Connectors.library import ConnectorLibrary
+from Connectors.vendors.controlroom.enums import ControlRoomApi
 from Connectors.vendors.controlroom.keywords import (
-    ControlRoomArtifactKeywords,
     ControlRoomConnectionKeywords,
     ControlRoomProcessKeywords,
     ControlRoomRunKeywords,
-    ControlRoomWebhookKeywords,
+)
+from Connectors.vendors.controlroom.keywords_items import (
+    ControlRoomArtifactKeywords,
+    ControlRoomStepKeywords,
     ControlRoomWorkItemKeywords,
+)
+from Connectors.vendors.controlroom.keywords_workspace import (
+    ControlRoomAssetKeywords,
+    ControlRoomWebhookKeywords,
+    ControlRoomWorkerKeywords,
 )
 
 
 class ControlRoom(ConnectorLibrary):
     """Keywords for [https://robocorp.com/docs/control-room|Robocorp Control Room]: trigger process runs,
-    wait for them, page through runs and work items, stop runs, retry failed work, fetch artifacts.
+    wait for them, page through runs and work items, stop and delete runs, retry, fix or delete failed
+    work, read step runs, console output and artifacts, manage process webhooks, assets, and list workers.
 
     = Connecting =
 
@@ -47,17 +56,18 @@ class ControlRoom(ConnectorLibrary):
 
     = Runs and waiting =
 
-    Run states: ``new``, ``in_progress``, ``terminating``, ``completed``, ``unresolved`` (a step or a work
+    Run states: ``new``, ``in_progress``, ``stopping``, ``completed``, ``unresolved`` (a step or a work
     item failed, or the run was stopped). `Wait For Process Run` polls with back-off and fails with the
     state, the failing step and a link to the run.
 
     = Errors =
 
-    A failure is one line that says what to do, for example a 403 names the permission the API key
-    probably lacks (``trigger_processes``, ``read_runs``, ``write_runs``, ``read_work_items``,
-    ``write_work_items``, ``read_run_outputs``, ``read_processes``). Requests refused with 429 are
-    retried after ``Retry-After``; a trigger is never repeated after an unclear network failure, so it
-    cannot start two runs. The API key never appears in the log, at any log level.
+    A failure is one line that says what to do, for example a 403 names the permission the operation
+    needs according to Control Room's API specification (``Processes.trigger_processes`` to start or
+    stop runs, ``Processes.read_processes`` to read a run, ``Processes.read_runs`` to list them, …).
+    Requests refused with 429 are retried after ``Retry-After``; a trigger is never repeated after an
+    unclear network failure, so it cannot start two runs: it fails saying a run may have started and
+    how to check. The API key never appears in the log, at any log level.
     """
 
     connect_keyword = "Connect To Control Room"
@@ -67,7 +77,7 @@ class ControlRoom(ConnectorLibrary):
         workspace_id: str | None = None,
         api_key: Secret | None = None,
         url: str | None = None,
-        api: str = "current",
+        api: ControlRoomApi = ControlRoomApi.CURRENT,
     ) -> None:
         self._settings: dict[str, Any] = {
             "workspace_id": workspace_id,
@@ -80,9 +90,12 @@ class ControlRoom(ConnectorLibrary):
                 ControlRoomConnectionKeywords(self),
                 ControlRoomProcessKeywords(self),
                 ControlRoomRunKeywords(self),
+                ControlRoomStepKeywords(self),
                 ControlRoomWorkItemKeywords(self),
                 ControlRoomArtifactKeywords(self),
                 ControlRoomWebhookKeywords(self),
+                ControlRoomAssetKeywords(self),
+                ControlRoomWorkerKeywords(self),
             ]
         )
 
