@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
 
 from Connectors.sandbox.app import SandboxContext, VendorSandbox
 from Connectors.sandbox.common import ServerBucket
@@ -289,16 +289,7 @@ class ControlRoomSandbox(VendorSandbox):
             Route("/{org}/{ws}/processes/runs/{rid}", self.run_page, methods=["GET"]),
             Route("/{ws}/processes/runs/{rid}", self.run_page, methods=["GET"]),
         ]
-        known = list(routes)
-
-        async def fallback(request: Request) -> Response:
-            scope = dict(request.scope, path=request.path_params["rest"] and "/" + request.path_params["rest"])
-            if any(route.matches(scope)[0] == Match.PARTIAL for route in known):
-                return error_response(405, "method_not_allowed", f"{request.method} is not allowed on this path")
-            return error_response(404, "not_found", "No such Control Room endpoint")
-
-        methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-        routes.append(Route("/{rest:path}", fallback, methods=methods))
+        routes.append(CatchAll(list(routes)))
         return routes
 
     def admin_routes(self) -> list[BaseRoute]:
@@ -307,6 +298,29 @@ class ControlRoomSandbox(VendorSandbox):
             Route("/processes", self.admin_add_process, methods=["POST"]),
             Route("/webhook-events", self.admin_webhook_events, methods=["GET"]),
         ]
+
+
+class CatchAll(BaseRoute):
+    """Answers every request no other route took with the vendor's JSON error: 405 on a known path, else 404.
+
+    A route, not a path pattern: ``{rest:path}`` would not match paths holding an encoded newline.
+    """
+
+    def __init__(self, known: list[BaseRoute]) -> None:
+        self.known = known
+
+    def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
+        return (Match.FULL, {}) if scope["type"] == "http" else (Match.NONE, {})
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        if any(route.matches(scope)[0] == Match.PARTIAL for route in self.known):
+            response = error_response(405, "method_not_allowed", f"{scope['method']} is not allowed on this path")
+        else:
+            response = error_response(404, "not_found", "No such Control Room endpoint")
+        await response(scope, receive, send)
 
 
 def _step(process_id: str, index: int, raw: Any) -> Step:
