@@ -561,7 +561,7 @@ def _body(kind: str, callback: dict[str, Any] | None, **fields: Any) -> dict[str
 
 
 def callback_of(
-    url: str | None, secret: str | None, events: Sequence[CallbackEvent | str] | None
+    url: str | None, secret: str | None, events: Sequence[CallbackEvent | str] | None = None
 ) -> dict[str, Any] | None:
     """The spec's ProcessRunCallback, or None without a URL."""
     if not url:

@@ -102,7 +102,8 @@ class RunTriggerUncertain(UncertainOutcome):
         self.process_id, self.process_name, self.since = process_id, process_name, since
         label = process_name or process_id
         hint = (
-            f"Check before triggering again: List Process Runs    {label}    since={since} "
-            f"(client.list_runs({label!r}, since={since!r})) shows a run started by this trigger, if any."
+            f"Check before triggering again: list the runs of process {label!r} created since {since} "
+            f"(keyword List Process Runs with process={label} since={since}; "
+            f"Python client.list_runs({label!r}, since={since!r})): a run there was started by this trigger."
         )
         super().__init__(message, hint=hint, **kwargs)
