@@ -97,7 +97,8 @@ def test_stop_a_running_run(fast: SandboxProcess) -> None:
     # Stopping gracefully lets the step finish its current work (stopping), items marked done.
     other = client.trigger_run("Report Generation", {"sandbox": {"seconds": 3600}})
     time.sleep(0.1)
-    assert client.stop_run(other["id"], set_remaining_work_items_as_done=True)["state"] == "stopping"
+    # "stopping" lasts up to 2 s of sandbox time (0.1 s here); the unit tests pin it down.
+    assert client.stop_run(other["id"], set_remaining_work_items_as_done=True)["state"] in ("stopping", "completed")
     assert client.wait_for_run(other["id"], timeout=5, **FAST)["state"] == "completed"
     with pytest.raises(ConfigurationError, match="current API only"):
         ControlRoomClient(api="legacy").stop_run(run["id"])

@@ -124,5 +124,5 @@ def _generic_error(response: requests.Response) -> bool:
 def _explain(error: Exception) -> str:
     cause = error.__cause__
     details = getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None) or []
-    parts = [str(error)] + [getattr(d, "message", str(d)) for d in details][:3]
+    parts = [str(error), *[getattr(d, "message", str(d)) for d in details][:3]]
     return "; ".join(p for p in parts if p)

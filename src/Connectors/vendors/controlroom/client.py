@@ -49,6 +49,7 @@ from Connectors.vendors.controlroom.errors import (
 )
 from Connectors.vendors.controlroom.legacy import LegacyApi
 from Connectors.vendors.controlroom.resources import ResourcesMixin
+from Connectors.vendors.controlroom.signing import signed
 
 CLOUD_URL = "https://cloud.robocorp.com"
 CLOUD_LEGACY_URL = "https://api.eu1.robocorp.com"
@@ -428,12 +429,9 @@ class ControlRoomClient(ResourcesMixin, BaseClient):
         ]
 
     def _artifact_url(self, artifact: dict[str, Any], process: str | None = None) -> str:
-        url = self.backend.artifact_url(artifact, self._process_of_run(str(artifact["process_run_id"]), process))
-        # A pre-signed URL is a bearer credential until it expires: keep it out of every log.
-        query = urlparse(url).query
-        if query:
-            redactor.register(query)
-        return url
+        return signed(
+            self.backend.artifact_url(artifact, self._process_of_run(str(artifact["process_run_id"]), process))
+        )
 
     def download_artifacts(
         self,
@@ -462,7 +460,7 @@ class ControlRoomClient(ResourcesMixin, BaseClient):
     def _fetch_signed(self, url: str) -> bytes:
         # Storage, not the API: no RC-WSKEY header (it would leak the key to a third party), no throttle.
         try:
-            return self.transport.request("GET", url, authenticate=False, throttle=False).content
+            return self.transport.request("GET", signed(url), authenticate=False, throttle=False).content
         except PermissionDenied as error:
             error.hint = "The storage refused the pre-signed link (it expires quickly); download again for a new one."
             raise error from None

@@ -165,7 +165,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         payload: Any = None,
         callback_url: str | None = None,
         callback_secret: Secret | None = None,
-        callback_events: list[CallbackEvent] | None = None,
+        callback_events: list[CallbackEvent | str] | None = None,
     ) -> dict[str, Any]:
         """Start a run of ``process`` (id or name) with one input work item carrying ``payload``.
 

@@ -16,7 +16,7 @@ from Connectors.vendors.controlroom.keywords import DEFAULT_LIST_LIMIT, bounded,
 class ControlRoomWebhookKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "webhooks", "write"])
     def create_control_room_webhook(
-        self, process: str, endpoint: str, events: list[WebhookEvent] | None = None
+        self, process: str, endpoint: str, events: list[WebhookEvent | str] | None = None
     ) -> dict[str, Any]:
         """Create a process webhook: Control Room POSTs the process's run events to ``endpoint``.
 

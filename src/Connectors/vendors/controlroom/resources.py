@@ -12,6 +12,7 @@ from Connectors.core.errors import ConnectorError, NotFound, ValidationError
 from Connectors.core.redact import redactor
 from Connectors.core.webhooks import verify_body
 from Connectors.vendors.controlroom.enums import WebhookEvent, value_of
+from Connectors.vendors.controlroom.signing import signed
 
 if TYPE_CHECKING:
     from Connectors.vendors.controlroom.current import CurrentApi
@@ -110,9 +111,8 @@ class ResourcesMixin:
             upload = api.create_asset_upload(asset_id, kind, text)
         else:
             upload = api.create_asset_upload(asset_id, kind, None)
-            self.transport.request(
-                "PUT", str(upload["upload_url"]), data=data, headers={"Content-Type": kind}, authenticate=False
-            )
+            url = signed(str(upload["upload_url"]))
+            self.transport.request("PUT", url, data=data, headers={"Content-Type": kind}, authenticate=False)
             upload = self._await_upload(api, asset_id, str(upload["id"]))
         return {"id": asset_id, "name": name, "content_type": kind, "status": upload["status"]}
 

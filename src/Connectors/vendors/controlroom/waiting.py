@@ -85,7 +85,7 @@ def step_summary(client: ControlRoomClient, run: Mapping[str, Any], process: str
     try:
         steps = client.list_step_runs(str(run["id"]), pid)
         failed_items = (
-            list(client.list_work_items(pid, run_id=str(run["id"]), state="failed", limit=1))
+            list(client.list_work_items(pid, run_id=str(run["id"]), state="failed", limit=100))
             if run.get("state") == "unresolved"
             else []
         )
@@ -102,8 +102,9 @@ def step_summary(client: ControlRoomClient, run: Mapping[str, Any], process: str
     if running:
         return f": step {step_name(running[-1])!r} {running[-1]['state'].replace('_', ' ')}"
     if failed_items:
+        count = f"{len(failed_items)}{'+' if len(failed_items) == 100 else ''}"
         return (
-            f": work items failed ({exception.get('type', '')} {exception.get('code', '')}: "
+            f": {count} work item(s) failed ({exception.get('type', '')} {exception.get('code', '')}: "
             f"{exception.get('message', '')})"
         ).replace(" :", ":")
     return ""
