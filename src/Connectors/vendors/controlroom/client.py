@@ -7,11 +7,9 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -37,7 +35,7 @@ from Connectors.vendors.controlroom.enums import (
     CallbackEvent,
     ControlRoomApi,
     RunState,
-    WorkItemState,
+    checked,
     value_of,
 )
 from Connectors.vendors.controlroom.errors import (
@@ -47,9 +45,10 @@ from Connectors.vendors.controlroom.errors import (
     error_message,
     permission_hint,
 )
+from Connectors.vendors.controlroom.items import WorkItemsMixin
 from Connectors.vendors.controlroom.legacy import LegacyApi
 from Connectors.vendors.controlroom.resources import ResourcesMixin
-from Connectors.vendors.controlroom.signing import signed
+from Connectors.vendors.controlroom.steps import StepRunsMixin
 
 CLOUD_URL = "https://cloud.robocorp.com"
 CLOUD_LEGACY_URL = "https://api.eu1.robocorp.com"
@@ -58,7 +57,7 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 __all__ = ["ControlRoomClient", "ProcessRunFailed", "ProcessRunTimeout", "RunTriggerUncertain"]
 
 
-class ControlRoomClient(ResourcesMixin, BaseClient):
+class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClient):
     """Typed calls to one Control Room workspace with a workspace API key (``RC-WSKEY``)."""
 
     vendor = "Control Room"
@@ -331,7 +330,7 @@ class ControlRoomClient(ResourcesMixin, BaseClient):
         since: str | datetime | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Runs, newest first; ``since`` keeps those created at or after that moment (ISO 8601 or datetime)."""
-        state = _checked(state, RunState, "run")
+        state = checked(state, RunState, "run")
         pid = self.resolve_process(process) if process else None
         after = _moment(since) if since else None
         rows = self.backend.list_runs(pid, state, None if after else limit, page_size)
@@ -403,147 +402,12 @@ class ControlRoomClient(ResourcesMixin, BaseClient):
         args = (timeout, poll_interval, max_interval, backoff, process, fail_on_unresolved)
         return waiting.wait_for_runs(self, run_ids, *args)
 
-    # -- step runs and artifacts -------------------------------------------------------------------
-    def list_step_runs(self, run_id: str, process: str | None = None) -> list[dict[str, Any]]:
-        return self.backend.list_step_runs(run_id, self._process_of_run(run_id, process))
-
-    def get_step_run(self, step_run_id: str) -> dict[str, Any]:
-        return self._current("Reading one step run").get_step_run(step_run_id)
-
-    def list_console_messages(self, step_run_id: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        return self._current("Console messages").list_console_messages(step_run_id, limit)
-
-    def list_step_run_events(self, step_run_id: str, limit: int | None = None) -> Iterator[dict[str, Any]]:
-        return self._current("Step run events").list_step_run_events(step_run_id, limit)
-
-    def list_artifacts(
-        self, run_id: str, step_run_id: str | None = None, process: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Artifacts (``id``, ``name``, ``size``) of one step run or of every step run of the run."""
-        pid = self._process_of_run(run_id, process)
-        step_ids = [step_run_id] if step_run_id else [str(s["id"]) for s in self.list_step_runs(run_id, pid)]
-        return [
-            dict(row, step_run_id=sid, process_run_id=run_id)
-            for sid in step_ids
-            for row in self.backend.list_artifacts(sid, run_id, pid)
-        ]
-
-    def _artifact_url(self, artifact: dict[str, Any], process: str | None = None) -> str:
-        return signed(
-            self.backend.artifact_url(artifact, self._process_of_run(str(artifact["process_run_id"]), process))
-        )
-
-    def download_artifacts(
-        self,
-        run_id: str,
-        folder: str | Path,
-        pattern: str = "*",
-        process: str | None = None,
-        step_run_id: str | None = None,
-    ) -> list[Path]:
-        """Download the run's artifacts whose file name matches ``pattern`` (``fnmatch``) into ``folder``."""
-        target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
-        saved: list[Path] = []
-        for artifact in self.list_artifacts(run_id, step_run_id, process):
-            name = Path(str(artifact["name"])).name
-            if not fnmatch.fnmatch(name, pattern):
-                continue
-            content = self._fetch_signed(self._artifact_url(artifact, process))
-            path = target / name
-            if path in saved:
-                path = target / f"{artifact['step_run_id']}-{name}"
-            path.write_bytes(content)
-            saved.append(path)
-        return saved
-
-    def _fetch_signed(self, url: str) -> bytes:
-        # Storage, not the API: no RC-WSKEY header (it would leak the key to a third party), no throttle.
-        try:
-            return self.transport.request("GET", signed(url), authenticate=False, throttle=False).content
-        except PermissionDenied as error:
-            error.hint = "The storage refused the pre-signed link (it expires quickly); download again for a new one."
-            raise error from None
-
-    # -- work items ----------------------------------------------------------------------------------
-    def create_work_item(self, process: str, payload: Any = None, files: Sequence[str | Path] = ()) -> dict[str, Any]:
-        """An input work item waiting in the process's queue, with files uploaded through storage."""
-        pid = self.resolve_process(process)
-        paths = [Path(f) for f in files]
-        for path in paths:
-            if not path.is_file():
-                raise ValidationError(f"File {path} does not exist.", vendor=self.vendor, hint="Check the path.")
-        item_id = self.backend.create_work_item(pid, payload if payload is not None else {})
-        for path in paths:
-            self._upload(pid, item_id, path)
-        return self.get_work_item(item_id, pid)
-
-    def _upload(self, process_id: str, item_id: str, path: Path) -> None:
-        url, form = self.backend.upload_slot(process_id, item_id, path.name, path.stat().st_size)
-        fields = {str(k): str(v) for k, v in form.items()}
-        redactor.register(*(v for k, v in fields.items() if k.lower() != "key"))
-        with path.open("rb") as handle:
-            files = {"file": (path.name, handle)}
-            self.transport.request(
-                "POST", url, data=fields, files=files, authenticate=False, throttle=False, idempotent=False
-            )
-
-    def get_work_item(self, item_id: str, process: str | None = None, include_data: bool = True) -> dict[str, Any]:
-        pid = self.resolve_process(process) if process else None
-        return self.backend.get_work_item(item_id, pid, include_data)
-
-    def list_work_items(
-        self,
-        process: str | None = None,
-        run_id: str | None = None,
-        state: WorkItemState | str | None = None,
-        include_data: bool = False,
-        limit: int | None = None,
-        page_size: int | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """Work items of a process and/or run; with ``include_data`` each item's payload is read as well."""
-        state = _checked(state, WorkItemState, "work item")
-        pid = self.resolve_process(process) if process else None
-        return self.backend.list_work_items(pid, run_id, state, include_data, limit, page_size)
-
-    def update_work_item_payload(self, item_id: str, payload: Any) -> Any:
-        if payload is None:
-            raise ValidationError(
-                "A work item payload cannot be null.", vendor=self.vendor, hint="Pass a dictionary or a list."
-            )
-        return self._current("Updating a work item payload").update_payload(item_id, payload)
-
-    def _batch(self, operation: str, item_ids: Sequence[str], process: str | None) -> list[str]:
-        ids = [str(i) for i in item_ids]
-        if ids:
-            self.backend.batch(operation, ids, self.resolve_process(process) if process else None)
-        return ids
-
-    def retry_work_items(self, item_ids: Sequence[str], process: str | None = None) -> list[str]:
-        """Ask Control Room to retry failed work items (items in another state are left as they are)."""
-        return self._batch("retry", item_ids, process)
-
-    def delete_work_items(self, item_ids: Sequence[str]) -> list[str]:
-        return self._batch("delete", item_ids, None)
-
-    def mark_work_items_done(self, item_ids: Sequence[str]) -> list[str]:
-        return self._batch("mark_as_done", item_ids, None)
-
 
 def _api_of(value: ControlRoomApi | str | None) -> ControlRoomApi:
     try:
         return ControlRoomApi(str(value_of(value) or "current").lower())
     except ValueError:
         raise ConfigurationError(f"Unknown Control Room API {value!r}.", hint="Use api=current or api=legacy.")
-
-
-def _checked(state: Any, kind: type[RunState] | type[WorkItemState], what: str) -> str | None:
-    """Refuse an unknown state filter before sending: the API would refuse or return nothing."""
-    text = value_of(state)
-    if text and text not in {member.value for member in kind}:
-        known = ", ".join(member.value for member in kind)
-        raise ValidationError(f"Unknown {what} state {text!r}.", vendor="Control Room", hint=f"Use one of {known}.")
-    return text or None
 
 
 def _moment(value: str | datetime) -> datetime:

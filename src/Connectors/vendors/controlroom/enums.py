@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import Any
+
+from Connectors.core.errors import ValidationError
 
 
 class ControlRoomApi(str, Enum):
@@ -61,3 +64,12 @@ FINISHED = frozenset({RunState.COMPLETED.value, RunState.UNRESOLVED.value})
 
 def value_of(member: str | Enum | None) -> str | None:
     return member.value if isinstance(member, Enum) else member
+
+
+def checked(state: Any, kind: type[Enum], what: str) -> str | None:
+    """Refuse an unknown state filter before sending: the API would refuse or return nothing."""
+    text = value_of(state)
+    if text and text not in {member.value for member in kind}:
+        known = ", ".join(member.value for member in kind)
+        raise ValidationError(f"Unknown {what} state {text!r}.", vendor="Control Room", hint=f"Use one of {known}.")
+    return text or None
