@@ -14,7 +14,7 @@ import json
 import shlex
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -50,6 +50,7 @@ DEMO_PROCESSES = [
     ("Report Generation", ["Collect data", "Build report", "Send report"]),
 ]
 Handler = Callable[[Request, str], Awaitable[Any]]
+T = TypeVar("T")
 
 
 def demo_process_id(name: str) -> str:
@@ -140,28 +141,16 @@ class ControlRoomSandbox(VendorSandbox):
             raise bad_request(f"Malformed JSON body: {exc}")
 
     def process(self, workspace_id: str, process_id: str) -> Process:
-        process = self.model.process(workspace_id, process_id)
-        if process is None:
-            raise not_found(f"Process {process_id} not found in workspace {workspace_id}")
-        return process
+        return found(self.model.process(workspace_id, process_id), f"Process {process_id}")
 
     def run(self, workspace_id: str, run_id: str) -> Run:
-        run = self.model.run(workspace_id, run_id)
-        if run is None:
-            raise not_found(f"Process run {run_id} not found")
-        return run
+        return found(self.model.run(workspace_id, run_id), f"Process run {run_id}")
 
     def item(self, workspace_id: str, item_id: str) -> WorkItem:
-        item = self.model.item(workspace_id, item_id)
-        if item is None:
-            raise not_found(f"Work item {item_id} not found")
-        return item
+        return found(self.model.item(workspace_id, item_id), f"Work item {item_id}")
 
     def step(self, workspace_id: str, step_run_id: str) -> StepRun:
-        step = self.model.step_run(workspace_id, step_run_id)
-        if step is None:
-            raise not_found(f"Step run {step_run_id} not found")
-        return step
+        return found(self.model.step_run(workspace_id, step_run_id), f"Step run {step_run_id}")
 
     def started(self, run: Run) -> None:
         self.webhooks.wake()
@@ -298,6 +287,12 @@ class ControlRoomSandbox(VendorSandbox):
             Route("/processes", self.admin_add_process, methods=["POST"]),
             Route("/webhook-events", self.admin_webhook_events, methods=["GET"]),
         ]
+
+
+def found(value: T | None, what: str) -> T:
+    if value is None:
+        raise not_found(f"{what} not found")
+    return value
 
 
 class CatchAll(BaseRoute):

@@ -9,20 +9,27 @@ if TYPE_CHECKING:
     from Connectors.vendors.controlroom.client import ControlRoomClient
 
 
-class CurrentApi:
+class Generation:
+    """One API generation: paths under ``prefix``, every call through the client's one hook."""
+
+    def __init__(self, client: ControlRoomClient, prefix: str) -> None:
+        self.client = client
+        self.prefix = prefix
+
+    def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
+        return self.client._call(method, self.prefix + path, operation, **kwargs)
+
+
+class CurrentApi(Generation):
     name = "current"
 
     def __init__(self, client: ControlRoomClient) -> None:
-        self.client = client
-        self.ws = f"/workspaces/{client.workspace_id}"
-
-    def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
-        return self.client._call(method, self.ws + path, operation, **kwargs)
+        super().__init__(client, f"/workspaces/{client.workspace_id}")
 
     def _pages(
         self, path: str, operation: str, params: dict[str, Any] | None = None, limit: int | None = None, **kw: Any
     ) -> Iterator[dict[str, Any]]:
-        return self.client._pages(self.ws + path, operation, params or {}, limit, **kw)
+        return self.client._pages(self.prefix + path, operation, params or {}, limit, **kw)
 
     # -- workspace and processes -----------------------------------------------------------------
     def get_workspace(self) -> dict[str, Any]:

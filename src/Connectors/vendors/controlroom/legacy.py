@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from Connectors.core.errors import ConfigurationError
+from Connectors.vendors.controlroom.current import Generation
 
 if TYPE_CHECKING:
     from Connectors.vendors.controlroom.client import ControlRoomClient
@@ -44,15 +45,11 @@ def filtered(rows: Iterable[dict[str, Any]], state: str | None, limit: int | Non
             return
 
 
-class LegacyApi:
+class LegacyApi(Generation):
     name = "legacy"
 
     def __init__(self, client: ControlRoomClient) -> None:
-        self.client = client
-        self.base = f"{client.legacy_base}/workspaces/{client.workspace_id}"
-
-    def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:
-        return self.client._call(method, self.base + path, operation, **kwargs)
+        super().__init__(client, f"{client.legacy_base}/workspaces/{client.workspace_id}")
 
     def _need(self, process_id: str | None, what: str) -> str:
         if not process_id:
