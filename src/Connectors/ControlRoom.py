@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from robot.api.types import Secret
-
-from Connectors.library import ConnectorLibrary
-from Connectors.vendors.controlroom.enums import ControlRoomApi
+from Connectors.library import ConnectorLibrary, takes_settings
+from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.keywords import (
     ControlRoomConnectionKeywords,
     ControlRoomProcessKeywords,
@@ -23,9 +21,10 @@ from Connectors.vendors.controlroom.keywords_workspace import (
     ControlRoomWebhookKeywords,
     ControlRoomWorkerKeywords,
 )
+from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 
-class ControlRoom(ConnectorLibrary):
+class ControlRoom(ConnectorLibrary[ControlRoomClient]):
     """Keywords for [https://robocorp.com/docs/control-room|Robocorp Control Room]: trigger process runs,
     wait for them, page through runs and work items, stop and delete runs, retry, fix or delete failed
     work, read step runs, console output and artifacts, manage process webhooks, assets, and list workers.
@@ -50,8 +49,9 @@ class ControlRoom(ConnectorLibrary):
 
     = Two API generations =
 
-    ``api=current`` (default) uses ``/api/v1``: server-side filters, paging with ``next`` links, stopping
-    runs. ``api=legacy`` uses the deprecated ``/process-v1`` API (the one ``RPA.Robocorp.Process`` speaks);
+    ``api=current`` (default) uses ``/api/v1`` as Robocorp's OpenAPI spec describes it: server-side
+    filters, paging with ``next`` links, stopping and deleting runs, webhooks, assets, workers.
+    ``api=legacy`` uses the deprecated ``/process-v1`` API (the one ``RPA.Robocorp.Process`` speaks);
     results have the same shape either way, with the original legacy answer under ``legacy``.
 
     = Runs and waiting =
@@ -70,21 +70,14 @@ class ControlRoom(ConnectorLibrary):
     how to check. The API key never appears in the log, at any log level.
     """
 
-    connect_keyword = "Connect To Control Room"
+    client_class = ControlRoomClient
 
-    def __init__(
-        self,
-        workspace_id: str | None = None,
-        api_key: Secret | None = None,
-        url: str | None = None,
-        api: ControlRoomApi = ControlRoomApi.CURRENT,
-    ) -> None:
-        self._settings: dict[str, Any] = {
-            "workspace_id": workspace_id,
-            "api_key": api_key,
-            "url": url,
-            "api": api,
-        }
+    @takes_settings(CONTROLROOM)
+    def __init__(self, *args: Any, **settings: Any) -> None:
+        """Settings given here are the defaults of `Connect To Control Room`.
+
+        | Library | Connectors.ControlRoom | api=legacy | url=https://cloud.robocorp.com |
+        """
         super().__init__(
             [
                 ControlRoomConnectionKeywords(self),
@@ -96,14 +89,7 @@ class ControlRoom(ConnectorLibrary):
                 ControlRoomWebhookKeywords(self),
                 ControlRoomAssetKeywords(self),
                 ControlRoomWorkerKeywords(self),
-            ]
-        )
-
-    def auto_connect(self) -> None:
-        """Connect from the library arguments and the ``CONTROLROOM_*`` variables."""
-        from Connectors.vendors.controlroom.client import ControlRoomClient
-
-        settings = self._settings
-        self.client = ControlRoomClient(
-            settings["workspace_id"], settings["api_key"], url=settings["url"], api=settings["api"]
+            ],
+            args,
+            settings,
         )

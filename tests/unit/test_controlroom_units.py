@@ -14,9 +14,9 @@ from Connectors.vendors.controlroom.errors import (
     ProcessRunFailed,
     ProcessRunTimeout,
     RunTriggerUncertain,
-    error_message,
 )
 from Connectors.vendors.controlroom.legacy import legacy_run_state
+from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 
 class ManualClock:
@@ -218,22 +218,10 @@ def test_webhook_signature(monkeypatch: pytest.MonkeyPatch) -> None:
         ControlRoomClient.verify_webhook(body, None)
 
 
-class FakeResponse:
-    def __init__(self, body: Any, status: int = 400) -> None:
-        self.body, self.status_code, self.text, self.reason = body, status, str(body), "Bad Request"
-
-    def json(self) -> Any:
-        if isinstance(self.body, str):
-            raise ValueError("not JSON")
-        return self.body
-
-
 def test_error_body_is_read_as_the_spec_has_it() -> None:
-    assert error_message(FakeResponse({"error": {"code": "bad_request", "message": "No payloads"}})) == (
-        "No payloads (bad_request)"
-    )
-    assert error_message(FakeResponse({"message": "legacy style"})) == "legacy style"
-    assert error_message(FakeResponse("<html>gateway</html>")) == "<html>gateway</html>"
+    # The profile's error format reads the spec's genericErrorResponse.
+    body = {"error": {"code": "bad_request", "message": "No payloads"}}
+    assert CONTROLROOM.error_format.message_of(body) == "[bad_request] No payloads"
 
 
 def test_an_unanswered_trigger_is_uncertain_and_says_how_to_check(monkeypatch: pytest.MonkeyPatch) -> None:

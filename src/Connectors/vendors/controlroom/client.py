@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+import requests
+
 from Connectors.core import log
-from Connectors.core.auth import HeaderAuth, fingerprint
-from Connectors.core.config import RateSpec, env, require
+from Connectors.core.config import Credential
 from Connectors.core.errors import (
     ConfigurationError,
     ConnectorError,
@@ -28,7 +29,8 @@ from Connectors.core.errors import (
 from Connectors.core.paging import Page, paginate
 from Connectors.core.redact import redactor
 from Connectors.core.retry import RetryPolicy
-from Connectors.vendors.base import BaseClient, Setting, layered_settings
+from Connectors.core.settings import CommonSettings
+from Connectors.vendors.base import BaseClient, settings_of
 from Connectors.vendors.controlroom import waiting
 from Connectors.vendors.controlroom.current import CurrentApi
 from Connectors.vendors.controlroom.enums import (
@@ -42,101 +44,69 @@ from Connectors.vendors.controlroom.errors import (
     ProcessRunFailed,
     ProcessRunTimeout,
     RunTriggerUncertain,
-    error_message,
     permission_hint,
 )
 from Connectors.vendors.controlroom.items import WorkItemsMixin
 from Connectors.vendors.controlroom.legacy import LegacyApi
+from Connectors.vendors.controlroom.profile import CLOUD_LEGACY_URL, CONTROLROOM
 from Connectors.vendors.controlroom.resources import ResourcesMixin
 from Connectors.vendors.controlroom.steps import StepRunsMixin
 
-CLOUD_URL = "https://cloud.robocorp.com"
-CLOUD_LEGACY_URL = "https://api.eu1.robocorp.com"
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 __all__ = ["ControlRoomClient", "ProcessRunFailed", "ProcessRunTimeout", "RunTriggerUncertain"]
+
+
+def _legacy_base(console_url: str, legacy_url: str | None) -> str:
+    """The legacy ``/process-v1`` base: its own host in the cloud, the console's elsewhere."""
+    legacy = legacy_url
+    if not legacy:
+        host = urlparse(console_url).hostname or ""
+        legacy = CLOUD_LEGACY_URL if host.endswith("robocorp.com") else console_url
+    legacy = legacy.rstrip("/")
+    return legacy if legacy.endswith("/process-v1") else legacy + "/process-v1"
 
 
 class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClient):
     """Typed calls to one Control Room workspace with a workspace API key (``RC-WSKEY``)."""
 
-    vendor = "Control Room"
-    env_prefix = "CONTROLROOM"
-    # No published limit: stay polite by default; CONTROLROOM_RATE_LIMIT overrides.
-    default_rate = RateSpec(10, 1.0, burst=20)
+    profile = CONTROLROOM
 
     def __init__(
         self,
         workspace_id: str | None = None,
-        api_key: Any = None,
+        api_key: Credential = None,
         *,
         url: str | None = None,
-        api: ControlRoomApi | str = ControlRoomApi.CURRENT,
+        api: ControlRoomApi | str | None = None,
         legacy_url: str | None = None,
         organization: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | RateSpec | None = None,
-        burst: int | str | None = None,
-        throttle_store: str | None = None,
-        timeout: float | tuple[float, float] | None = None,
+        session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        session: Any = None,
+        **common: Unpack[CommonSettings],
     ) -> None:
-        settings = layered_settings(
-            {
-                "workspace_id": Setting(workspace_id, "CONTROLROOM_WORKSPACE_ID", ("workspace_id", "workspace")),
-                "api_key": Setting(api_key, "CONTROLROOM_API_KEY", ("api_key", "apikey"), secret=True),
-                "url": Setting(url, "CONTROLROOM_URL", ("url",), required=False),
-                "organization": Setting(organization, "CONTROLROOM_ORGANIZATION", ("organization",), required=False),
-            },
-            vault_secret,
-        )
-        workspace_id, key = settings["workspace_id"], settings["api_key"]
-        self.workspace_id = require(
-            workspace_id,
-            "The Control Room workspace id",
-            "CONTROLROOM_WORKSPACE_ID",
-        )
-        key = require(key, "The Control Room API key", "CONTROLROOM_API_KEY")
-        self.api = _api_of(api)
-        root = (settings["url"] or CLOUD_URL).rstrip("/")
-        self.console_url = root[: -len("/api/v1")] if root.endswith("/api/v1") else root
-        legacy = legacy_url or env("CONTROLROOM_LEGACY_URL")
-        if not legacy:
-            host = urlparse(self.console_url).hostname or ""
-            legacy = CLOUD_LEGACY_URL if host.endswith("robocorp.com") else self.console_url
-        legacy = legacy.rstrip("/")
-        self.legacy_base = legacy if legacy.endswith("/process-v1") else legacy + "/process-v1"
-        self.organization = settings["organization"]
-        super().__init__(
-            base_url=f"{self.console_url}/api/v1",
-            auth=HeaderAuth(
-                {"Authorization": f"RC-WSKEY {key}"},
-                identity=f"ws-{self.workspace_id}-{fingerprint(key)}",
-                secrets=(key,),
-            ),
-            default_rate=self.default_rate,
-            rate_limit=rate_limit,
-            burst=burst,
-            throttle_store=throttle_store,
-            throttle_scope=self.console_url,
-            retry=retry,
-            timeout=timeout,
-            default_headers={"Accept": "application/json"},
-            error_message=error_message,
-            hints={401: "Check the API key (CONTROLROOM_API_KEY): it is missing, mistyped or deleted."},
-            session=session,
-        )
+        super().__init__(settings_of(locals()), session=session, retry=retry)
+        self.workspace_id = self.settings.require("workspace_id")
+        self.api = _api_of(self.settings.text("api"))
+        self.console_url = self.url
+        self.legacy_base = _legacy_base(self.url, self.settings.text("legacy_url"))
+        self.organization = self.settings.text("organization")
         self._setup()
+
+    def trusted_origins(self) -> Sequence[str]:
+        # The legacy API lives on its own host in the cloud (api.eu1.robocorp.com).
+        return (_legacy_base(self.url, self.settings.text("legacy_url")),)
 
     def _setup(self) -> None:
         self._processes: dict[str, str] | None = None  # name -> id
         self.process_names: dict[str, str] = {}  # id -> name
         self.run_process: dict[str, str] = {}  # run id -> process id (the legacy API needs both)
         self.last_wait: dict[str, Any] = {}
-        self.backend: CurrentApi | LegacyApi = (
-            CurrentApi(self) if self.api is ControlRoomApi.CURRENT else LegacyApi(self)
-        )
+        current = self.api is ControlRoomApi.CURRENT
+        self.backend: CurrentApi | LegacyApi = CurrentApi(self) if current else LegacyApi(self)
 
     # -- plumbing: the one place a response is read and a 403 explained ---------------------------
     def _call(self, method: str, path: str, operation: str, **kwargs: Any) -> Any:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
-
 from Connectors.core.errors import ConnectorError, UncertainOutcome
-from Connectors.core.transport import default_error_message
 
 # The scope each operation needs (the spec's ``security``), by the spec's operationId. Legacy calls
 # use the operationId of their current-API equivalent.
@@ -44,19 +41,6 @@ SCOPES = {
     "listWorkers": "Workers.read_workers",
     "getWorkspace": "",
 }
-
-
-def error_message(response: requests.Response) -> str:
-    """The message of Control Room's ``{"error": {"code", "message"}}`` body, with its code."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and error.get("message"):
-        code = error.get("code")
-        return f"{error['message']} ({code})" if code else str(error["message"])
-    return default_error_message(response)
 
 
 def permission_hint(operation: str, vendor_message: str, workspace_id: str) -> str:

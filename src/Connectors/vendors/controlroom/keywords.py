@@ -2,8 +2,8 @@
 
 Thin layers over ``ControlRoomClient``: they convert Robot Framework arguments, resolve process
 names, and turn lazy iterators into lists bounded by ``limit``. Tags come from one vocabulary:
-``controlroom`` plus ``read`` or ``write`` and the area (``connection``, ``processes``, ``runs``,
-``wait``, ``steps``, ``artifacts``, ``work-items``, ``webhooks``, ``assets``, ``workers``).
+``controlroom`` plus ``read`` or ``write`` and the area (``processes``, ``runs`` — step runs and
+waiting included —, ``artifacts``, ``work-items``, ``webhooks``, ``assets``, ``workers``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from robot.api.types import Secret
 from Connectors.core import log
 from Connectors.core.config import secret_value
 from Connectors.core.errors import NotFound
-from Connectors.library import KeywordComponent
-from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
-from Connectors.vendors.controlroom.enums import CallbackEvent, ControlRoomApi, RunState
+from Connectors.library import KeywordComponent, connect_keyword, rate_limit_status_keyword
+from Connectors.vendors.controlroom.client import callback_of
+from Connectors.vendors.controlroom.enums import CallbackEvent, RunState
+from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 #: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
 DEFAULT_LIST_LIMIT = 100
@@ -60,71 +61,28 @@ def ids_of(values: Any) -> list[str]:
 
 
 class ControlRoomConnectionKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "connection"])
-    def connect_to_control_room(
-        self,
-        workspace_id: str | None = None,
-        api_key: Secret | None = None,
-        url: str | None = None,
-        api: ControlRoomApi = ControlRoomApi.CURRENT,
-        legacy_url: str | None = None,
-        organization: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        timeout: float | None = None,
-    ) -> None:
+    connect_to_control_room = connect_keyword(
+        CONTROLROOM,
         """Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).
 
-        Without arguments the connection comes from the environment: ``CONTROLROOM_WORKSPACE_ID``,
-        ``CONTROLROOM_API_KEY``, ``CONTROLROOM_URL`` (default ``https://cloud.robocorp.com``), or the
-        Vault secret named by ``CONNECTORS_VAULT_SECRET`` (keys ``workspace_id``, ``api_key``, optional
-        ``url``). Arguments win over variables.
+        Every argument is optional: what is not given comes from the library import, the Vault or the
+        ``CONTROLROOM_*`` variables (``CONTROLROOM_WORKSPACE_ID``, ``CONTROLROOM_API_KEY``, ``CONTROLROOM_URL``
+        …). ``api_key`` may be a ``Secret`` or plain text; it is never logged.
 
-        - ``api_key`` is a Robot Framework ``Secret``: it never shows in logs.
         - ``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1``
           API that ``RPA.Robocorp.Process`` uses). ``legacy_url`` (or ``CONTROLROOM_LEGACY_URL``) is its
           host; it defaults to ``https://api.eu1.robocorp.com`` for the cloud and to ``url`` otherwise.
         - ``organization`` (or ``CONTROLROOM_ORGANIZATION``) makes the run links in error messages exact.
-        - ``rate_limit`` (e.g. ``10/s``, the default, burst 20) and ``burst`` set the client-side limit;
-          ``CONTROLROOM_RATE_LIMIT`` / ``CONTROLROOM_RATE_BURST`` likewise. ``timeout``: HTTP read timeout.
-
-        Keywords used before this one connect from the environment on their own.
 
         Example:
         | Connect To Control Room |
-        | Connect To Control Room | ${WORKSPACE_ID} | ${API_KEY} |
+        | Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |
         | Connect To Control Room | api=legacy |
         | Connect To Control Room | vault_secret=controlroom |
-        """
-        client = ControlRoomClient(
-            workspace_id,
-            api_key,
-            url=url,
-            api=api,
-            legacy_url=legacy_url,
-            organization=organization,
-            vault_secret=vault_secret,
-            rate_limit=rate_limit,
-            burst=burst,
-            timeout=timeout,
-        )
-        self.library.client = client
-        base = client.legacy_base if client.api is ControlRoomApi.LEGACY else client.transport.config.base_url
-        log.info(
-            f"Connected to Control Room workspace {client.workspace_id} ({client.api.value} API at {base}); "
-            f"client-side limit {client.throttle.status.rate}."
-        )
+        """,
+    )
 
-    @keyword(tags=["controlroom", "connection", "read"])
-    def get_control_room_rate_limit_status(self) -> dict[str, Any]:
-        """Return the client-side throttle state: ``rate``, ``waited_seconds``, ``requests``, ``retries`` ….
-
-        Example:
-        | ${status} = | Get Control Room Rate Limit Status |
-        | Log | ${status}[requests] |
-        """
-        return dict(self.client.rate_limit_status())
+    get_control_room_rate_limit_status = rate_limit_status_keyword(CONTROLROOM)
 
 
 class ControlRoomProcessKeywords(KeywordComponent):
@@ -164,7 +122,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         process: str,
         payload: Any = None,
         callback_url: str | None = None,
-        callback_secret: Secret | None = None,
+        callback_secret: Secret | str | None = None,
         callback_events: list[CallbackEvent | str] | None = None,
     ) -> dict[str, Any]:
         """Start a run of ``process`` (id or name) with one input work item carrying ``payload``.
@@ -241,7 +199,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         """
         return self.client.get_run(id_of(run_id), process)
 
-    @keyword(tags=["controlroom", "runs", "wait", "read"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def wait_for_process_run(
         self,
         run_id: Any,
@@ -281,7 +239,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         )
         return finished
 
-    @keyword(tags=["controlroom", "runs", "wait", "read"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def wait_for_process_runs(
         self,
         run_ids: list[Any],

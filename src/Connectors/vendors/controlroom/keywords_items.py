@@ -110,7 +110,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
 
 
 class ControlRoomStepKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "steps", "read"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def list_step_runs(self, run_id: Any, process: str | None = None) -> list[dict[str, Any]]:
         """Return the step runs of a run: ``id``, ``state``, ``step`` (``id``, ``name``), ``error`` ….
 
@@ -122,7 +122,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         """
         return self.client.list_step_runs(id_of(run_id), process)
 
-    @keyword(tags=["controlroom", "steps", "read"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def get_step_run(self, step_run_id: Any) -> dict[str, Any]:
         """Return one step run: ``state`` (``new``, ``awaiting_worker``, ``in_progress``, ``completed``,
         ``failed``), ``error`` (its ``code``), times and ``step``.
@@ -132,7 +132,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         """
         return self.client.get_step_run(id_of(step_run_id))
 
-    @keyword(tags=["controlroom", "steps", "read"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def list_step_run_console_messages(self, step_run_id: Any, limit: int = 1000) -> list[dict[str, Any]]:
         """Return the robot's console output of a step run: ``timestamp`` and ``message`` per line.
 
@@ -143,7 +143,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         limit_ = bounded(limit)
         return collect(self.client.list_console_messages(id_of(step_run_id), limit_), limit_, "console messages")
 
-    @keyword(tags=["controlroom", "steps", "read"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def list_step_run_events(self, step_run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
         """Return the events of a step run: ``timestamp`` and ``event_type``.
 

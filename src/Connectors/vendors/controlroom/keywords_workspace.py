@@ -53,7 +53,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
 
     @keyword(tags=["controlroom", "webhooks", "read"])
     def verify_control_room_webhook_signature(
-        self, body: str | bytes, signature: str | None, secret: Secret | None = None
+        self, body: str | bytes, signature: str | None, secret: Secret | str | None = None
     ) -> dict[str, Any]:
         """Check a Control Room webhook's ``x-rc-signature`` header and return the parsed event.
 
