@@ -76,7 +76,7 @@ A Wrong Key Or A Key Of Another Workspace Is Refused
     [Documentation]    401 for an unknown key; 403 saying the key belongs to another workspace.
     VAR    ${wrong: Secret}    %{CONTROLROOM_READONLY_API_KEY}-but-mistyped
     Connect To Control Room    api_key=${wrong}
-    Run Keyword And Expect Error    *HTTP 401: Invalid API key*Check the API key*    List Processes
+    Run Keyword And Expect Error    *HTTP 401: [[]unauthorized] Invalid API key*Check the API key*    List Processes
     VAR    ${other: Secret}    %{CONTROLROOM_OTHER_WORKSPACE_API_KEY}
     Connect To Control Room    api_key=${other}
     Run Keyword And Expect Error    *HTTP 403*belongs to another workspace*    List Processes
