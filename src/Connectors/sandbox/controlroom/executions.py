@@ -249,6 +249,8 @@ class Executions:
         with model.lock:
             for token in execution.tokens:
                 self.tokens.pop(token, None)
+            if model.runs.get(execution.work.run.id) is not execution.work.run:
+                return  # the sandbox was reset (or the run deleted) while the robot ran
             now = model.clock.now()
             step_run, work = execution.step_run, execution.work
             step_run.artifacts = [*files, Artifact(new_id(), "console.txt", text.encode())]
