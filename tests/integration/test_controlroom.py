@@ -21,6 +21,7 @@ from Connectors.core.errors import (
 from Connectors.core.webhooks import SignatureError
 from Connectors.sandbox.server import SandboxProcess
 from Connectors.vendors.controlroom.client import ControlRoomClient, ProcessRunFailed, ProcessRunTimeout
+from Connectors.vendors.controlroom.errors import RunTriggerUncertain
 
 FAST = {"poll_interval": 0.05, "max_interval": 0.2}
 
@@ -260,3 +261,23 @@ def test_integration_endpoint_takes_the_key_as_a_token(fast: SandboxProcess) -> 
     (item,) = ControlRoomClient().list_work_items(run_id=answer.json()["id"], include_data=True)
     assert item["payload"] == {"from": "crm"}
     assert requests.post(url, json={}, timeout=5).status_code == 401
+
+
+@pytest.mark.parametrize("api", ["current", "legacy"])
+def test_a_trigger_whose_answer_is_lost_is_uncertain_and_the_check_finds_the_run(
+    fast: SandboxProcess, api: str
+) -> None:
+    client = ControlRoomClient(api=api)
+    client.resolve_process("Customer Onboarding")  # the name is known before the faults start
+    before = len(list(client.list_runs("Customer Onboarding")))
+    fast.configure(faults="lost=1.0")
+    try:
+        with pytest.raises(RunTriggerUncertain) as uncertain:
+            client.trigger_run("Customer Onboarding", {"n": 1})
+    finally:
+        fast.configure(faults="")
+    error = uncertain.value
+    assert "may or may not have started" in str(error) and error.process_name == "Customer Onboarding"
+    assert fast.stats()["faults_injected"]["lost"] == 1  # sent once: a trigger is never repeated
+    started = list(ControlRoomClient(api=api).list_runs("Customer Onboarding", since=error.since))
+    assert len(started) == 1 and len(list(client.list_runs("Customer Onboarding"))) == before + 1
