@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
-from Connectors.core.errors import ConfigurationError, PermissionDenied, TransportError, UncertainOutcome
+from Connectors.core.errors import (
+    ConfigurationError,
+    PermissionDenied,
+    TransportError,
+    UncertainOutcome,
+    ValidationError,
+)
 from Connectors.core.webhooks import SignatureError, sign_body
 from Connectors.sandbox.controlroom.model import STOPPED, ControlRoomModel, Outcome
 from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
@@ -260,3 +267,28 @@ def test_callback_is_checked_before_sending() -> None:
         callback_of("https://x.test/cb", None)
     with pytest.raises(ConfigurationError, match="Unknown callback event 'finished'"):
         callback_of("https://x.test/cb", "s3cret-value", ["finished"])
+
+
+@pytest.mark.parametrize("bad", ["..", "a/../../admin", "r1?x=1", "line\nbreak"])
+def test_ids_are_one_path_segment_or_refused(bad: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    sent: list[str] = []
+
+    class Answer:
+        content = b"{}"
+
+        @staticmethod
+        def json() -> dict[str, Any]:
+            return {}
+
+    def record(method: str, path: str, **kwargs: Any) -> Answer:
+        sent.append(path)
+        return Answer()
+
+    monkeypatch.setattr(client.transport, "request", record)
+    try:
+        client.get_run(bad)
+    except ValidationError as error:
+        assert "run_id" in str(error) and not sent
+    else:
+        assert sent == [f"/workspaces/ws1/process-runs/{quote(bad, safe='')}"]

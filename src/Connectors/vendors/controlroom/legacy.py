@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from Connectors.core.errors import ConfigurationError
+from Connectors.core.paths import build, segment
 from Connectors.vendors.controlroom.current import Generation
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ class LegacyApi(Generation):
     name = "legacy"
 
     def __init__(self, client: ControlRoomClient) -> None:
-        super().__init__(client, f"{client.legacy_base}/workspaces/{client.workspace_id}")
+        super().__init__(client, client.legacy_base + build("workspaces", (client.workspace_id, "workspace_id")))
 
     def _need(self, process_id: str | None, what: str) -> str:
         if not process_id:
@@ -77,19 +78,23 @@ class LegacyApi(Generation):
         }
 
     def start_legacy(self, process_id: str, endpoint: str, body: Any) -> list[str]:
-        answer = self._call("POST", f"/processes/{process_id}/{endpoint}", "startProcessRun", json=body)
+        answer = self._call(
+            "POST", build("processes", (process_id, "process_id"), endpoint), "startProcessRun", json=body
+        )
         rows = answer if isinstance(answer, list) else [answer]
         return [str(row["id"]) for row in rows]
 
     def get_run(self, run_id: str, process_id: str | None = None) -> dict[str, Any]:
         pid = self._need(process_id, f"run {run_id}")
-        return self.run(self._call("GET", f"/processes/{pid}/runs/{run_id}", "getProcessRun"), pid)
+        return self.run(
+            self._call("GET", build("processes", (pid, "process_id"), "runs", (run_id, "run_id")), "getProcessRun"), pid
+        )
 
     def list_runs(
         self, process_id: str | None, state: str | None, limit: int | None, page_size: int | None
     ) -> Iterator[dict[str, Any]]:
         count = limit if limit and not state else 1000
-        path = f"/processes/{process_id}/runs" if process_id else "/pruns"
+        path = build("processes", (process_id, "process_id"), "runs") if process_id else "/pruns"
         body = self._call("GET", path, "listProcessRuns", params={"limit": count})
         rows = (body.get("data") if isinstance(body, dict) else body) or []
         return filtered((self.run(row, process_id) for row in rows), state, limit)
@@ -97,7 +102,9 @@ class LegacyApi(Generation):
     # -- step runs ----------------------------------------------------------------------------------
     def list_step_runs(self, run_id: str, process_id: str | None = None) -> list[dict[str, Any]]:
         pid = self._need(process_id, f"run {run_id}")
-        body = self._call("GET", f"/processes/{pid}/runs/{run_id}/robotRuns", "listStepRuns")
+        body = self._call(
+            "GET", build("processes", (pid, "process_id"), "runs", (run_id, "run_id"), "robotRuns"), "listStepRuns"
+        )
         rows = body.get("data") if isinstance(body, dict) else body
         steps = []
         for raw in rows or []:
@@ -119,15 +126,32 @@ class LegacyApi(Generation):
 
     def list_artifacts(self, step_run_id: str, run_id: str, process_id: str | None) -> list[dict[str, Any]]:
         pid = self._need(process_id, f"run {run_id}")
-        path = f"/processes/{pid}/runs/{run_id}/robotRuns/{step_run_id}/artifacts"
+        path = build(
+            "processes",
+            (pid, "process_id"),
+            "runs",
+            (run_id, "run_id"),
+            "robotRuns",
+            (step_run_id, "step_run_id"),
+            "artifacts",
+        )
         raw = self._call("GET", path, "listStepRunArtifacts")
         return [{"id": a["id"], "name": a.get("fileName"), "size": a.get("fileSize")} for a in raw or []]
 
     def artifact_url(self, artifact: dict[str, Any], process_id: str | None) -> str:
         run_id = str(artifact["process_run_id"])
         pid = self._need(process_id, f"run {run_id}")
-        path = f"/processes/{pid}/runs/{run_id}/robotRuns/{artifact['step_run_id']}/artifacts/{artifact['id']}"
-        return str(self._call("GET", f"{path}/{artifact['name']}", "getStepRunArtifact"))
+        path = build(
+            "processes",
+            (pid, "process_id"),
+            "runs",
+            (run_id, "run_id"),
+            "robotRuns",
+            (artifact["step_run_id"], "step_run_id"),
+            "artifacts",
+            (artifact["id"], "artifact_id"),
+        )
+        return str(self._call("GET", path + "/" + segment(artifact["name"], "artifact name"), "getStepRunArtifact"))
 
     # -- work items ---------------------------------------------------------------------------------
     def item(self, raw: dict[str, Any], process_id: str | None = None) -> dict[str, Any]:
@@ -153,18 +177,33 @@ class LegacyApi(Generation):
         return item
 
     def create_work_item(self, process_id: str, payload: Any) -> str:
-        answer = self._call("POST", f"/processes/{process_id}/work-items", "createWorkItem", json={"payload": payload})
+        answer = self._call(
+            "POST",
+            build("processes", (process_id, "process_id"), "work-items"),
+            "createWorkItem",
+            json={"payload": payload},
+        )
         return str(answer["id"])
 
     def upload_slot(self, process_id: str, item_id: str, name: str, size: int) -> tuple[str, dict[str, Any]]:
-        path = f"/processes/{process_id}/work-items/{item_id}/files/upload"
+        path = build(
+            "processes", (process_id, "process_id"), "work-items", (item_id, "work_item_id"), "files", "upload"
+        )
         slot = self._call("POST", path, "createWorkItemFile", json={"fileName": name, "fileSize": size})
         return str(slot["url"]), dict(slot.get("fields") or {})
 
     def get_work_item(self, item_id: str, process_id: str | None = None, include_data: bool = True) -> dict[str, Any]:
         pid = self._need(process_id, "the work item")
         params = {"includeData": str(include_data).lower()}
-        return self.item(self._call("GET", f"/processes/{pid}/work-items/{item_id}", "getWorkItem", params=params), pid)
+        return self.item(
+            self._call(
+                "GET",
+                build("processes", (pid, "process_id"), "work-items", (item_id, "work_item_id")),
+                "getWorkItem",
+                params=params,
+            ),
+            pid,
+        )
 
     def list_work_items(
         self,
@@ -177,10 +216,10 @@ class LegacyApi(Generation):
     ) -> Iterator[dict[str, Any]]:
         if run_id:
             pid = self._need(process_id or self.client.run_process.get(run_id), f"run {run_id}")
-            path = f"/processes/{pid}/runs/{run_id}/work-items"
+            path = build("processes", (pid, "process_id"), "runs", (run_id, "run_id"), "work-items")
         else:
             pid = self._need(process_id, "the work items")
-            path = f"/processes/{pid}/work-items"
+            path = build("processes", (pid, "process_id"), "work-items")
         params = {"includeData": str(include_data).lower()}
         body = self._call("GET", path, "listWorkItems", params=params)
         return filtered((self.item(raw, pid) for raw in body.get("data") or []), state, limit)
@@ -193,4 +232,8 @@ class LegacyApi(Generation):
             )
         pid = self._need(process_id, "the work items")
         for item_id in item_ids:
-            self._call("POST", f"/processes/{pid}/work-items/{item_id}/retry", "runWorkItemBatchOperation")
+            self._call(
+                "POST",
+                build("processes", (pid, "process_id"), "work-items", (item_id, "work_item_id"), "retry"),
+                "runWorkItemBatchOperation",
+            )
