@@ -281,3 +281,16 @@ def test_a_trigger_whose_answer_is_lost_is_uncertain_and_the_check_finds_the_run
     assert fast.stats()["faults_injected"]["lost"] == 1  # sent once: a trigger is never repeated
     started = list(ControlRoomClient(api=api).list_runs("Customer Onboarding", since=error.since))
     assert len(started) == 1 and len(list(client.list_runs("Customer Onboarding"))) == before + 1
+
+
+def test_unknown_paths_and_methods_answer_in_control_rooms_error_format(sandbox: SandboxProcess) -> None:
+    base = f"{os.environ['CONTROLROOM_URL']}/api/v1/workspaces/{os.environ['CONTROLROOM_WORKSPACE_ID']}"
+    headers = {"Authorization": f"RC-WSKEY {os.environ['CONTROLROOM_API_KEY']}"}
+    for method, url, status in (
+        ("GET", base + "/no-such-thing", 404),
+        ("DELETE", base + "/processes", 405),
+        ("GET", base + "/process-runs/%0Abad", 404),
+    ):
+        answer = requests.request(method, url, headers=headers, timeout=5)
+        assert answer.status_code == status and answer.headers["content-type"].startswith("application/json")
+        assert set(answer.json()) == {"error"} and set(answer.json()["error"]) == {"code", "message"}

@@ -16,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from Connectors.ControlRoom import ControlRoom
 from Connectors.core.transport import Transport
 from Connectors.sandbox.app import SandboxContext
-from Connectors.sandbox.common import SandboxOptions
 from Connectors.sandbox.controlroom import ControlRoomSandbox
+from Connectors.sandbox.options import SandboxOptions
 from Connectors.sandbox.server import SandboxProcess
 from Connectors.vendors.controlroom.errors import SCOPES
 from spec.controlroom import ValidatingSession, operations, scope_of

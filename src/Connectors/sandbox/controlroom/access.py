@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
-from Connectors.sandbox.common import ServerBucket, ceil_seconds
+from Connectors.sandbox.common import ApiError, ServerBucket, ceil_seconds
 from Connectors.sandbox.controlroom.model import stable_id
+from Connectors.sandbox.pipeline import ErrorFormat
 
 READ_PROCESSES = "Processes.read_processes"
 READ_RUNS = "Processes.read_runs"
@@ -56,25 +56,40 @@ OTHER_WORKSPACE_API_KEY = "crk-demo-other-workspace-2b9f7d4c1e6a"
 WEBHOOK_SECRET = "whsec-demo-controlroom-4e8a1c6f9b2d"
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers or {}
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    429: "too_many_requests",
+}
 
-    def response(self) -> Response:
-        return error_response(self.status, self.code, self.message, self.headers)
+
+class ControlRoomErrors(ErrorFormat):
+    """The spec's ``genericErrorResponse``: ``{"error": {"code", "message"}}`` (no code list is documented)."""
+
+    def body(self, error: ApiError) -> Any:
+        if error.body is not None:
+            return error.body
+        code = error.fields.get("code") or CODES.get(error.status, "internal_error")
+        return {"error": {"code": code, "message": error.message}}
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+ERRORS = ControlRoomErrors()
+
+
+def refusal(status: int, message: str, headers: dict[str, str] | None = None) -> ApiError:
+    return ApiError(message, status, headers=headers)
 
 
 def bad_request(message: str) -> ApiError:
-    return ApiError(400, "bad_request", message)
+    return refusal(400, message)
 
 
 def not_found(message: str) -> ApiError:
-    return ApiError(404, "not_found", message)
+    return refusal(404, message)
 
 
 class ApiKey:
@@ -95,32 +110,34 @@ class Keys:
         }
         self.bucket = ServerBucket(50, 100)
 
-    def check(self, request: Request, workspace_id: str, scope: str, key: str | None = None) -> ApiKey:
-        """The key of the request (header ``RC-WSKEY`` or the ``token`` query value), allowed ``scope``."""
-        if key is None:
+    def authenticate(self, request: Request, query_token: bool) -> ApiKey:
+        """The key of the request: header ``RC-WSKEY <key>``, or the ``token`` query value where allowed."""
+        if query_token:
+            key = request.query_params.get("token") or ""
+            if not key:
+                raise refusal(401, "Missing token query parameter")
+        else:
             scheme, _, key = request.headers.get("authorization", "").partition(" ")
             if scheme != "RC-WSKEY" or not key.strip():
-                raise ApiError(
-                    401,
-                    "unauthorized",
-                    "Missing or malformed Authorization header; send 'Authorization: RC-WSKEY <api key>'",
+                raise refusal(
+                    401, "Missing or malformed Authorization header; send 'Authorization: RC-WSKEY <api key>'"
                 )
-            key = key.strip()
-        api_key = self.keys.get(key)
+        api_key = self.keys.get(key.strip())
         if api_key is None:
-            raise ApiError(401, "unauthorized", "Invalid API key")
+            raise refusal(401, "Invalid API key")
+        return api_key
+
+    def spend(self, api_key: ApiKey) -> None:
         allowed, _remaining, wait = self.bucket.take(api_key.value)
         if not allowed:
-            raise ApiError(
-                429, "too_many_requests", "Too many requests, slow down", {"Retry-After": str(ceil_seconds(wait))}
-            )
+            raise refusal(429, "Too many requests, slow down", {"Retry-After": str(ceil_seconds(wait))})
+
+    @staticmethod
+    def authorise(api_key: ApiKey, workspace_id: str, scope: str) -> None:
         if api_key.workspace_id != workspace_id:
-            raise ApiError(403, "forbidden", f"The API key is not valid for workspace {workspace_id}")
+            raise refusal(403, f"The API key is not valid for workspace {workspace_id}")
         if scope and scope not in api_key.permissions:
-            raise ApiError(
-                403, "forbidden", f"The API key '{api_key.name}' lacks the permission '{scope}' for this operation"
-            )
-        return api_key
+            raise refusal(403, f"The API key '{api_key.name}' lacks the permission '{scope}' for this operation")
 
 
 def as_list(value: Any, name: str, item_type: type = str) -> list[Any]:

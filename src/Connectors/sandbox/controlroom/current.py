@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from Connectors.sandbox.common import ApiError
 from Connectors.sandbox.controlroom import access
-from Connectors.sandbox.controlroom.access import ApiError, as_list, bad_request, not_found
+from Connectors.sandbox.controlroom.access import as_list, bad_request, not_found, refusal
 from Connectors.sandbox.controlroom.model import Artifact, Conflict, StepRun, WorkItem
 from Connectors.sandbox.controlroom.paging import newest_first, page
 
@@ -268,4 +269,4 @@ class CurrentApi:
 
 
 def conflict(error: Conflict) -> ApiError:
-    return ApiError(409, "conflict", str(error))
+    return refusal(409, str(error))

@@ -13,17 +13,18 @@ import html
 import json
 import shlex
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import BaseRoute, Match, NoMatchFound, Route
+from starlette.routing import BaseRoute, Route
 
 from Connectors.sandbox.app import SandboxContext, VendorSandbox
 from Connectors.sandbox.common import ServerBucket
 from Connectors.sandbox.controlroom import access
-from Connectors.sandbox.controlroom.access import ApiError, Keys, bad_request, error_response, not_found
+from Connectors.sandbox.controlroom.access import ERRORS, ApiKey, Keys, bad_request, not_found, refusal
 from Connectors.sandbox.controlroom.current import CurrentApi, conflict
 from Connectors.sandbox.controlroom.executions import ARTIFACTS_PLACEHOLDER, Executions
 from Connectors.sandbox.controlroom.legacy import LegacyApi
@@ -43,6 +44,7 @@ from Connectors.sandbox.controlroom.storage import Storage
 from Connectors.sandbox.controlroom.webhooks import WebhookEmitter
 from Connectors.sandbox.controlroom.worker_api import WorkerApi
 from Connectors.sandbox.controlroom.workspace_api import WorkspaceApi
+from Connectors.sandbox.pipeline import Call, RequestPipeline
 
 DEMO_PROCESSES = [
     ("Invoice Processing", ["Read invoices", "Post invoices"]),
@@ -57,8 +59,17 @@ def demo_process_id(name: str) -> str:
     return stable_id(f"process/{name}")
 
 
-class ControlRoomSandbox(VendorSandbox):
+@dataclass(frozen=True)
+class Access:
+    """What a route requires: the spec's permission scope, and whether the key comes as ``?token=``."""
+
+    scope: str
+    query_token: bool = False
+
+
+class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
     name = "controlroom"
+    errors = ERRORS
     DEFAULT_RATE = 50.0  # requests per second per key (Control Room publishes no limit)
     DEFAULT_BURST = 100
 
@@ -170,32 +181,38 @@ class ControlRoomSandbox(VendorSandbox):
 
         return self.storage.upload_slot(self.base(request), f"{item.id}/{name}", int(size), store)
 
-    # -- the request pipeline: authenticate, rate-limit, authorise, handle, map errors ---------------
-    def endpoint(self, scope: str, handler: Handler, query_token: bool = False) -> Callable[..., Any]:
-        async def serve(request: Request) -> Response:
-            self._seen_base = self._seen_base or self.base(request)
-            try:
-                workspace_id = request.path_params["ws"]
-                key = request.query_params.get("token") if query_token else None
-                if query_token and not key:
-                    raise ApiError(401, "unauthorized", "Missing token query parameter")
-                self.keys.check(request, workspace_id, scope, key)
-                if workspace_id not in self.model.workspaces:
-                    raise not_found(f"Workspace {workspace_id} not found")
-                await request.body()  # read before locking: the handler then never waits while holding it
-                with self.model.lock:
-                    result = await handler(request, workspace_id)
-                return result if isinstance(result, Response) else JSONResponse(result)
-            except ApiError as error:
-                return error.response()
-            except Conflict as error:
-                return conflict(error).response()
-            except (KeyError, ValueError, TypeError) as error:
-                message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
-                status = 404 if isinstance(error, KeyError) else 400
-                return error_response(status, "not_found" if status == 404 else "bad_request", message)
+    # -- the shared request pipeline: authenticate → rate-limit → authorise → handle → map errors --------
+    def authenticate(self, request: Request, access: Access, headers: dict[str, str]) -> ApiKey:
+        self._seen_base = self._seen_base or self.base(request)
+        return self.keys.authenticate(request, access.query_token)
 
-        return serve
+    def rate_limit(self, call: Call[Access, ApiKey]) -> None:
+        self.keys.spend(call.principal)
+
+    def authorise(self, call: Call[Access, ApiKey]) -> None:
+        workspace_id = call.params["ws"]
+        self.keys.authorise(call.principal, workspace_id, call.access.scope)
+        if workspace_id not in self.model.workspaces:
+            raise not_found(f"Workspace {workspace_id} not found")
+
+    async def handle(self, call: Call[Access, ApiKey], handler: Any) -> Response:
+        await call.request.body()  # read before locking: the handler then never waits while holding it
+        try:
+            with self.model.lock:
+                response: Response = await handler(call)
+        except Conflict as error:
+            raise conflict(error)
+        except (KeyError, ValueError, TypeError) as error:
+            message = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+            raise refusal(404 if isinstance(error, KeyError) else 400, message)
+        return response
+
+    def api_route(self, path: str, method: str, scope: str, handler: Handler, query_token: bool = False) -> Route:
+        async def adapted(call: Call[Access, ApiKey]) -> Response:
+            result = await handler(call.request, call.params["ws"])
+            return result if isinstance(result, Response) else JSONResponse(result)
+
+        return self.route(path, adapted, Access(scope, query_token), [method])
 
     async def run_page(self, request: Request) -> Response:
         run = self.model.runs.get(request.path_params["rid"])
@@ -258,19 +275,15 @@ class ControlRoomSandbox(VendorSandbox):
     def routes(self) -> list[BaseRoute]:
         current = "/api/v1/workspaces/{ws}"
         routes: list[BaseRoute] = [
-            Route(current + path, self.endpoint(scope, handler), methods=[method])
+            self.api_route(current + path, method, scope, handler)
             for method, path, scope, handler in (*self.current.routes(), *self.workspace_api.routes())
         ]
-        routes.append(
-            Route(
-                current + "/processes/{pid}/process-runs-integrations",
-                self.endpoint(access.TRIGGER_PROCESSES, self.workspace_api.start_integration, query_token=True),
-                methods=["POST"],
-            )
-        )
+        integration = current + "/processes/{pid}/process-runs-integrations"
+        start = self.workspace_api.start_integration
+        routes.append(self.api_route(integration, "POST", access.TRIGGER_PROCESSES, start, query_token=True))
         routes += self.worker_api.routes()
         routes += [
-            Route("/process-v1/workspaces/{ws}" + path, self.endpoint(scope, handler), methods=[method])
+            self.api_route("/process-v1/workspaces/{ws}" + path, method, scope, handler)
             for method, path, scope, handler in self.legacy.routes()
         ]
         routes += self.storage.routes()
@@ -278,7 +291,6 @@ class ControlRoomSandbox(VendorSandbox):
             Route("/{org}/{ws}/processes/runs/{rid}", self.run_page, methods=["GET"]),
             Route("/{ws}/processes/runs/{rid}", self.run_page, methods=["GET"]),
         ]
-        routes.append(CatchAll(list(routes)))
         return routes
 
     def admin_routes(self) -> list[BaseRoute]:
@@ -293,29 +305,6 @@ def found(value: T | None, what: str) -> T:
     if value is None:
         raise not_found(f"{what} not found")
     return value
-
-
-class CatchAll(BaseRoute):
-    """Answers every request no other route took with the vendor's JSON error: 405 on a known path, else 404.
-
-    A route, not a path pattern: ``{rest:path}`` would not match paths holding an encoded newline.
-    """
-
-    def __init__(self, known: list[BaseRoute]) -> None:
-        self.known = known
-
-    def matches(self, scope: Any) -> tuple[Match, dict[str, Any]]:
-        return (Match.FULL, {}) if scope["type"] == "http" else (Match.NONE, {})
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        raise NoMatchFound(name, path_params)
-
-    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        if any(route.matches(scope)[0] == Match.PARTIAL for route in self.known):
-            response = error_response(405, "method_not_allowed", f"{scope['method']} is not allowed on this path")
-        else:
-            response = error_response(404, "not_found", "No such Control Room endpoint")
-        await response(scope, receive, send)
 
 
 def _step(process_id: str, index: int, raw: Any) -> Step:

@@ -18,8 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from Connectors.sandbox.common import bearer_token
-from Connectors.sandbox.controlroom.access import ApiError, bad_request, error_response, not_found
+from Connectors.sandbox.common import ApiError, bearer_token
+from Connectors.sandbox.controlroom.access import ERRORS, bad_request, not_found, refusal
 from Connectors.sandbox.controlroom.executions import Execution
 from Connectors.sandbox.controlroom.model import stable_id
 
@@ -40,21 +40,21 @@ class WorkerApi:
                 with self.sb.model.lock:
                     execution = self.sb.executions.tokens.get(bearer_token(request) or "")
                     if execution is None:
-                        raise ApiError(401, "unauthorized", "Invalid or expired robot run token")
+                        raise refusal(401, "Invalid or expired robot run token")
                     params = request.path_params
                     run = execution.work.run
                     if params["ws"] != run.workspace_id or params.get("pid", run.process_id) != run.process_id:
-                        raise ApiError(403, "forbidden", "The token is not valid for this workspace or process")
+                        raise refusal(403, "The token is not valid for this workspace or process")
                     if params.get("rid", run.id) != run.id or params.get("sid", execution.step_run.id) not in (
                         execution.step_run.id,
                     ):
-                        raise ApiError(403, "forbidden", "The token is not valid for this robot run")
+                        raise refusal(403, "The token is not valid for this robot run")
                     result = await handler(request, execution)
                 return result if isinstance(result, Response) else JSONResponse(result)
             except ApiError as error:
-                return error.response()
+                return ERRORS.response(error)
             except KeyError as error:
-                return error_response(404, "not_found", str(error.args[0]) if error.args else "Not found")
+                return ERRORS.response(not_found(str(error.args[0]) if error.args else "Not found"))
 
         return endpoint
 
