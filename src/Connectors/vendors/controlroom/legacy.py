@@ -124,9 +124,9 @@ class LegacyApi(Generation):
             )
         return steps
 
-    def list_artifacts(self, step_run_id: str, run_id: str, process_id: str | None) -> list[dict[str, Any]]:
+    def _artifacts_path(self, run_id: str, step_run_id: str, process_id: str | None) -> str:
         pid = self._need(process_id, f"run {run_id}")
-        path = build(
+        return build(
             "processes",
             (pid, "process_id"),
             "runs",
@@ -135,22 +135,14 @@ class LegacyApi(Generation):
             (step_run_id, "step_run_id"),
             "artifacts",
         )
-        raw = self._call("GET", path, "listStepRunArtifacts")
+
+    def list_artifacts(self, step_run_id: str, run_id: str, process_id: str | None) -> list[dict[str, Any]]:
+        raw = self._call("GET", self._artifacts_path(run_id, step_run_id, process_id), "listStepRunArtifacts")
         return [{"id": a["id"], "name": a.get("fileName"), "size": a.get("fileSize")} for a in raw or []]
 
     def artifact_url(self, artifact: dict[str, Any], process_id: str | None) -> str:
-        run_id = str(artifact["process_run_id"])
-        pid = self._need(process_id, f"run {run_id}")
-        path = build(
-            "processes",
-            (pid, "process_id"),
-            "runs",
-            (run_id, "run_id"),
-            "robotRuns",
-            (artifact["step_run_id"], "step_run_id"),
-            "artifacts",
-            (artifact["id"], "artifact_id"),
-        )
+        folder = self._artifacts_path(str(artifact["process_run_id"]), artifact["step_run_id"], process_id)
+        path = folder + "/" + segment(artifact["id"], "artifact_id")
         return str(self._call("GET", path + "/" + segment(artifact["name"], "artifact name"), "getStepRunArtifact"))
 
     # -- work items ---------------------------------------------------------------------------------
