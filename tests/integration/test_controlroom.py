@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -294,3 +295,15 @@ def test_unknown_paths_and_methods_answer_in_control_rooms_error_format(sandbox:
         answer = requests.request(method, url, headers=headers, timeout=5)
         assert answer.status_code == status and answer.headers["content-type"].startswith("application/json")
         assert set(answer.json()) == {"error"} and set(answer.json()["error"]) == {"code", "message"}
+
+
+def test_devdata_connects_to_the_demo_workspace(sandbox: SandboxProcess) -> None:
+    """The fixed demo credentials: devdata/env.json works against any sandbox started with --demo."""
+    env = json.loads((Path(__file__).resolve().parents[2] / "devdata" / "env.json").read_text())
+    demo = {k: v.replace(sandbox.url, "http://127.0.0.1:8700") for k, v in sandbox.environment().items()}
+    for name in ("CONTROLROOM_URL", "CONTROLROOM_WORKSPACE_ID", "CONTROLROOM_API_KEY"):
+        assert env[name] == demo[name], name
+    config = sandbox.admin("GET", "/_sandbox/config")["vendors"]["controlroom"]
+    assert config["processes"]["Invoice Processing"] == os.environ["CONTROLROOM_PROCESS_ID"]
+    client = ControlRoomClient(env["CONTROLROOM_WORKSPACE_ID"], env["CONTROLROOM_API_KEY"])
+    assert {p["name"] for p in client.list_processes()} == set(config["processes"])
