@@ -69,9 +69,15 @@ class CurrentApi:
         if body is not None and not isinstance(body, dict):
             raise bad_request("The body must be a JSON object (or omitted)")
         body = body or {}
+        if "callback" in body and not isinstance(body["callback"], dict):
+            raise bad_request("'callback' must be an object with url, secret and callback_events")
         callback = self._callback(body.get("callback"))
         kind = body.get("type")
         if kind is None:
+            if set(body) - {"callback"}:  # the untyped variant holds a callback and nothing else
+                raise bad_request(
+                    f"Without a type the body may only hold a callback; use one of {', '.join(START_TYPES)}"
+                )
             run = self.sb.model.trigger(process, callback=callback)
         elif kind == "with_payloads":
             payloads = body.get("payloads")
@@ -111,7 +117,7 @@ class CurrentApi:
     async def list_runs(self, request: Request, ws: str) -> Any:
         process_id = request.query_params.get("process_id")
         state = request.query_params.get("state")
-        if state and state not in RUN_STATES:
+        if state is not None and state not in RUN_STATES:
             raise bad_request(f"Unknown state {state!r}; use one of {', '.join(RUN_STATES)}")
         now = self.sb.clock.now()
         rows = [
@@ -207,7 +213,7 @@ class CurrentApi:
     async def list_work_items(self, request: Request, ws: str) -> Any:
         params = request.query_params
         state = params.get("state")
-        if state and state not in WORK_ITEM_STATES:
+        if state is not None and state not in WORK_ITEM_STATES:
             raise bad_request(f"Unknown state {state!r}; use one of {', '.join(WORK_ITEM_STATES)}")
         now = self.sb.clock.now()
         rows = [

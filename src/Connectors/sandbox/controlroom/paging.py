@@ -14,9 +14,12 @@ MAX_LIMIT = 100
 
 
 def limit_of(request: Request, default: int = 20, maximum: int = MAX_LIMIT) -> int:
-    raw = request.query_params.get("limit")
+    given = request.query_params.getlist("limit")
+    if len(given) > 1:
+        raise bad_request("limit may be given once")
+    raw = given[0] if given else None
     try:
-        value = float(raw) if raw not in (None, "") else float(default)
+        value = float(raw) if raw is not None else float(default)
     except ValueError:
         raise bad_request(f"limit must be a number, not {raw!r}")
     if value != value or value < 1:  # NaN or below one

@@ -206,10 +206,9 @@ class WorkspaceApi:
         if handshake not in (None, "asana"):
             raise bad_request("with_handshake must be asana")
         process = self.sb.process(ws, request.path_params["pid"])
-        raw = await request.body()
-        if not raw.strip():
-            raise bad_request("The request body is required: it becomes the run's input work item")
         body = await self.sb.json(request)
+        if body is None:  # no body, or JSON null: the spec asks for any JSON value but null
+            raise bad_request("The request body is required: it becomes the run's input work item")
         run = self.sb.model.trigger(process, [body])
         self.sb.started(run)
         headers = {}
