@@ -52,7 +52,9 @@ def entry(version: str, robot: str) -> str:
         return f"Python {version} + {robot}: FAILED (install)"
     installed = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import robot; print(robot.__version__)"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.strip()
     code = run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS])
     status = "passed" if code == 0 else "FAILED"
