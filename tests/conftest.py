@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from Connectors.core import repeats
 from Connectors.sandbox.server import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def fresh_write_journal() -> Iterator[None]:
+    """Each test starts with no remembered uncertain writes (the journal is process-wide on purpose)."""
+    repeats.journal.clear()
+    yield
+    repeats.journal.clear()
 
 
 @pytest.fixture(scope="session")
