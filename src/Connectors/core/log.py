@@ -39,3 +39,14 @@ def debug(message: str) -> None:
         logger.debug(text)
     else:
         _logger.debug(text)
+
+
+def warn(message: str) -> None:
+    """A warning: in Robot Framework's log and console, else ``logging`` at WARNING."""
+    text = redactor.redact(message)
+    if _in_robot():
+        from robot.api import logger
+
+        logger.warn(text)
+    else:
+        _logger.warning(text)

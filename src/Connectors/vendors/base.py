@@ -12,7 +12,7 @@ from Connectors.core import log
 from Connectors.core.auth import Auth
 from Connectors.core.config import RateSpec, env, secret_value
 from Connectors.core.retry import RetryPolicy
-from Connectors.core.throttle import EndpointLimit, RateLimitHeaders, Throttle
+from Connectors.core.throttle import EndpointLimit, RateLimitHeaders, Throttle, workers_from
 from Connectors.core.transport import Transport, TransportConfig
 from Connectors.core.vault import get_secret
 
@@ -89,6 +89,8 @@ class BaseClient:
         rate_headers: RateLimitHeaders | None = None,
         throttle_store: str | None = None,
         throttle_scope: str = "",
+        throttle_workers: int | str | None = None,
+        quota_scopes: Sequence[str] = (),
         retry: RetryPolicy | None = None,
         timeout: float | tuple[float, float] | None = None,
         idempotency_header: str | None = None,
@@ -100,16 +102,21 @@ class BaseClient:
         rate = rate_from(self.env_prefix, default_rate, rate_limit, burst)
         store = throttle_store if throttle_store is not None else env("CONNECTORS_THROTTLE_STORE", "memory")
         # The key names the vendor, the server and the credential's public identity - never a secret.
-        key = f"{self.env_prefix.lower()}:{throttle_scope or base_url}:{auth.identity}"
+        # The daily quota belongs to the tenant (the server), whichever of its users calls.
+        tenant = f"{self.env_prefix.lower()}:{throttle_scope or base_url}"
         self.throttle = Throttle(
-            key,
+            f"{tenant}:{auth.identity}",
             rate,
             vendor=self.vendor,
             daily_quota=daily_quota,
+            quota_key=tenant,
+            quota_scopes=quota_scopes,
             endpoint_limits=endpoint_limits,
             store_url=store,
+            workers=workers_from(throttle_workers),
             headers=rate_headers,
             log=log.info,
+            warn=log.warn,
         )
         if isinstance(timeout, (int, float)):
             connect, read = min(10.0, float(timeout)), float(timeout)

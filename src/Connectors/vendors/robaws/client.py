@@ -356,6 +356,7 @@ class RobawsClient(BaseClient):
             rate_limit=rate_limit,
             burst=burst,
             daily_quota=_daily_quota(daily_quota),
+            quota_scopes=(LIVE, REPLICA),
             rate_headers=RATE_HEADERS,
             throttle_store=throttle_store,
             timeout=timeout,
