@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -31,11 +32,9 @@ from typing import Any
 
 from _support import ROOT, print_table
 
-import sys  # noqa: I001 - after _support, which puts src/ on the path
-
 sys.path.insert(0, str(ROOT / "tests"))
-from support.redis_server import RedisServer  # noqa: E402
-from support.strict_server import StrictServerProcess  # noqa: E402
+from support.redis_server import RedisServer
+from support.strict_server import StrictServerProcess
 
 RATE, BURST = 150, 200
 
@@ -54,8 +53,9 @@ def _worker(url: str, store: str, workers: int, count: int, barrier: Any, result
     from Connectors import RobawsClient
 
     client = RobawsClient(url, username="bench", password="bench-password", rate_limit=f"{RATE}/s", burst=BURST)
-    client.throttle.status  # noqa: B018 - opens the store before the clock starts
+    client.get("clients", 1001)  # connects, loads what the first request needs, opens the store
     error = ""
+    barrier.wait()  # all warmed up: the server is reset
     barrier.wait()
     started = time.time()
     try:
@@ -66,7 +66,9 @@ def _worker(url: str, store: str, workers: int, count: int, barrier: Any, result
     results.put((started, time.time(), error))
 
 
-def run(server: StrictServerProcess, store: str, workers: int, total: int, during: Callable[[], None] | None) -> Outcome:
+def run(
+    server: StrictServerProcess, store: str, workers: int, total: int, during: Callable[[], None] | None
+) -> Outcome:
     os.environ["CONNECTORS_THROTTLE_STORE"] = store
     barrier = multiprocessing.Barrier(workers + 1)
     results: multiprocessing.Queue = multiprocessing.Queue()
@@ -77,7 +79,7 @@ def run(server: StrictServerProcess, store: str, workers: int, total: int, durin
     ]
     for process in processes:
         process.start()
-    time.sleep(0.5)  # let every worker reach the barrier before the server's bucket is refilled
+    barrier.wait()
     server.reset()
     barrier.wait()
     side = threading.Thread(target=during, daemon=True) if during else None
@@ -108,7 +110,10 @@ def scale_section(args: argparse.Namespace) -> tuple[str, list[str], list[list[o
             efficiency: object = theoretical / outcome.seconds if outcome.served >= total else "n/a"
             rows.append([label, workers, outcome.seconds, efficiency, outcome.refused, outcome.failed])
             note = f"; first error: {outcome.errors[0]}" if outcome.errors else ""
-            print(f"  {label:<28} {workers:>2} workers: {outcome.seconds:6.2f} s, {outcome.refused} x 429{note}", flush=True)
+            print(
+                f"  {label:<28} {workers:>2} workers: {outcome.seconds:6.2f} s, {outcome.refused} x 429{note}",
+                flush=True,
+            )
 
         for name in stores:
             for workers in counts:

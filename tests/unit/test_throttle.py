@@ -113,7 +113,9 @@ def test_client_side_daily_quota() -> None:
     throttle = Throttle("t-daily-client", RateSpec(1000, 1), daily_quota=3)
     for _ in range(3):
         throttle.acquire("GET", "/x")
-    with pytest.raises(RateLimited, match=r"daily request quota is used up; it resets in \d+ s \(at .* UTC\); 3 of 3 requests counted"):
+    with pytest.raises(
+        RateLimited, match=r"daily request quota is used up; it resets in \d+ s \(at .* UTC\); 3 of 3 requests counted"
+    ):
         throttle.acquire("GET", "/x")
 
 

@@ -40,7 +40,7 @@ class Admit:
     worker: str = ""  # record this worker as sharing the bucket
     daily: DailyCount | None = None
 
-    def keys(self) -> list[str]:
+    def store_keys(self) -> list[str]:
         return [key for key in (self.bucket_key, self.daily.key if self.daily else None) if key]
 
 

@@ -33,7 +33,9 @@ class DailyRecord:
         if not state:
             return None
         limit = state.get("limit")
-        return cls(float(state["end"]), int(state["used"]), None if limit is None else int(limit), bool(state.get("rep")))
+        return cls(
+            float(state["end"]), int(state["used"]), None if limit is None else int(limit), bool(state.get("rep"))
+        )
 
     def dump(self) -> dict[str, Any]:
         return {"end": self.end, "used": self.used, "limit": self.limit, "rep": self.reported}
@@ -88,10 +90,9 @@ def observe(
         # No limit known on either side: the remaining count alone says where the day stands.
         new_limit = record.used + reported_remaining
     used_by_vendor = new_limit - reported_remaining
-    if record.reported and end > record.end + SAME_WINDOW:
-        used = used_by_vendor  # the vendor's window has moved on: a new day
-    else:
-        used = max(record.used, used_by_vendor)
+    # Once the vendor's window has moved on, its count starts the new day; before, the higher count wins.
+    new_day = record.reported and end > record.end + SAME_WINDOW
+    used = used_by_vendor if new_day else max(record.used, used_by_vendor)
     updated = DailyRecord(end if reset_seconds is not None else record.end, used, new_limit, True)
     unchanged = (updated.used, updated.limit) == (record.used, record.limit) and record.reported
     return None if unchanged and abs(updated.end - record.end) <= SAME_WINDOW else updated

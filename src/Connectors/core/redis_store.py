@@ -185,7 +185,7 @@ class RedisBackend(Backend):
             daily.extra if daily else 0,
             admission.HEARTBEAT_MS,
         ]
-        keys = [KEY_PREFIX + key for key in request.keys()]
+        keys = [KEY_PREFIX + key for key in request.store_keys()]
         try:
             self._sync_clock()
             args[0] = now = self.now_ms()

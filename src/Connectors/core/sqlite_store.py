@@ -12,6 +12,7 @@ for the busy timeout. That race is retried here for a while; whatever still fail
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -44,7 +45,9 @@ class SQLiteBackend(Backend):
             return self._db
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: transactions are begun explicitly (BEGIN IMMEDIATE).
-        db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False)
+        db = sqlite3.connect(
+            str(self.path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
+        )
         try:
             _prepare(db)
         except BaseException:
@@ -65,7 +68,9 @@ class SQLiteBackend(Backend):
                 marks = ",".join("?" * len(keys))
                 rows = db.execute(f"SELECT key, state FROM throttle_state WHERE key IN ({marks})", list(keys))  # noqa: S608 - only placeholders
                 found = dict(rows.fetchall())
-                states: dict[str, State | None] = {key: json.loads(found[key]) if key in found else None for key in keys}
+                states: dict[str, State | None] = {
+                    key: json.loads(found[key]) if key in found else None for key in keys
+                }
                 changes, result = step(states)
                 expires = time.time() + STATE_TTL_SECONDS
                 for key, state in changes.items():
@@ -87,10 +92,8 @@ class SQLiteBackend(Backend):
     def _forget(self) -> None:
         # After an error the next transaction opens a fresh connection (the file may be back).
         if self._db is not None and self._pid == os.getpid():
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._db.close()
-            except sqlite3.Error:
-                pass
         self._db = None
 
     def close(self) -> None:
@@ -116,7 +119,7 @@ def _prepare(db: sqlite3.Connection) -> None:
             text = str(error).lower()
             if ("locked" not in text and "busy" not in text) or time.monotonic() > deadline:
                 raise
-            time.sleep(random.uniform(0.005, 0.05))  # noqa: S311 - jitter, not security
+            time.sleep(random.uniform(0.005, 0.05))
 
 
 def _rollback(db: sqlite3.Connection) -> None:

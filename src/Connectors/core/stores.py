@@ -56,7 +56,7 @@ class Backend(ABC):
         def step(states: States) -> tuple[dict[str, State], Admission]:
             return admission.admit(states, request, self.now_ms())
 
-        return self.transact(request.keys(), step)
+        return self.transact(request.store_keys(), step)
 
     def now_ms(self) -> int:
         """The clock bucket states are kept in (a shared store needs the wall clock)."""

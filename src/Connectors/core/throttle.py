@@ -104,7 +104,7 @@ def workers_from(value: int | str | None) -> int:
     if count < 1:
         raise ConfigurationError(
             f"Invalid number of throttle workers {text!r}.",
-            hint="Set CONNECTORS_THROTTLE_WORKERS to how many workers share one credential (a whole number, 1 or more).",
+            hint="Set CONNECTORS_THROTTLE_WORKERS to how many workers share one credential (1 or more).",
         )
     return count
 
@@ -326,9 +326,7 @@ class Throttle:
             left, end = self.daily_quota, quota.day_end(now)
         return quota.DailyRecord(end, 0, None if left is None else left // self.workers)
 
-    def _quota_error(
-        self, scope: str, record: quota.DailyRecord, method: str, path: str, shared: bool
-    ) -> RateLimited:
+    def _quota_error(self, scope: str, record: quota.DailyRecord, method: str, path: str, shared: bool) -> RateLimited:
         seconds = max(0.0, record.end - time.time())
         whose = "" if shared or self._store.kind == "memory" else " (this worker's share while the store is away)"
         counted = f"{record.used} of {record.limit} requests counted{whose}"
@@ -363,9 +361,13 @@ class Throttle:
 
     def _follow_server(self, bucket: _Bucket, remaining: int) -> None:
         """Drain the bucket when the server has fewer tokens left than this worker believes."""
+        # Each worker may have one request booked but not yet counted by the server.
         in_flight = max(self.low_water, self.workers, self._active if self._store.shared else 0)
-        if remaining > in_flight + bucket.spec.capacity:
-            return  # more than any worker could book before the next answer
+        if remaining > 2 * in_flight:
+            # The bucket's margins keep it below the server's; only a server running low (another
+            # client on the credential, a store that lost its state) needs following, and it
+            # passes through this zone before it runs out.
+            return
         share = 1.0 if self._store.shared else 1.0 / self.workers
         if bucket.tat and bucket.tokens_at_most() <= math.floor((remaining - in_flight) * share):
             return
