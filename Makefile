@@ -29,6 +29,8 @@ lint: $(TEST_STAMP)
 	$(PY) -m ruff check src tests bench tools
 	$(PY) -m ruff format --check src tests bench tools
 	$(PY) -m mypy
+	$(PY) -m mypy --python-version 3.10 src/Connectors/Robaws.pyi src/Connectors/Cobot.pyi src/Connectors/ControlRoom.pyi src/Connectors/Robostack.pyi
+	$(PY) tools/make_docs.py --check
 	$(PY) -m robocop check --reports all robots tests/acceptance
 
 unit: $(TEST_STAMP)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from Connectors.library import ConnectorLibrary
+from typing import Any
+
+from Connectors.library import ConnectorLibrary, connecting_doc, takes_settings
+from Connectors.vendors.cobot.client import CobotClient
 from Connectors.vendors.cobot.keywords import (
     CobotBookingKeywords,
     CobotCheckInKeywords,
@@ -12,50 +15,18 @@ from Connectors.vendors.cobot.keywords import (
     CobotUserKeywords,
     CobotWebhookKeywords,
 )
+from Connectors.vendors.cobot.profile import COBOT
 
 
-class Cobot(ConnectorLibrary):
-    """Keywords for [https://www.cobot.me|Cobot], the management software of coworking spaces.
+class Cobot(ConnectorLibrary[CobotClient]):
+    client_class = CobotClient
 
-    = Connecting =
+    @takes_settings(COBOT)
+    def __init__(self, *args: Any, **settings: Any) -> None:
+        """Settings given here are the defaults of `Connect To Cobot` (see `Connecting`).
 
-    `Connect To Cobot` takes an access token, or an OAuth2 client whose token `connectors login cobot`
-    stored (authorization code with PKCE in the browser). Without it, the first keyword connects from
-    the environment:
-
-    | =Variable= | =Meaning= |
-    | ``COBOT_URL`` | Cobot, default ``https://www.cobot.me`` |
-    | ``COBOT_ACCESS_TOKEN`` | an OAuth2 access token (Cobot's tokens do not expire) |
-    | ``COBOT_CLIENT_ID``, ``COBOT_CLIENT_SECRET`` | OAuth2 client; token from ``CONNECTORS_TOKEN_STORE`` |
-    | ``CONNECTORS_VAULT_SECRET`` | Vault secret with ``access_token``, or ``client_id`` / ``client_secret`` |
-    | ``COBOT_SPACE`` | default space subdomain of the space keywords |
-    | ``COBOT_SPACE_URL_TEMPLATE`` | a space's URL, default ``https://{subdomain}.cobot.me`` |
-    | ``COBOT_RATE_LIMIT``, ``COBOT_RATE_BURST`` | per-user limit, default ``60/min`` evenly spaced |
-    | ``COBOT_RATE_SCALE`` | multiplies all Cobot limits (memberships included), for sandboxes |
-    | ``CONNECTORS_THROTTLE_STORE`` | share the limit between processes (``sqlite:///path``, ``redis://…``) |
-
-    = Spaces =
-
-    User-level keywords (`Get Cobot User`, `List Cobot Spaces`, `Get Cobot Identity`) talk to
-    ``COBOT_URL``; the others work on one space, at its own address. Pass ``space=<subdomain>`` or set a
-    default with ``COBOT_SPACE`` or `Connect To Cobot`.
-
-    = Throttling =
-
-    Cobot allows 60 requests per minute per user and 6 per minute for the list of memberships.
-    Requests are spaced evenly below both limits, so a robot gets no ``429``; if one comes anyway, its
-    ``Retry-After`` is honoured and the request is repeated.
-
-    = Errors =
-
-    Failures are one line naming the cause and what to do. Validation errors (HTTP 422) list every
-    field, e.g. ``Cobot POST …/bookings: HTTP 422: from: can't be blank; to: can't be blank``.
-    Tokens never appear in the log, at any log level.
-    """
-
-    connect_keyword = "Connect To Cobot"
-
-    def __init__(self) -> None:
+        | Library | Connectors.Cobot | space=my-space |
+        """
         super().__init__(
             [
                 CobotConnectionKeywords(self),
@@ -65,11 +36,31 @@ class Cobot(ConnectorLibrary):
                 CobotBookingKeywords(self),
                 CobotCheckInKeywords(self),
                 CobotWebhookKeywords(self),
-            ]
+            ],
+            args,
+            settings,
         )
 
-    def auto_connect(self) -> None:
-        """Connect from the ``COBOT_*`` variables when a keyword runs before `Connect To Cobot`."""
-        from Connectors.vendors.cobot.client import CobotClient
 
-        self.client = CobotClient()
+Cobot.__doc__ = f"""Keywords for [{COBOT.site}|Cobot], {COBOT.summary}.
+
+{connecting_doc(COBOT)}
+= Spaces =
+
+User-level keywords (`Get Cobot User`, `List Cobot Spaces`, `Get Cobot Identity`) talk to ``COBOT_URL``; the
+others work on one space, at its own address, which follows from ``COBOT_URL``: ``https://<subdomain>.cobot.me``
+for Cobot itself, ``<COBOT_URL>/spaces/<subdomain>`` for any other host (the offline sandbox, a proxy) unless
+``COBOT_SPACE_URL_TEMPLATE`` says otherwise. The token is never sent anywhere else. Pass ``space=<subdomain>``
+or set a default with ``COBOT_SPACE`` or `Connect To Cobot`.
+
+= Throttling =
+
+Cobot allows {COBOT.rate_doc}. Requests are spaced evenly below both limits, so a robot gets no ``429``; if one
+comes anyway, its ``Retry-After`` is honoured and the request is repeated.
+
+= Errors =
+
+Failures are one line naming the cause and what to do. Validation errors (HTTP 422) list every field, e.g.
+``Cobot POST …/bookings: HTTP 422: from: can't be blank; to: can't be blank``. Tokens never appear in the log,
+at any log level.
+"""

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from robot.api.types import Secret
-
-from Connectors.library import ConnectorLibrary
+from Connectors.library import ConnectorLibrary, takes_settings
+from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.keywords import (
     ControlRoomArtifactKeywords,
     ControlRoomConnectionKeywords,
@@ -15,9 +14,10 @@ from Connectors.vendors.controlroom.keywords import (
     ControlRoomWebhookKeywords,
     ControlRoomWorkItemKeywords,
 )
+from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 
-class ControlRoom(ConnectorLibrary):
+class ControlRoom(ConnectorLibrary[ControlRoomClient]):
     """Keywords for [https://robocorp.com/docs/control-room|Robocorp Control Room]: trigger process runs,
     wait for them, page through runs and work items, stop runs, retry failed work, fetch artifacts.
 
@@ -60,21 +60,14 @@ class ControlRoom(ConnectorLibrary):
     cannot start two runs. The API key never appears in the log, at any log level.
     """
 
-    connect_keyword = "Connect To Control Room"
+    client_class = ControlRoomClient
 
-    def __init__(
-        self,
-        workspace_id: str | None = None,
-        api_key: Secret | None = None,
-        url: str | None = None,
-        api: str = "current",
-    ) -> None:
-        self._settings: dict[str, Any] = {
-            "workspace_id": workspace_id,
-            "api_key": api_key,
-            "url": url,
-            "api": api,
-        }
+    @takes_settings(CONTROLROOM)
+    def __init__(self, *args: Any, **settings: Any) -> None:
+        """Settings given here are the defaults of `Connect To Control Room`.
+
+        | Library | Connectors.ControlRoom | api=legacy | url=https://cloud.robocorp.com |
+        """
         super().__init__(
             [
                 ControlRoomConnectionKeywords(self),
@@ -83,14 +76,7 @@ class ControlRoom(ConnectorLibrary):
                 ControlRoomWorkItemKeywords(self),
                 ControlRoomArtifactKeywords(self),
                 ControlRoomWebhookKeywords(self),
-            ]
-        )
-
-    def auto_connect(self) -> None:
-        """Connect from the library arguments and the ``CONTROLROOM_*`` variables."""
-        from Connectors.vendors.controlroom.client import ControlRoomClient
-
-        settings = self._settings
-        self.client = ControlRoomClient(
-            settings["workspace_id"], settings["api_key"], url=settings["url"], api=settings["api"]
+            ],
+            args,
+            settings,
         )

@@ -2,70 +2,67 @@
 
 from __future__ import annotations
 
-from Connectors.library import ConnectorLibrary
+from typing import Any
+
+from Connectors.library import ConnectorLibrary, connecting_doc, takes_settings
+from Connectors.vendors.robaws.client import RobawsClient
 from Connectors.vendors.robaws.keywords import (
     RobawsBusinessKeywords,
     RobawsConnectionKeywords,
     RobawsResourceKeywords,
     RobawsWebhookKeywords,
 )
+from Connectors.vendors.robaws.profile import ROBAWS
 
 
-class Robaws(ConnectorLibrary):
-    """Keywords for [https://robaws.com|Robaws], the ERP for construction and field-service companies.
+class Robaws(ConnectorLibrary[RobawsClient]):
+    client_class = RobawsClient
 
-    = Connecting =
+    @takes_settings(ROBAWS)
+    def __init__(self, *args: Any, **settings: Any) -> None:
+        """Settings given here are the defaults of `Connect To Robaws` (see `Connecting`).
 
-    `Connect To Robaws` takes HTTP Basic credentials (an API user) or an OAuth2 client whose tokens
-    `connectors login robaws` stored. Without it, the first keyword connects from the environment:
-
-    | =Variable= | =Meaning= |
-    | ``ROBAWS_URL`` | the Robaws site, default ``https://app.robaws.com`` |
-    | ``ROBAWS_USERNAME``, ``ROBAWS_PASSWORD`` | HTTP Basic credentials of an API user |
-    | ``ROBAWS_CLIENT_ID``, ``ROBAWS_CLIENT_SECRET`` | OAuth2 client; tokens from ``CONNECTORS_TOKEN_STORE`` |
-    | ``CONNECTORS_VAULT_SECRET`` | Vault secret with ``username`` / ``password``, or the OAuth client |
-    | ``ROBAWS_RATE_LIMIT``, ``ROBAWS_RATE_BURST`` | client-side limit, default ``15/s`` with burst 20 |
-    | ``ROBAWS_DAILY_QUOTA`` | client-side daily request budget, default 10000 (``none`` to switch off) |
-    | ``CONNECTORS_THROTTLE_STORE`` | share the limit between processes (``sqlite:///path``, ``redis://…``) |
-
-    = Throttling, retries and idempotency =
-
-    Requests are paced below Robaws' limit (15 requests/second, burst 20) so that a robot gets no
-    ``429 Too Many Requests`` — Robaws may block integrations that do. The rate-limit headers are read
-    after every response. Connection errors, 429 and 502/503/504 are retried with back-off.
-
-    Every create and update sends an ``Idempotency-Key``: the same key on each retry, so a retried
-    POST never creates a duplicate. Pass ``idempotency_key`` (see `Make Robaws Idempotency Key`) to
-    make a re-run of the whole robot safe as well.
-
-    = Collections =
-
-    The generic keywords (`List Robaws Resources`, `Get Robaws Resource`, `Create Robaws Resource`,
-    `Update Robaws Resource`, `Patch Robaws Resource`, `Replace Robaws Resource`, `Delete Robaws Resource`)
-    work on any collection of ``/api/v2``: ``clients``, ``suppliers``, ``articles``, ``employees``,
-    ``projects``, ``offers``, ``work-orders``, ``sales-invoices``, ``purchase-invoices`` and more.
-
-    = Errors =
-
-    Failures are one line naming the cause and what to do, for example
-    ``Robaws GET /clients: HTTP 401: Invalid username or password ... Check ROBAWS_USERNAME ...``.
-    Credentials never appear in the log, at any log level.
-    """
-
-    connect_keyword = "Connect To Robaws"
-
-    def __init__(self) -> None:
+        | Library | Connectors.Robaws | url=https://app.robaws.be | rate_limit=10/s |
+        """
         super().__init__(
             [
                 RobawsConnectionKeywords(self),
                 RobawsResourceKeywords(self),
                 RobawsBusinessKeywords(self),
                 RobawsWebhookKeywords(self),
-            ]
+            ],
+            args,
+            settings,
         )
 
-    def auto_connect(self) -> None:
-        """Connect from the ``ROBAWS_*`` variables when a keyword runs before `Connect To Robaws`."""
-        from Connectors.vendors.robaws.client import RobawsClient
 
-        self.client = RobawsClient()
+Robaws.__doc__ = f"""Keywords for [{ROBAWS.site}|Robaws], {ROBAWS.summary}.
+
+{connecting_doc(ROBAWS)}
+= Throttling, retries and idempotency =
+
+Requests are paced below Robaws' limit ({ROBAWS.rate_doc}) so that a robot gets no
+``429 Too Many Requests`` - Robaws may block integrations that do. The rate-limit headers are read
+after every response; when the day's budget is spent, a keyword fails at once with the reset time.
+Connection errors, 429 and 502/503/504 are retried with back-off.
+
+Every create and update sends an ``Idempotency-Key``: the same key on each retry, so a retried POST never
+creates a duplicate. When a write fails in a way that may have applied it, the error says so and names the
+key; calling the same keyword again with the same data (for example inside ``Wait Until Keyword Succeeds``)
+reuses that key, so Robaws replays the first result instead of creating a second one. Pass
+``idempotency_key`` (see `Make Robaws Idempotency Key`) to make a re-run of the whole robot safe as well.
+
+= Collections =
+
+The generic keywords (`List Robaws Resources`, `Get Robaws Resource`, `Create Robaws Resource`,
+`Update Robaws Resource`, `Patch Robaws Resource`, `Replace Robaws Resource`, `Delete Robaws Resource`)
+work on any collection of ``/api/v2``: ``clients``, ``suppliers``, ``articles``, ``employees``,
+``projects``, ``offers``, ``work-orders``, ``sales-invoices``, ``purchase-invoices`` and more. Ids and
+collection names are data: they are encoded as one path segment each, never read as a path.
+
+= Errors =
+
+Failures are one line naming the cause and what to do, for example
+``Robaws GET /clients: HTTP 401: Invalid username or password. Check ROBAWS_USERNAME ...``.
+Credentials never appear in the log, at any log level.
+"""

@@ -6,9 +6,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    # What type checkers see; at run time __getattr__ below imports each client on first use.
+    from Connectors.vendors.cobot.client import CobotClient as CobotClient
+    from Connectors.vendors.controlroom.client import ControlRoomClient as ControlRoomClient
+    from Connectors.vendors.robaws.client import RobawsClient as RobawsClient
+    from Connectors.vendors.robostack.client import RobostackClient as RobostackClient
 
 _CLIENTS = {
     "RobawsClient": "Connectors.vendors.robaws.client",

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from Connectors.cli import COMMANDS
-from Connectors.core.config import env, require, secret_value
+from Connectors.core.config import env, secret_value
+from Connectors.core.connection import site_url
 from Connectors.core.errors import ConfigurationError
 from Connectors.core.login import (
     LoginSettings,
@@ -24,79 +23,17 @@ from Connectors.core.login import (
     open_in_browser,
     run_login,
 )
+from Connectors.core.profile import AuthScheme, VendorProfile
+from Connectors.core.settings import resolve
 from Connectors.core.tokens import TokenStore
 
 
-@dataclass(frozen=True)
-class LoginProfile:
-    prefix: str
-    default_url: str
-    authorize_path: str
-    token_path: str
-    default_scopes: tuple[str, ...]
-    store_key: Callable[[str], str]
-    openid: bool = False
+def _profiles() -> dict[str, VendorProfile]:
+    """The vendors whose profile has OAuth endpoints (imported lazily: each is a small data module)."""
+    from Connectors.vendors.cobot.profile import COBOT
+    from Connectors.vendors.robaws.profile import ROBAWS
 
-
-def _cobot_key(client_id: str) -> str:
-    from Connectors.vendors.cobot.client import token_store_key
-
-    return token_store_key(client_id)
-
-
-def _robaws_key(client_id: str) -> str:
-    from Connectors.vendors.robaws.client import token_store_key
-
-    return token_store_key(client_id)
-
-
-PROFILES = {
-    "cobot": LoginProfile(
-        prefix="COBOT",
-        default_url="https://www.cobot.me",
-        authorize_path="/oauth/authorize",
-        token_path="/oauth/access_token",
-        default_scopes=(
-            "openid",
-            "read_user",
-            "read_memberships",
-            "read_invoices",
-            "read_bookings",
-            "write_bookings",
-            "read_resources",
-            "read_check_ins",
-            "read_time_passes",
-            "read_subscriptions",
-            "write_subscriptions",
-        ),
-        store_key=_cobot_key,
-        openid=True,
-    ),
-    "robaws": LoginProfile(
-        prefix="ROBAWS",
-        default_url="https://app.robaws.com",
-        authorize_path="/oauth2/authorize",
-        token_path="/oauth2/tokens",
-        default_scopes=(
-            "settings",
-            "clients",
-            "work-orders",
-            "planning-items",
-            "employees",
-            "materials",
-            "installations",
-            "profile",
-            "projects",
-            "articles",
-            "posts",
-            "sales-orders",
-            "stock-changes",
-            "offers",
-            "users",
-        ),
-        store_key=_robaws_key,
-    ),
-}
+    return {profile.key: profile for profile in (COBOT, ROBAWS) if profile.oauth}
 
 
 def _login_arguments(parser: argparse.ArgumentParser) -> None:
@@ -104,7 +41,7 @@ def _login_arguments(parser: argparse.ArgumentParser) -> None:
         "Log in with the OAuth2 authorization-code flow (PKCE S256): open the printed URL, approve the "
         "access, and the token is stored in the token store (CONNECTORS_TOKEN_STORE)."
     )
-    parser.add_argument("vendor", choices=sorted(PROFILES), help="whose app to log in to")
+    parser.add_argument("vendor", choices=sorted(_profiles()), help="whose app to log in to")
     parser.add_argument("--url", help="the vendor's URL (default <VENDOR>_URL, else the vendor's public site)")
     parser.add_argument("--client-id", help="OAuth client id (default <VENDOR>_CLIENT_ID)")
     parser.add_argument(
@@ -145,36 +82,31 @@ def _scopes(values: list[str] | None, default: tuple[str, ...]) -> list[str]:
     return [scope for value in values for scope in value.replace(",", " ").split() if scope]
 
 
-def _client_secret(args: argparse.Namespace, prefix: str) -> str | None:
-    given = secret_value(args.client_secret) or secret_value(env(f"{prefix}_CLIENT_SECRET"))
-    if given:
-        return given
-    if sys.stdin.isatty():
-        return secret_value(getpass.getpass(f"{prefix.title()} client secret: "))
-    raise ConfigurationError(
-        f"The {prefix.title()} client secret is not set.",
-        hint=f"Set {prefix}_CLIENT_SECRET or pass --client-secret.",
-    )
-
-
-def settings_for(args: argparse.Namespace) -> LoginSettings:
-    profile = PROFILES[args.vendor]
-    base = (args.url or env(f"{profile.prefix}_URL", profile.default_url) or profile.default_url).rstrip("/")
+def settings_for(args: argparse.Namespace) -> tuple[LoginSettings, TokenStore]:
+    """The login's endpoints and client, from the arguments and then the vendor's usual sources."""
+    profile = _profiles()[args.vendor]
+    assert profile.oauth is not None
+    given = {"url": args.url, "client_id": args.client_id, "client_secret": args.client_secret}
+    if "token_store" in profile.setting_names:
+        given["token_store"] = args.token_store
+    settings = resolve(profile, given, scheme=AuthScheme.OAUTH, complete=False)
+    base = site_url(settings)
     if args.space:
         if args.vendor != "cobot":
             raise ConfigurationError("--space is for Cobot only.", hint="Leave it out.")
-        from Connectors.vendors.cobot.client import build_space_url
+        from Connectors.vendors.cobot.client import build_space_url, space_url_template
 
-        base = build_space_url(None, args.space)
-    client_id = require(
-        args.client_id or env(f"{profile.prefix}_CLIENT_ID"),
-        "The OAuth client id",
-        f"{profile.prefix}_CLIENT_ID",
-    )
+        base = build_space_url(space_url_template(base, settings.text("space_url_template")), args.space)
+    client_id = settings.require("client_id")
+    secret = settings.text("client_secret")
+    if not secret and sys.stdin.isatty():
+        secret = secret_value(getpass.getpass(f"{profile.name} client secret: "))
+    if not secret and "client_secret" in settings.kind.settings:
+        settings.require("client_secret")
     port = args.port if args.port is not None else int(env(f"{profile.prefix}_REDIRECT_PORT", "0") or 0)
-    scopes = _scopes(args.scope, profile.default_scopes)
+    scopes = _scopes(args.scope, profile.oauth.scopes)
     verify = None
-    if profile.openid and "openid" in scopes:
+    if profile.oauth.openid and "openid" in scopes:
         from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 
         provider = OpenIDProvider.for_url(base + DISCOVERY_PATH)
@@ -182,23 +114,22 @@ def settings_for(args: argparse.Namespace) -> LoginSettings:
         def verify(id_token: str, nonce: str | None) -> dict[str, object]:
             return verify_id_token(id_token, provider=provider, audience=client_id, nonce=nonce)
 
-    return LoginSettings(
-        authorize_url=base + profile.authorize_path,
-        token_url=base + profile.token_path,
+    login = LoginSettings(
+        authorize_url=base + profile.oauth.authorize_path,
+        token_url=base + profile.oauth.token_path,
         client_id=client_id,
-        client_secret=_client_secret(args, profile.prefix),
-        store_key=profile.store_key(client_id),
+        client_secret=secret,
+        store_key=profile.token_store_key(client_id),
         scopes=scopes,
         port=port,
         timeout=args.timeout,
         verify_id_token=verify,
     )
+    return login, TokenStore(settings.text("token_store"))
 
 
 def _login(args: argparse.Namespace) -> int:
-    settings = settings_for(args)
-    location = args.token_store or env("CONNECTORS_TOKEN_STORE")
-    store = TokenStore(os.fspath(location) if location else None)
+    settings, store = settings_for(args)
     if args.fetch_authorize_url:
         opener: Callable[[str], object] | None = fetch_without_browser
     elif args.no_browser or not can_open_browser():

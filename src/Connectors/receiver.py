@@ -128,7 +128,7 @@ class ProcessRunSink:
         self.process = process
 
     def __call__(self, source: str, event: dict[str, Any]) -> None:
-        self.client.trigger_process_run(self.process, {"source": source, **event})
+        self.client.trigger_run(self.process, {"source": source, **event})
 
 
 class Receiver:

@@ -10,15 +10,17 @@ import pytest
 import requests
 
 from Connectors.core.auth import BearerAuth, OAuth2Auth
-from Connectors.core.errors import ConfigurationError
-from Connectors.vendors.cobot.client import (
-    CobotClient,
-    build_space_url,
-    cobot_error_message,
-    moment,
-    resolve_auth,
-    token_store_key,
-)
+from Connectors.core.errors import ConfigurationError, ValidationError
+from Connectors.vendors.cobot.client import CobotClient, build_space_url, moment, space_url_template
+from Connectors.vendors.cobot.profile import COBOT
+
+
+def cobot_error_message(response: requests.Response) -> str:
+    return COBOT.error_format.read(response)
+
+
+def resolve_auth(url: str, **arguments: object) -> object:
+    return CobotClient(url, **arguments).auth  # type: ignore[arg-type]
 
 
 @pytest.fixture(autouse=True)
@@ -54,17 +56,31 @@ def test_validation_errors_are_reported_field_by_field() -> None:
     assert cobot_error_message(response(403, {"error": "Forbidden"})) == "Forbidden"
 
 
-def test_space_urls_come_from_the_template() -> None:
-    assert build_space_url(None, "my-space") == "https://my-space.cobot.me"
-    assert build_space_url("http://127.0.0.1:1/cobot/spaces/{subdomain}/", "Co-Up") == (
-        "http://127.0.0.1:1/cobot/spaces/co-up"
-    )
+def test_space_urls_derive_from_cobot_url() -> None:
+    assert space_url_template("https://www.cobot.me") == "https://{subdomain}.cobot.me"
+    assert build_space_url(space_url_template("https://www.cobot.me"), "my-space") == "https://my-space.cobot.me"
+    sandbox = space_url_template("http://127.0.0.1:1/cobot")
+    assert build_space_url(sandbox, "Co-Up") == "http://127.0.0.1:1/cobot/spaces/co-up"
+    template = space_url_template("https://www.cobot.me", "http://127.0.0.1:1/cobot/spaces/{subdomain}/")
+    assert build_space_url(template, "co-up") == "http://127.0.0.1:1/cobot/spaces/co-up"
     with pytest.raises(ConfigurationError, match="not a Cobot space subdomain"):
-        build_space_url(None, "evil.com/x")
+        build_space_url(sandbox, "evil.com/x")
     with pytest.raises(ConfigurationError, match="COBOT_SPACE"):
-        build_space_url(None, None)
+        build_space_url(sandbox, None)
     with pytest.raises(ConfigurationError, match="must contain"):
-        build_space_url("https://example.com", "x")
+        space_url_template("https://www.cobot.me", "https://example.com")
+
+
+def test_space_calls_follow_cobot_url_and_the_token_goes_nowhere_else() -> None:
+    client = CobotClient("http://127.0.0.1:9/cobot", access_token="t0k3n-abc", space="demo")
+    assert client.space_url() == "http://127.0.0.1:9/cobot/spaces/demo"
+    assert client.transport.url(client.space_url() + "/api/bookings").startswith("http://127.0.0.1:9/")
+    with pytest.raises(ValidationError, match="Refusing to send Cobot credentials"):
+        client.transport.url("https://demo.cobot.me/api/bookings")
+    production = CobotClient(access_token="t0k3n-abc", space="demo")
+    assert production.transport.url("https://demo.cobot.me/api/bookings") == "https://demo.cobot.me/api/bookings"
+    with pytest.raises(ValidationError, match="Refusing"):
+        production.transport.url("https://evil.example/api/bookings")
 
 
 def test_credentials_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -72,7 +88,7 @@ def test_credentials_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
         resolve_auth("https://www.cobot.me")
     monkeypatch.setenv("COBOT_CLIENT_ID", "app")
     auth = resolve_auth("https://www.cobot.me", token_store=tmp_path / "t.json")
-    assert isinstance(auth, OAuth2Auth) and auth.key == token_store_key("app") == "cobot:app"
+    assert isinstance(auth, OAuth2Auth) and auth.key == COBOT.token_store_key("app") == "cobot:app"
     assert auth.token_url == "https://www.cobot.me/oauth/access_token"
     monkeypatch.setenv("COBOT_ACCESS_TOKEN", "env-token-123")
     assert isinstance(resolve_auth("https://www.cobot.me"), BearerAuth)

@@ -25,14 +25,15 @@ from Connectors.core.errors import (
     ValidationError,
 )
 from Connectors.core.webhooks import sign_timestamped
-from Connectors.vendors.robaws import client as robaws
-from Connectors.vendors.robaws.client import (
-    build_query,
-    encode_query,
-    idempotency_key_for,
-    robaws_error_message,
-    validate_json_patch,
-)
+from Connectors.vendors.robaws import client as robaws_client
+from Connectors.vendors.robaws.client import idempotency_key_for
+from Connectors.vendors.robaws.profile import ROBAWS
+from Connectors.vendors.robaws.query import build_query, encode_query, validate_json_patch
+
+
+def robaws_error_message(response: requests.Response) -> str:
+    return ROBAWS.error_format.read(response)
+
 
 URL = "https://robaws.test"
 
@@ -151,7 +152,7 @@ def test_idempotency_key_needs_a_business_key() -> None:
 
 def test_too_long_explicit_key_is_refused_before_sending() -> None:
     client, adapter = make_client(lambda call: (201, {"id": 1}))
-    with pytest.raises(ConfigurationError, match="129 characters; Robaws accepts at most 128"):
+    with pytest.raises(ValidationError, match="has 129 characters; Robaws takes at most 128"):
         client.create("clients", {"name": "x"}, idempotency_key="k" * 129)
     assert adapter.calls == []
 
@@ -230,7 +231,7 @@ def test_small_limit_asks_for_a_small_page() -> None:
 
 def test_page_size_over_100_is_refused() -> None:
     client, _ = make_client(lambda call: (200, {}))
-    with pytest.raises(ConfigurationError, match="1 to 100"):
+    with pytest.raises(ValidationError, match="from 1 to 100"):
         client.list("clients", page_size=101)
 
 
@@ -288,7 +289,7 @@ def test_business_rules_checked_locally() -> None:
 
 
 def test_large_file_goes_in_parts_read_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(robaws, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(robaws_client, "MAX_UPLOAD_BYTES", 1000)
     source = tmp_path / "scan.pdf"
     data = bytes(range(256)) * 10  # 2560 bytes → 3 parts of at most 1000
     source.write_bytes(data)
@@ -336,12 +337,12 @@ def test_missing_file_is_a_configuration_error(tmp_path: Path) -> None:
 def test_webhook_signature_verification() -> None:
     body = '{"id": "e1", "event": "client.updated", "data": {}}'
     header = sign_timestamped("whsec_abc", body)
-    assert RobawsClient.verify_webhook_signature("whsec_abc", body, header) > 0
+    assert RobawsClient.verify_webhook(body, header, "whsec_abc")["event"] == "client.updated"
     with pytest.raises(AuthenticationError, match="does not match"):
-        RobawsClient.verify_webhook_signature("whsec_other", body, header)
+        RobawsClient.verify_webhook(body, header, "whsec_other")
     stale = sign_timestamped("whsec_abc", body, timestamp=1_000_000)
     with pytest.raises(AuthenticationError, match="beyond the 300 s tolerance"):
-        RobawsClient.verify_webhook_signature("whsec_abc", body, stale)
+        RobawsClient.verify_webhook(body, stale, "whsec_abc")
 
 
 # -- credentials ----------------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ import pytest
 from robot.api.types import Secret
 
 from Connectors.core.errors import ConfigurationError
+from Connectors.library import collect
 from Connectors.Robaws import Robaws
-from Connectors.vendors.robaws import keywords as robaws_keywords
 
 EXPECTED = {
     "Connect To Robaws",
@@ -26,7 +26,7 @@ EXPECTED = {
     "Replace Robaws Resource",
     "Delete Robaws Resource",
     "Create Robaws Client",
-    "Find Robaws Clients",
+    "List Robaws Clients",
     "Create Robaws Purchase Invoice",
     "Attach Document To Robaws Purchase Invoice",
     "Start Robaws Purchase Invoice Approval",
@@ -98,7 +98,7 @@ def test_connect_with_secret_password() -> None:
 def test_webhook_secret_is_returned_as_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     class FakeClient:
         def register_webhook(self, url: str, events: list[str], key: Any) -> dict[str, Any]:
-            assert events == ["client.created", "client.updated"]
+            assert events == "client.created, client.updated"  # split by the client
             return {"id": "w1", "url": url, "events": events, "secret": "whsec_123456"}
 
     library = Robaws()
@@ -112,6 +112,6 @@ def test_webhook_secret_is_returned_as_secret(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_list_limit_zero_means_all() -> None:
-    assert robaws_keywords._limit(0) is None
-    assert robaws_keywords._limit(None) is None
-    assert robaws_keywords._limit(5) == 5
+    assert collect(iter(range(3)), 0) == [0, 1, 2]
+    assert collect(iter(range(3)), None) == [0, 1, 2]
+    assert collect(iter(range(9)), 5) == [0, 1, 2, 3, 4]

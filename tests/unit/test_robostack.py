@@ -191,12 +191,16 @@ def test_update_requires_matching_shapes(offline: RobostackClient) -> None:
 
 
 def test_settings_and_defaults(offline: RobostackClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    assert offline.resource_path("orders") == "external/api/app-1/orders/"
+    assert offline.resource_path("orders") == "/external/api/app-1/orders/"
     assert offline.throttle.status.rate == "5/s burst 10"
     assert offline.chunk_size == 100
     assert offline.auth.identity.startswith("app-1-") and "key-123456" not in offline.auth.identity
-    with pytest.raises(ValidationError, match="Invalid resource name"):
-        offline.resource_path("orders/1")
+    # A resource name is data: one encoded segment, never a path.
+    assert offline.resource_path("orders/../1") == "/external/api/app-1/orders%2F..%2F1/"
+    with pytest.raises(ValidationError, match="resource is a dot segment"):
+        offline.resource_path("..")
+    with pytest.raises(ValidationError, match="resource is empty"):
+        offline.resource_path(" ")
     monkeypatch.setenv("ROBOSTACK_CHUNK_SIZE", "0")
     with pytest.raises(ConfigurationError, match="chunk_size must be a positive"):
         RobostackClient("app-1", "key-123456", "secret-abcdef")

@@ -1,70 +1,166 @@
-"""One order for every connector's settings: argument → named Vault secret → variable → shared Vault secret."""
+"""One order for every connector's settings, per vendor and per credential kind:
+
+argument → Vault secret named by ``vault_secret`` → environment variable → Vault secret named by
+``CONNECTORS_VAULT_SECRET`` (read only while a required setting is missing).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from robot.api.types import Secret
 
+from Connectors import CobotClient, ControlRoomClient, RobawsClient, RobostackClient
+from Connectors.core.auth import BasicAuth, BearerAuth, HeaderAuth, OAuth2Auth
+from Connectors.core.errors import ConfigurationError
+from Connectors.core.profile import AuthScheme, CredentialKind, VendorProfile
 from Connectors.core.redact import redactor
-from Connectors.vendors.base import Setting, layered_settings
+from Connectors.vendors.base import BaseClient
+
+CLIENTS: list[type[BaseClient]] = [RobawsClient, CobotClient, ControlRoomClient, RobostackClient]
+SOURCES = ["argument", "named vault", "variable", "shared vault"]
+AUTH_CLASSES = {
+    AuthScheme.BASIC: BasicAuth,
+    AuthScheme.BEARER: BearerAuth,
+    AuthScheme.OAUTH: OAuth2Auth,
+    AuthScheme.HEADERS: HeaderAuth,
+}
 
 
-@pytest.fixture
-def vault(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "vault.json"
-    path.write_text(
-        json.dumps(
-            {
-                "named": {"workspace_id": "ws-named", "API_KEY": "key-from-named-vault"},
-                "shared": {"workspace_id": "ws-shared", "api_key": "key-from-shared-vault", "url": "https://shared"},
-            }
-        )
-    )
-    for name in (
-        "RPA_SECRET_MANAGER",
-        "RC_VAULT_SECRET_MANAGER",
-        "RC_VAULT_SECRETS_FILE",
-        "CONNECTORS_VAULT_SECRET",
-        "X_WORKSPACE",
-        "X_KEY",
-        "X_URL",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("RPA_SECRET_FILE", str(path))
-    return path
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    prefixes = ("ROBAWS_", "COBOT_", "CONTROLROOM_", "ROBOSTACK_", "CONNECTORS_", "RPA_SECRET", "RC_VAULT")
+    for name in list(os.environ):
+        if name.startswith(prefixes):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("CONNECTORS_TOKEN_STORE", str(tmp_path / "tokens.json"))
 
 
-def settings(workspace: object = None, key: object = None) -> dict[str, Setting]:
-    return {
-        "workspace_id": Setting(workspace, "X_WORKSPACE", ("workspace_id",)),
-        "api_key": Setting(key, "X_KEY", ("api_key",), secret=True),
-        "url": Setting(None, "X_URL", ("url",), required=False),
-    }
+def value(setting: str, source: str) -> str:
+    tag = source.replace(" ", "-")
+    return f"https://{tag}.example" if setting == "url" else f"{setting}-{tag}-value"
 
 
-def test_argument_then_named_vault_then_variable(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("X_WORKSPACE", "ws-env")
-    monkeypatch.setenv("X_KEY", "key-from-environment")
-    assert layered_settings(settings(), None) == {
-        "workspace_id": "ws-env",
-        "api_key": "key-from-environment",
-        "url": None,
-    }
-    assert layered_settings(settings(), "named")["api_key"] == "key-from-named-vault"  # any key case
-    chosen = layered_settings(settings("ws-arg", Secret("key-from-argument")), "named")
-    assert chosen["workspace_id"] == "ws-arg" and chosen["api_key"] == "key-from-argument"
-    assert redactor.redact("key-from-argument") == "***"
+class Sources:
+    """Puts settings into one of the four sources and builds a client from them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, profile: VendorProfile) -> None:
+        self.monkeypatch = monkeypatch
+        self.profile = profile
+        self.vault_file = tmp_path / "vault.json"
+        self.vault: dict[str, dict[str, str]] = {"named": {}, "shared": {}}
+        self.arguments: dict[str, Any] = {}
+        monkeypatch.setenv("RPA_SECRET_FILE", str(self.vault_file))
+
+    def put(self, source: str, names: tuple[str, ...] | list[str]) -> None:
+        for name in names:
+            setting = self.profile.setting(name)
+            text = value(name, source)
+            if source == "argument":
+                self.arguments[name] = Secret(text) if setting.secret else text
+            elif source == "variable":
+                assert setting.variable
+                self.monkeypatch.setenv(setting.variable, text)
+            else:
+                self.vault["named" if source == "named vault" else "shared"][setting.keys[0]] = text
+        if source == "named vault":
+            self.arguments["vault_secret"] = "named"
+        if source == "shared vault":
+            self.monkeypatch.setenv("CONNECTORS_VAULT_SECRET", "shared")
+
+    def client(self, client_class: type[BaseClient]) -> BaseClient:
+        self.vault_file.write_text(json.dumps(self.vault))
+        return client_class(**self.arguments, session=requests.Session())  # type: ignore[call-arg]
 
 
-def test_shared_vault_secret_fills_only_what_is_missing(vault: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def kinds() -> list[tuple[type[BaseClient], CredentialKind]]:
+    return [(cls, kind) for cls in CLIENTS for kind in cls.profile.credentials]
+
+
+@pytest.mark.parametrize(
+    ("client_class", "kind"), kinds(), ids=lambda x: getattr(x, "__name__", getattr(x, "name", ""))
+)
+@pytest.mark.parametrize("source", SOURCES)
+def test_each_credential_kind_from_each_source(
+    client_class: type[BaseClient], kind: CredentialKind, source: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sources = Sources(monkeypatch, tmp_path, client_class.profile)
+    sources.put(source, [*kind.settings, "url"])
+    client = sources.client(client_class)
+    assert client.settings.kind is kind
+    assert isinstance(client.auth, AUTH_CLASSES[kind.scheme])
+    assert client.url == value("url", source)
+    for name in kind.settings:
+        assert client.settings.text(name) == value(name, source)
+        if client_class.profile.setting(name).secret:
+            assert redactor.redact(value(name, source)) == "***"
+
+
+@pytest.mark.parametrize("client_class", CLIENTS, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("winner", SOURCES)
+def test_each_later_source_is_used_only_when_the_earlier_ones_lack_the_setting(
+    client_class: type[BaseClient], winner: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    kind = client_class.profile.credentials[0]
+    sources = Sources(monkeypatch, tmp_path, client_class.profile)
+    for source in SOURCES[SOURCES.index(winner) :]:
+        sources.put(source, [*kind.settings, "url"])
+    client = sources.client(client_class)
+    assert client.settings.text(kind.settings[0]) == value(kind.settings[0], winner)
+    assert client.url == value("url", winner)
+
+
+def test_the_shared_vault_secret_is_not_read_when_nothing_required_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ROBOSTACK_APP_UUID", "app")
+    monkeypatch.setenv("ROBOSTACK_API_KEY", "key-from-environment")
+    monkeypatch.setenv("ROBOSTACK_API_SECRET", "secret-from-environment")
+    monkeypatch.setenv("RPA_SECRET_FILE", str(tmp_path / "missing.json"))
+    monkeypatch.setenv("CONNECTORS_VAULT_SECRET", "belongs-to-another-vendor")
+    client = RobostackClient()
+    assert client.url == "https://api.robostack.ai"
+    assert client.settings.source("api_key") == "ROBOSTACK_API_KEY"
+
+
+def test_robaws_oauth_variables_beat_a_shared_vault_secret_with_basic_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The documented order: variables come before the shared Vault secret, whatever kind each holds."""
+    vault = tmp_path / "vault.json"
+    vault.write_text(json.dumps({"shared": {"username": "vault-user", "password": "vault-password"}}))
+    monkeypatch.setenv("RPA_SECRET_FILE", str(vault))
     monkeypatch.setenv("CONNECTORS_VAULT_SECRET", "shared")
-    monkeypatch.setenv("X_WORKSPACE", "ws-env")
-    values = layered_settings(settings(), None)
-    assert values == {"workspace_id": "ws-env", "api_key": "key-from-shared-vault", "url": "https://shared"}
-    # Nothing required is missing: the shared secret is not read at all (it may belong to another vendor).
-    monkeypatch.setenv("CONNECTORS_VAULT_SECRET", "no-such-secret")
-    monkeypatch.setenv("X_KEY", "key-from-environment")
-    assert layered_settings(settings(), None)["url"] is None
+    monkeypatch.setenv("ROBAWS_CLIENT_ID", "my-app")
+    monkeypatch.setenv("ROBAWS_CLIENT_SECRET", "client-secret-value")
+    client = RobawsClient()
+    assert isinstance(client.auth, OAuth2Auth)
+    # Without the OAuth variables the shared secret's Basic credentials are used.
+    monkeypatch.delenv("ROBAWS_CLIENT_ID")
+    monkeypatch.delenv("ROBAWS_CLIENT_SECRET")
+    assert isinstance(RobawsClient().auth, BasicAuth)
+
+
+def test_within_one_source_the_profile_order_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COBOT_CLIENT_ID", "app")
+    monkeypatch.setenv("COBOT_ACCESS_TOKEN", "token-from-environment")
+    assert isinstance(CobotClient().auth, BearerAuth)
+    # An argument is an earlier source than any variable.
+    assert isinstance(CobotClient(client_id="app").auth, OAuth2Auth)
+
+
+def test_missing_and_unknown_settings_are_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ConfigurationError, match="No Robaws credentials") as caught:
+        RobawsClient()
+    assert "ROBAWS_USERNAME and ROBAWS_PASSWORD" in str(caught.value)
+    monkeypatch.setenv("ROBAWS_USERNAME", "api")
+    with pytest.raises(ConfigurationError, match="The Robaws password is not set") as caught:
+        RobawsClient()
+    assert "ROBAWS_PASSWORD" in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(ConfigurationError, match="workspace id is not set"):
+        ControlRoomClient(api_key="k3y-value")

@@ -55,9 +55,16 @@ def test_the_vendors_limit_and_count_take_precedence() -> None:
     seen = quota.observe(record, 10_000, NOW, reported_remaining=15_900, reported_limit=20_000, reset_seconds=3600)
     assert seen is not None
     assert (seen.used, seen.limit, seen.end, seen.reported) == (4_100, 20_000, NOW + 3600, True)
-    # We count more than the vendor (our count includes requests still in flight): ours stays.
-    again = quota.observe(seen, 10_000, NOW + 1, reported_remaining=15_950, reported_limit=20_000, reset_seconds=3599)
+    # We count a little more than the vendor (requests still on their way): ours stays.
+    again = quota.observe(
+        seen, 10_000, NOW + 1, reported_remaining=15_910, reported_limit=20_000, reset_seconds=3599, in_flight=16
+    )
     assert again is None
+    # Far less: the vendor did not count some of ours (refused ones), or reset its counter.
+    reset = quota.observe(
+        seen, 10_000, NOW + 2, reported_remaining=19_000, reported_limit=20_000, reset_seconds=3598, in_flight=16
+    )
+    assert reset is not None and reset.used == 1_000
 
 
 def test_an_answer_from_before_the_vendors_reset_is_ignored() -> None:
@@ -82,16 +89,25 @@ def test_remaining_without_a_limit_sets_the_limit() -> None:
     limit=st.integers(1, 200),
     remaining=st.integers(0, 300),
     reported_limit=st.one_of(st.none(), st.integers(1, 300)),
+    in_flight=st.integers(0, 16),
 )
-def test_observing_never_lowers_the_count_of_the_same_day(
-    used: int, limit: int, remaining: int, reported_limit: int | None
+def test_the_count_follows_the_vendor_and_only_rises_within_the_requests_in_flight(
+    used: int, limit: int, remaining: int, reported_limit: int | None, in_flight: int
 ) -> None:
     record = DailyRecord(MIDNIGHT, used, limit, reported=True)
     seen = quota.observe(
-        record, limit, NOW, reported_remaining=remaining, reported_limit=reported_limit, reset_seconds=MIDNIGHT - NOW
+        record,
+        limit,
+        NOW,
+        reported_remaining=remaining,
+        reported_limit=reported_limit,
+        reset_seconds=MIDNIGHT - NOW,
+        in_flight=in_flight,
     )
     after = seen or record
-    assert after.used >= used
+    vendors = (reported_limit if reported_limit is not None else limit) - remaining
+    assert after.used == (vendors if vendors < used - in_flight else max(used, vendors))
+    assert after.remaining == max(0, (after.limit or 0) - after.used)
     if remaining == 0:
         assert after.spent
 
@@ -148,7 +164,8 @@ def test_the_servers_daily_headers_take_precedence() -> None:
 
 
 def test_status_reports_the_day_per_mode() -> None:
-    throttle = Throttle("q-status", RateSpec(1000, 1), daily_quota=100, quota_scopes=("live", "replica"))
+    throttle = Throttle("q-status", RateSpec(1000, 1), daily_quota=100)
+    throttle.report_daily("live", "replica")
     throttle.acquire("GET", "/x", "replica")
     status = throttle.status.as_dict()
     assert status["daily"]["replica"]["used"] == 1 and status["daily"]["live"]["used"] == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, Union
 
 from Connectors.core.errors import ConfigurationError
 from Connectors.core.redact import redactor
@@ -69,6 +69,17 @@ class RateSpec:
         period = float(match.group(2) or 1) * seconds
         burst_value = int(burst) if burst not in (None, "") else None  # type: ignore[arg-type]
         return cls(float(match.group(1)), period, burst_value)
+
+
+class SecretLike(Protocol):
+    """Robot Framework's ``Secret`` (or anything with a ``value``): a credential that logs as ``<secret>``."""
+
+    @property
+    def value(self) -> Any: ...
+
+
+#: A credential argument: plain text, a Robot Framework ``Secret``, or nothing (look it up elsewhere).
+Credential = Union[str, SecretLike, None]
 
 
 def env(name: str, default: str | None = None) -> str | None:

@@ -7,7 +7,12 @@ credential that a server echoes back never reaches a log.
 
 from __future__ import annotations
 
+import copy
+from typing import Any, TypeVar
+
 from Connectors.core.redact import redactor
+
+E = TypeVar("E", bound="ConnectorError")
 
 
 class ConnectorError(Exception):
@@ -55,6 +60,21 @@ class ConnectorError(Exception):
     def __str__(self) -> str:
         return self._render()
 
+    def replace(self: E, *, message: str | None = None, hint: str | None = None, **fields: Any) -> E:
+        """The same error (same class, vendor, method, path, status, vendor message) with a new message,
+        hint or other field: a client adds what it knows without rebuilding the error field by field."""
+        changed = copy.copy(self)
+        if message is not None:
+            changed.message = redactor.redact(message)
+        if hint is not None:
+            changed.hint = hint
+        for name, value in fields.items():
+            if not hasattr(changed, name):
+                raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+            setattr(changed, name, value)
+        changed.args = (changed._render(),)
+        return changed
+
 
 class ConfigurationError(ConnectorError):
     """A setting is missing or malformed before any request is sent."""
@@ -88,6 +108,12 @@ class RateLimited(ConnectorError):
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
 
 
+class UnexpectedResponse(ConnectorError):
+    """A success status with a body the API never sends (HTML instead of JSON, say)."""
+
+    default_hint = "Check the URL setting: it should point at the vendor's API."
+
+
 class ServerError(ConnectorError):
     default_hint = "The vendor had a problem; it was retried where that is safe. Try again later."
 
@@ -97,6 +123,25 @@ class TransportError(ConnectorError):
 
 
 class UncertainOutcome(TransportError):
-    """A request that is not safe to repeat may or may not have been applied."""
+    """A write that may or may not have been applied: the answer was lost, or retries ran out.
 
-    default_hint = "The server may or may not have applied it: check before you send it again."
+    Carries what a caller needs to repeat it safely: the idempotency key the server replays on
+    (``idempotency_key``), or what identifies the object to look for (``reference``, e.g. a run id
+    or a business key) and when the attempt started (``started_at``, Unix time).
+    """
+
+    default_hint = "Check whether it was applied before you send it again."
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        idempotency_key: str | None = None,
+        reference: str | None = None,
+        started_at: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.idempotency_key = idempotency_key
+        self.reference = reference
+        self.started_at = started_at
+        super().__init__(message, **kwargs)

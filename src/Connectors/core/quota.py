@@ -79,8 +79,15 @@ def observe(
     reported_remaining: int,
     reported_limit: int | None,
     reset_seconds: float | None,
+    in_flight: int = 0,
 ) -> DailyRecord | None:
-    """The record after the vendor reported its count, or None when it changes nothing."""
+    """The record after the vendor reported its count, or None when it changes nothing.
+
+    Our count runs ahead of the vendor's by the requests still on their way (``in_flight``), and
+    answers from several workers arrive out of order: within that distance the higher count
+    stands. Further below ours, the vendor's count is the truth (it did not count requests it
+    refused, or its counter was reset).
+    """
     record = current(record, limit, now)
     end = record.end if reset_seconds is None else float(round(now + max(0.0, reset_seconds)))
     if record.reported and end < record.end - SAME_WINDOW:
@@ -90,9 +97,10 @@ def observe(
         # No limit known on either side: the remaining count alone says where the day stands.
         new_limit = record.used + reported_remaining
     used_by_vendor = new_limit - reported_remaining
-    # Once the vendor's window has moved on, its count starts the new day; before, the higher count wins.
+    # Once the vendor's window has moved on, its count starts the new day.
     new_day = record.reported and end > record.end + SAME_WINDOW
-    used = used_by_vendor if new_day else max(record.used, used_by_vendor)
+    behind = used_by_vendor < record.used - in_flight
+    used = used_by_vendor if new_day or behind else max(record.used, used_by_vendor)
     updated = DailyRecord(end if reset_seconds is not None else record.end, used, new_limit, True)
     unchanged = (updated.used, updated.limit) == (record.used, record.limit) and record.reported
     return None if unchanged and abs(updated.end - record.end) <= SAME_WINDOW else updated

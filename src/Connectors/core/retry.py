@@ -17,6 +17,9 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 6
+    # Attempts when nothing answers at all (refused, unknown host, connect timeout): a server that is
+    # down or a mistyped URL should fail in about a second, not after a minute of back-off.
+    connect_attempts: int = 3
     backoff_base: float = 0.25
     backoff_cap: float = 20.0
     retry_statuses: frozenset[int] = field(default_factory=lambda: frozenset({429, 500, 502, 503, 504}))

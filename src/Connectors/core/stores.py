@@ -94,6 +94,17 @@ _MEMORY = MemoryBackend()  # CONNECTORS_THROTTLE_STORE=memory
 _FALLBACK = MemoryBackend()  # a worker's share while its shared store is away
 
 
+def forget_local_state() -> None:
+    """Forget every limit and daily count this process keeps in memory.
+
+    For tests that reset or reconfigure the server they talk to: what the client remembers of
+    the old server (a day it reported spent) no longer holds.
+    """
+    for backend in (_MEMORY, _FALLBACK):
+        with backend._lock:
+            backend._data.clear()
+
+
 def describe_store(url: str | None) -> str:
     """The kind of store a ``CONNECTORS_THROTTLE_STORE`` value selects, for status output."""
     if not url or url == "memory":

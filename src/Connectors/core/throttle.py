@@ -94,8 +94,8 @@ class ThrottleStatus:
         return dict(self.__dict__)
 
 
-def workers_from(value: int | str | None) -> int:
-    """The number of workers sharing a credential: the argument, else ``CONNECTORS_THROTTLE_WORKERS``, else 1."""
+def workers_from(value: int | str | None, source: str = "CONNECTORS_THROTTLE_WORKERS") -> int:
+    """The number of workers sharing a credential: ``value``, else ``CONNECTORS_THROTTLE_WORKERS``, else 1."""
     text = value if value not in (None, "") else env("CONNECTORS_THROTTLE_WORKERS", "1")
     try:
         count = int(str(text).strip())
@@ -104,7 +104,7 @@ def workers_from(value: int | str | None) -> int:
     if count < 1:
         raise ConfigurationError(
             f"Invalid number of throttle workers {text!r}.",
-            hint="Set CONNECTORS_THROTTLE_WORKERS to how many workers share one credential (1 or more).",
+            hint=f"Set {source} to how many workers share one credential (1 or more).",
         )
     return count
 
@@ -153,7 +153,6 @@ class Throttle:
         vendor: str = "",
         daily_quota: int | None = None,
         quota_key: str | None = None,
-        quota_scopes: Sequence[str] = (),
         endpoint_limits: Sequence[EndpointLimit] = (),
         store_url: str | None = None,
         workers: int = 1,
@@ -185,7 +184,7 @@ class Throttle:
         self._waits = 0
         self._waited = 0.0
         self._remaining: int | None = None
-        self._scopes: list[str] = list(quota_scopes)
+        self._scopes: list[str] = []
         self._daily_seen: dict[str, quota.DailyRecord] = {}  # last shared record per scope
         self._daily_pending: dict[str, int] = {}  # counted in memory while the shared store was away
         self._warned: set[tuple[str, float]] = set()
@@ -276,6 +275,10 @@ class Throttle:
         self._sleep(seconds)
 
     # -- daily quota -----------------------------------------------------------------------
+    def report_daily(self, *scopes: str) -> None:
+        """Name the vendor's quota scopes (e.g. modes), so the status shows each before its first call."""
+        self._scopes.extend(scope for scope in scopes if scope not in self._scopes)
+
     def _daily_key(self, scope: str) -> str:
         return f"daily:{self.quota_key}:{scope}"
 
@@ -359,10 +362,13 @@ class Throttle:
                 _float_header(headers, self.headers.daily_reset),
             )
 
+    def _in_flight(self) -> int:
+        """Requests the server may not have counted yet: one per worker, booked or on its way."""
+        return max(self.low_water, self.workers, self._active if self._store.shared else 0)
+
     def _follow_server(self, bucket: _Bucket, remaining: int) -> None:
         """Drain the bucket when the server has fewer tokens left than this worker believes."""
-        # Each worker may have one request booked but not yet counted by the server.
-        in_flight = max(self.low_water, self.workers, self._active if self._store.shared else 0)
+        in_flight = self._in_flight()
         if remaining > 2 * in_flight:
             # The bucket's margins keep it below the server's; only a server running low (another
             # client on the credential, a store that lost its state) needs following, and it
@@ -386,12 +392,13 @@ class Throttle:
         key = self._daily_key(scope)
         if scope not in self._scopes:
             self._scopes.append(scope)
+        in_flight = self._in_flight()
         seen = self._daily_seen.get(scope)
         if seen is not None and remaining > 0 and time.time() < seen.end and seen.reported:
             same_limit = limit is None or limit == seen.limit
             same_day = reset is None or abs(time.time() + reset - seen.end) <= quota.SAME_WINDOW
-            if same_limit and same_day and (seen.limit or 0) - remaining <= seen.used:
-                return  # the server counts no more than the store already does
+            if same_limit and same_day and seen.used - in_flight <= (seen.limit or 0) - remaining <= seen.used:
+                return  # the server's count is ours, give or take the requests on their way
 
         def step(states: States, context: Context) -> tuple[dict[str, State], quota.DailyRecord | None]:
             record = quota.DailyRecord.load(states.get(key))
@@ -408,6 +415,7 @@ class Throttle:
                 reported_remaining=remaining,
                 reported_limit=limit,
                 reset_seconds=reset,
+                in_flight=in_flight,
             )
             return ({key: updated.dump()} if updated else {}), updated or record
 

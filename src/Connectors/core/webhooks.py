@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
+from typing import Any
 
 from Connectors.core.errors import AuthenticationError, ValidationError
 
@@ -79,3 +81,16 @@ def verify_body(secret: str, body: str | bytes, signature: str | None) -> None:
         given = given[7:]
     if not hmac.compare_digest(sign_body(secret, body), given.lower()):
         raise SignatureError("The webhook signature does not match the body.")
+
+
+def event_of(body: str | bytes) -> dict[str, Any]:
+    """The event a verified body carries: its JSON object, or ``{"body": …}`` when it is not one."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        event = None
+    return (
+        event
+        if isinstance(event, dict)
+        else {"body": body if isinstance(body, str) else body.decode("utf-8", "replace")}
+    )

@@ -46,7 +46,7 @@ Connect With A Vault Secret
     Set Environment Variable    RPA_SECRET_FILE    ${vault}
     TRY
         Connect To Robaws    vault_secret=robaws-test
-        ${clients}    Find Robaws Clients    limit=1
+        ${clients}    List Robaws Clients    limit=1
         Length Should Be    ${clients}    1
     FINALLY
         Remove Environment Variable    RPA_SECRET_FILE
@@ -131,7 +131,7 @@ OAuth Token Refreshes Once With Rotation
 OAuth Token Without The Scope Fails With One Clear Line
     [Documentation]    A token authorized for clients only: other modules answer 403 naming the scope.
     Connect With OAuth    scope=clients profile
-    ${clients}    Find Robaws Clients    limit=1
+    ${clients}    List Robaws Clients    limit=1
     Length Should Be    ${clients}    1
     Run Keyword And Expect Error
     ...    Robaws GET /articles: HTTP 403: The access token lacks the 'articles' scope*

@@ -26,7 +26,7 @@ Create And Find Clients
     [Documentation]    Fields as named arguments; find the client again by a field.
     ${created}    Create Robaws Client    name=ACME NV    email=info@acme.test
     Should Be True    isinstance($created["id"], int)
-    ${found}    Find Robaws Clients    name=ACME NV
+    ${found}    List Robaws Clients    name=ACME NV
     Length Should Be    ${found}    1
     Should Be Equal    ${found}[0][id]    ${created}[id]
 
@@ -35,7 +35,7 @@ Create A Client From A Dictionary And Find It By Extra Field
     VAR    &{data}    name=Extra BV    extraFields=${{ {"Contact via": {"stringValue": "Website"}} }}
     Create Robaws Client    ${data}
     VAR    &{extra}    Contact via=Website
-    ${by_extra}    Find Robaws Clients    extra_fields=${extra}    limit=0
+    ${by_extra}    List Robaws Clients    extra_fields=${extra}    limit=0
     ${names}    Evaluate    [c["name"] for c in $by_extra]
     Should Contain    ${names}    Extra BV
 

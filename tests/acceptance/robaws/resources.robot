@@ -87,7 +87,8 @@ Idempotency Key Longer Than 128 Characters Is Refused
     [Documentation]    Robaws' limit is checked before sending, with a pointer to the key keyword.
     VAR    &{body}    name=Too Long
     ${long}    Evaluate    "k" * 129
-    Run Keyword And Expect Error    *129 characters; Robaws accepts at most 128*Make Robaws Idempotency Key*
+    Run Keyword And Expect Error
+    ...    *has 129 characters; Robaws takes at most 128 printable ASCII characters*Make Robaws Idempotency Key*
     ...    Create Robaws Resource    clients    ${body}    idempotency_key=${long}
 
 Unknown Collection Fails With One Clear Line

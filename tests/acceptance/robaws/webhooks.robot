@@ -53,7 +53,7 @@ No Webhook Should Be Registered
 Delivery Should Verify As Client Created
     [Documentation]    The signature verifies and the event is the creation of the named client.
     [Arguments]    ${secret}    ${delivery}    ${name}
-    ${event}    Verify Robaws Webhook Signature    ${secret}    ${delivery}[body]    ${delivery}[signature]
+    ${event}    Verify Robaws Webhook Signature    ${delivery}[body]    ${delivery}[signature]    ${secret}
     Should Be Equal    ${event}[event]    client.created
     Should Be Equal    ${event}[data][name]    ${name}
 
@@ -61,10 +61,10 @@ Tampered Or Stale Deliveries Are Rejected
     [Documentation]    A changed body, a missing header and a too old signature each fail with one line.
     [Arguments]    ${secret}    ${delivery}
     Run Keyword And Expect Error    *The webhook signature does not match the body.*
-    ...    Verify Robaws Webhook Signature    ${secret}    ${delivery}[body] ${SPACE}    ${delivery}[signature]
+    ...    Verify Robaws Webhook Signature    ${delivery}[body] ${SPACE}    ${delivery}[signature]    ${secret}
     Run Keyword And Expect Error    *The signature header lacks the t or v1 part.*
-    ...    Verify Robaws Webhook Signature    ${secret}    ${delivery}[body]    v0=abc
+    ...    Verify Robaws Webhook Signature    ${delivery}[body]    v0=abc    ${secret}
     Sleep    1.1s
     Run Keyword And Expect Error    *beyond the 1 s tolerance*
-    ...    Verify Robaws Webhook Signature    ${secret}    ${delivery}[body]    ${delivery}[signature]
+    ...    Verify Robaws Webhook Signature    ${delivery}[body]    ${delivery}[signature]    ${secret}
     ...    tolerance=${1}

@@ -8,99 +8,36 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from Connectors.core import log
-from Connectors.library import KeywordComponent
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.cobot.client import CobotClient
+from Connectors.vendors.cobot.profile import COBOT
 
 Record = dict[str, Any]
+Component = KeywordComponent[CobotClient]
 
 
-def _limited(items: list[Record], limit: int | None) -> list[Record]:
-    # ``limit=0`` or a negative value means "all items" in Robot Framework data.
-    if limit is None or int(limit) <= 0:
-        return items
-    return items[: int(limit)]
-
-
-def _ids(value: list[str] | str | None) -> list[str] | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return [str(part) for part in value]
-
-
-class CobotConnectionKeywords(KeywordComponent):
-    @keyword(tags=["cobot", "connection"])
-    def connect_to_cobot(
-        self,
-        url: str | None = None,
-        access_token: Secret | None = None,
-        client_id: str | None = None,
-        client_secret: Secret | None = None,
-        space: str | None = None,
-        space_url_template: str | None = None,
-        token_store: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        rate_scale: float | None = None,
-        timeout: float | None = None,
-    ) -> None:
+class CobotConnectionKeywords(Component):
+    connect_to_cobot = connect_keyword(
+        COBOT,
         """Connect to Cobot with an access token or the OAuth2 token of ``connectors login cobot``.
 
-        Without arguments the connection comes from the environment: ``COBOT_URL`` (default
-        ``https://www.cobot.me``), ``COBOT_ACCESS_TOKEN``, or the Vault secret named by
-        ``CONNECTORS_VAULT_SECRET``, or ``COBOT_CLIENT_ID`` with the token stored by
-        ``connectors login cobot`` (``CONNECTORS_TOKEN_STORE``). Arguments win over variables.
-
-        - ``access_token`` and ``client_secret`` are Robot Framework ``Secret`` values: never logged.
-        - ``space`` is the default space subdomain of the space keywords (else ``COBOT_SPACE``).
-        - ``space_url_template`` builds a space's URL (default ``https://{subdomain}.cobot.me``, or
-          ``COBOT_SPACE_URL_TEMPLATE``).
-        - ``rate_limit`` (e.g. ``60/min``) and ``burst`` override the per-user limit; ``rate_scale``
-          multiplies all Cobot limits, memberships included (``COBOT_RATE_SCALE``; for a sandbox
-          started with ``--rate-scale``).
+        Every argument is optional: what is not given comes from the library import, the Vault or the
+        ``COBOT_*`` variables, in the order described in `Connecting`. ``access_token`` and ``client_secret``
+        may be a ``Secret`` or plain text; neither is ever logged. ``space`` is the default space of the
+        space keywords.
 
         Example:
         | Connect To Cobot |
-        | Connect To Cobot | access_token=${TOKEN} | space=my-space |
+        | Connect To Cobot | access_token=%{COBOT_ACCESS_TOKEN} | space=my-space |
         | Connect To Cobot | client_id=my-app | token_store=tokens.json |
-        """
-        client = CobotClient(
-            url,
-            access_token=access_token,
-            client_id=client_id,
-            client_secret=client_secret,
-            token_store=token_store,
-            vault_secret=vault_secret,
-            space=space,
-            space_url_template=space_url_template,
-            rate_limit=rate_limit,
-            burst=burst,
-            rate_scale=rate_scale,
-            timeout=timeout,
-        )
-        self.library.client = client
-        log.info(
-            f"Connected to Cobot at {client.url} with {client.auth.describe()}; default space "
-            f"{client.default_space or '(none)'}; client-side limit {client.throttle.status.rate}."
-        )
+        """,
+    )
 
-    @keyword(tags=["cobot", "connection", "rate-limit"])
-    def get_cobot_rate_limit_status(self) -> dict[str, Any]:
-        """Return the client-side throttle state.
-
-        Keys: ``rate``, ``burst``, ``waits``, ``waited_seconds``, ``requests`` and ``retries``.
-
-        Example:
-        | ${status} = | Get Cobot Rate Limit Status |
-        | Should Be Equal As Integers | ${status}[retries] | 0 |
-        """
-        return dict(self.client.rate_limit_status())
+    get_cobot_rate_limit_status = rate_limit_status_keyword(COBOT)
 
 
-class CobotUserKeywords(KeywordComponent):
-    @keyword(tags=["cobot", "user"])
+class CobotUserKeywords(Component):
+    @keyword(tags=["cobot", "read", "users"])
     def get_cobot_user(self) -> Record:
         """Return the authenticated user (scope ``read_user``).
 
@@ -112,7 +49,7 @@ class CobotUserKeywords(KeywordComponent):
         """
         return self.client.get_user()
 
-    @keyword(tags=["cobot", "user", "spaces"])
+    @keyword(tags=["cobot", "read", "spaces"])
     def list_cobot_spaces(self, details: bool = False) -> list[Record]:
         """Return the spaces the user is a member or an admin of (from ``memberships`` and ``admin_of``).
 
@@ -128,9 +65,9 @@ class CobotUserKeywords(KeywordComponent):
         """
         return self.client.list_spaces(details=details)
 
-    @keyword(tags=["cobot", "openid"])
+    @keyword(tags=["cobot", "read", "identity"])
     def get_cobot_identity(
-        self, id_token: Secret | None = None, space: str | None = None, client_id: str | None = None
+        self, id_token: str | Secret | None = None, space: str | None = None, client_id: str | None = None
     ) -> Record:
         """Verify an OpenID Connect id token and return its claims (``sub``, ``email``, ``iss``, ``aud`` …).
 
@@ -148,9 +85,9 @@ class CobotUserKeywords(KeywordComponent):
         return self.client.get_identity(id_token, space=space, client_id=client_id)
 
 
-class CobotMembershipKeywords(KeywordComponent):
-    @keyword(tags=["cobot", "memberships"])
-    def list_cobot_memberships(self, space: str | None = None, limit: int | None = None) -> list[Record]:
+class CobotMembershipKeywords(Component):
+    @keyword(tags=["cobot", "read", "memberships"])
+    def list_cobot_memberships(self, space: str | None = None, limit: int | None = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the memberships of a space (admins only; scope ``read_memberships``).
 
         Cobot allows this call 6 times per minute; the client paces it so no call is refused.
@@ -160,9 +97,9 @@ class CobotMembershipKeywords(KeywordComponent):
         | ${members} = | List Cobot Memberships | space=my-space |
         | Log | ${members}[0][name] |
         """
-        return _limited(self.client.list_memberships(space), limit)
+        return collect(self.client.list_memberships(space), limit)
 
-    @keyword(tags=["cobot", "memberships"])
+    @keyword(tags=["cobot", "read", "memberships"])
     def get_cobot_membership(self, membership_id: str, space: str | None = None) -> Record:
         """Return one membership: ``name``, ``email``, ``address``, ``plan``, ``customer_number`` …
 
@@ -173,15 +110,15 @@ class CobotMembershipKeywords(KeywordComponent):
         return self.client.get_membership(membership_id, space)
 
 
-class CobotInvoiceKeywords(KeywordComponent):
-    @keyword(tags=["cobot", "invoices"])
+class CobotInvoiceKeywords(Component):
+    @keyword(tags=["cobot", "read", "invoices"])
     def list_cobot_invoices(
         self,
         start: str | None = None,
         end: str | None = None,
         ids: list[str] | str | None = None,
         space: str | None = None,
-        limit: int | None = None,
+        limit: int | None = DEFAULT_LIST_LIMIT,
     ) -> list[Record]:
         """Return a space's invoices dated from ``start`` to ``end`` (Cobot's ``from`` / ``to``), or by ``ids``.
 
@@ -193,18 +130,18 @@ class CobotInvoiceKeywords(KeywordComponent):
         | ${invoices} = | List Cobot Invoices | start=2025-03-01 | end=2025-03-31 |
         | ${some} = | List Cobot Invoices | ids=${first_id},${second_id} |
         """
-        return _limited(self.client.list_invoices(start, end, ids=_ids(ids), space=space), limit)
+        return collect(self.client.list_invoices(start, end, ids=ids, space=space), limit)
 
 
-class CobotBookingKeywords(KeywordComponent):
-    @keyword(tags=["cobot", "bookings"])
+class CobotBookingKeywords(Component):
+    @keyword(tags=["cobot", "read", "bookings"])
     def list_cobot_bookings(
         self,
         start: str,
         end: str,
         resource_id: str | None = None,
         space: str | None = None,
-        limit: int | None = None,
+        limit: int | None = DEFAULT_LIST_LIMIT,
     ) -> list[Record]:
         """Return the bookings overlapping ``start``..``end`` (ISO 8601 dates or date-times).
 
@@ -224,7 +161,7 @@ class CobotBookingKeywords(KeywordComponent):
         )
         return found
 
-    @keyword(tags=["cobot", "bookings"])
+    @keyword(tags=["cobot", "write", "bookings"])
     def create_cobot_booking(
         self,
         resource_id: str,
@@ -247,7 +184,7 @@ class CobotBookingKeywords(KeywordComponent):
             resource_id, start, end, title=title, comments=comments, membership_id=membership_id, space=space
         )
 
-    @keyword(tags=["cobot", "bookings"])
+    @keyword(tags=["cobot", "write", "bookings"])
     def update_cobot_booking(
         self,
         booking_id: str,
@@ -264,7 +201,7 @@ class CobotBookingKeywords(KeywordComponent):
         """
         return self.client.update_booking(booking_id, start=start, end=end, title=title, comments=comments, space=space)
 
-    @keyword(tags=["cobot", "bookings"])
+    @keyword(tags=["cobot", "write", "bookings"])
     def delete_cobot_booking(self, booking_id: str, space: str | None = None) -> None:
         """Cancel (delete) a booking.
 
@@ -274,7 +211,7 @@ class CobotBookingKeywords(KeywordComponent):
         self.client.delete_booking(booking_id, space)
         log.info(f"Deleted Cobot booking {booking_id}.")
 
-    @keyword(tags=["cobot", "resources"])
+    @keyword(tags=["cobot", "read", "resources"])
     def list_cobot_resources(self, ids: list[str] | str | None = None, space: str | None = None) -> list[Record]:
         """Return the bookable resources (rooms, desks) of a space, or those with the given ``ids``.
 
@@ -282,11 +219,11 @@ class CobotBookingKeywords(KeywordComponent):
         | ${resources} = | List Cobot Resources |
         | ${room_id} = | Set Variable | ${resources}[0][id] |
         """
-        return self.client.list_resources(_ids(ids), space)
+        return self.client.list_resources(ids, space)
 
 
-class CobotCheckInKeywords(KeywordComponent):
-    @keyword(tags=["cobot", "check-ins"])
+class CobotCheckInKeywords(Component):
+    @keyword(tags=["cobot", "read", "check-ins"])
     def list_cobot_check_ins(
         self,
         membership_id: str | None = None,
@@ -304,7 +241,7 @@ class CobotCheckInKeywords(KeywordComponent):
         """
         return self.client.list_check_ins(membership_id, start, end, space)
 
-    @keyword(tags=["cobot", "time-passes"])
+    @keyword(tags=["cobot", "read", "time-passes"])
     def list_cobot_time_passes(self, membership_id: str | None = None, space: str | None = None) -> list[Record]:
         """Return the unused time passes of the space (admins) or of one membership.
 
@@ -314,8 +251,8 @@ class CobotCheckInKeywords(KeywordComponent):
         return self.client.list_time_passes(membership_id, space)
 
 
-class CobotWebhookKeywords(KeywordComponent):
-    @keyword(tags=["cobot", "webhooks"])
+class CobotWebhookKeywords(Component):
+    @keyword(tags=["cobot", "write", "webhooks"])
     def subscribe_to_cobot_webhook(self, event: str, callback_url: str, space: str | None = None) -> Record:
         """Subscribe ``callback_url`` to a space's ``event`` and return the subscription (``id``, ``url`` …).
 
@@ -329,7 +266,7 @@ class CobotWebhookKeywords(KeywordComponent):
         """
         return self.client.subscribe_webhook(event, callback_url, space)
 
-    @keyword(tags=["cobot", "webhooks"])
+    @keyword(tags=["cobot", "read", "webhooks"])
     def list_cobot_webhook_subscriptions(self, space: str | None = None) -> list[Record]:
         """Return a space's webhook subscriptions.
 
@@ -338,7 +275,7 @@ class CobotWebhookKeywords(KeywordComponent):
         """
         return self.client.list_webhook_subscriptions(space)
 
-    @keyword(tags=["cobot", "webhooks"])
+    @keyword(tags=["cobot", "write", "webhooks"])
     def delete_cobot_webhook_subscription(self, subscription_id: str, space: str | None = None) -> None:
         """Delete a webhook subscription.
 

@@ -14,11 +14,12 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from Connectors.core.auth import HeaderAuth, fingerprint
-from Connectors.core.config import RateSpec, env, require, secret_value
+import requests
+
+from Connectors.core.config import Credential, env, require, secret_value
 from Connectors.core.errors import (
     ConfigurationError,
     ConnectorError,
@@ -29,11 +30,15 @@ from Connectors.core.errors import (
 from Connectors.core.paging import Page, paginate
 from Connectors.core.redact import redactor
 from Connectors.core.retry import RetryPolicy
+from Connectors.core.settings import CommonSettings
 from Connectors.core.webhooks import verify_body
-from Connectors.vendors.base import BaseClient, Setting, layered_settings
+from Connectors.vendors.base import BaseClient, settings_of
+from Connectors.vendors.controlroom.profile import CLOUD_LEGACY_URL, CONTROLROOM
 
-CLOUD_URL = "https://cloud.robocorp.com"
-CLOUD_LEGACY_URL = "https://api.eu1.robocorp.com"
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+
 FINISHED = frozenset({"completed", "unresolved"})
 RUN_STATES = ("new", "in_progress", "terminating", "completed", "unresolved")
 WORK_ITEM_STATES = ("new", "pending", "in_progress", "done", "failed")
@@ -98,82 +103,51 @@ def _filtered(rows: Iterable[dict[str, Any]], state: str | None, limit: int | No
             return
 
 
+def _legacy_base(console_url: str, legacy_url: str | None) -> str:
+    """The legacy ``/process-v1`` base: its own host in the cloud, the console's elsewhere."""
+    legacy = legacy_url
+    if not legacy:
+        host = urlparse(console_url).hostname or ""
+        legacy = CLOUD_LEGACY_URL if host.endswith("robocorp.com") else console_url
+    legacy = legacy.rstrip("/")
+    return legacy if legacy.endswith("/process-v1") else legacy + "/process-v1"
+
+
 class ControlRoomClient(BaseClient):
     """Typed calls to one Control Room workspace with a workspace API key (``RC-WSKEY``)."""
 
-    vendor = "Control Room"
-    env_prefix = "CONTROLROOM"
-    # No published limit: stay polite by default; CONTROLROOM_RATE_LIMIT overrides.
-    default_rate = RateSpec(10, 1.0, burst=20)
+    profile = CONTROLROOM
 
     def __init__(
         self,
         workspace_id: str | None = None,
-        api_key: Any = None,
+        api_key: Credential = None,
         *,
         url: str | None = None,
-        api: str = "current",
+        api: str | None = None,
         legacy_url: str | None = None,
         organization: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | RateSpec | None = None,
-        burst: int | str | None = None,
-        throttle_store: str | None = None,
-        timeout: float | tuple[float, float] | None = None,
+        session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        session: Any = None,
+        **common: Unpack[CommonSettings],
     ) -> None:
-        settings = layered_settings(
-            {
-                "workspace_id": Setting(workspace_id, "CONTROLROOM_WORKSPACE_ID", ("workspace_id", "workspace")),
-                "api_key": Setting(api_key, "CONTROLROOM_API_KEY", ("api_key", "apikey"), secret=True),
-                "url": Setting(url, "CONTROLROOM_URL", ("url",), required=False),
-                "organization": Setting(organization, "CONTROLROOM_ORGANIZATION", ("organization",), required=False),
-            },
-            vault_secret,
-        )
-        workspace_id, key = settings["workspace_id"], settings["api_key"]
-        self.workspace_id = require(
-            workspace_id,
-            "The Control Room workspace id",
-            "CONTROLROOM_WORKSPACE_ID",
-        )
-        key = require(key, "The Control Room API key", "CONTROLROOM_API_KEY")
-        api = (api or "current").lower()
-        if api not in ("current", "legacy"):
-            raise ConfigurationError(f"Unknown Control Room API {api!r}.", hint="Use api=current or api=legacy.")
-        self.api = api
-        root = (settings["url"] or CLOUD_URL).rstrip("/")
-        self.console_url = root[: -len("/api/v1")] if root.endswith("/api/v1") else root
-        legacy = legacy_url or env("CONTROLROOM_LEGACY_URL")
-        if not legacy:
-            host = urlparse(self.console_url).hostname or ""
-            legacy = CLOUD_LEGACY_URL if host.endswith("robocorp.com") else self.console_url
-        legacy = legacy.rstrip("/")
-        self.legacy_base = legacy if legacy.endswith("/process-v1") else legacy + "/process-v1"
-        self.organization = settings["organization"]
-        super().__init__(
-            base_url=f"{self.console_url}/api/v1",
-            auth=HeaderAuth(
-                {"Authorization": f"RC-WSKEY {key}"},
-                identity=f"ws-{self.workspace_id}-{fingerprint(key)}",
-                secrets=(key,),
-            ),
-            default_rate=self.default_rate,
-            rate_limit=rate_limit,
-            burst=burst,
-            throttle_store=throttle_store,
-            throttle_scope=self.console_url,
-            retry=retry,
-            timeout=timeout,
-            default_headers={"Accept": "application/json"},
-            hints={401: "Check the API key (CONTROLROOM_API_KEY): it is missing, mistyped or deleted."},
-            session=session,
-        )
+        super().__init__(settings_of(locals()), session=session, retry=retry)
+        self.workspace_id = self.settings.require("workspace_id")
+        chosen = (self.settings.text("api") or "current").lower()
+        if chosen not in ("current", "legacy"):
+            raise ConfigurationError(f"Unknown Control Room API {chosen!r}.", hint="Use api=current or api=legacy.")
+        self.api = chosen
+        self.console_url = self.url
+        self.legacy_base = _legacy_base(self.url, self.settings.text("legacy_url"))
+        self.organization = self.settings.text("organization")
         self._processes: dict[str, str] | None = None  # name -> id
         self._process_names: dict[str, str] = {}  # id -> name
         self._run_process: dict[str, str] = {}  # run id -> process id (the legacy API needs both)
         self.last_wait: dict[str, Any] = {}
+
+    def trusted_origins(self) -> Sequence[str]:
+        # The legacy API lives on its own host in the cloud (api.eu1.robocorp.com).
+        return (_legacy_base(self.url, self.settings.text("legacy_url")),)
 
     # -- plumbing ------------------------------------------------------------------------------------
     @property

@@ -16,8 +16,9 @@ from robot.api.types import Secret
 
 from Connectors.core import log
 from Connectors.core.errors import NotFound
-from Connectors.library import KeywordComponent
+from Connectors.library import KeywordComponent, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.controlroom.client import ControlRoomClient
+from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 #: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
 DEFAULT_LIST_LIMIT = 100
@@ -45,75 +46,32 @@ def _payload(value: Any) -> Any:
 
 
 class ControlRoomConnectionKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "connection"])
-    def connect_to_control_room(
-        self,
-        workspace_id: str | None = None,
-        api_key: Secret | None = None,
-        url: str | None = None,
-        api: str = "current",
-        legacy_url: str | None = None,
-        organization: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        timeout: float | None = None,
-    ) -> None:
+    connect_to_control_room = connect_keyword(
+        CONTROLROOM,
         """Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).
 
-        Without arguments the connection comes from the environment: ``CONTROLROOM_WORKSPACE_ID``,
-        ``CONTROLROOM_API_KEY``, ``CONTROLROOM_URL`` (default ``https://cloud.robocorp.com``), or the
-        Vault secret named by ``CONNECTORS_VAULT_SECRET`` (keys ``workspace_id``, ``api_key``, optional
-        ``url``). Arguments win over variables.
+        Every argument is optional: what is not given comes from the library import, the Vault or the
+        ``CONTROLROOM_*`` variables (``CONTROLROOM_WORKSPACE_ID``, ``CONTROLROOM_API_KEY``, ``CONTROLROOM_URL``
+        …). ``api_key`` may be a ``Secret`` or plain text; it is never logged.
 
-        - ``api_key`` is a Robot Framework ``Secret``: it never shows in logs.
         - ``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1``
           API that ``RPA.Robocorp.Process`` uses). ``legacy_url`` (or ``CONTROLROOM_LEGACY_URL``) is its
           host; it defaults to ``https://api.eu1.robocorp.com`` for the cloud and to ``url`` otherwise.
         - ``organization`` (or ``CONTROLROOM_ORGANIZATION``) makes the run links in error messages exact.
-        - ``rate_limit`` (e.g. ``10/s``, the default, burst 20) and ``burst`` set the client-side limit;
-          ``CONTROLROOM_RATE_LIMIT`` / ``CONTROLROOM_RATE_BURST`` likewise. ``timeout``: HTTP read timeout.
-
-        Keywords used before this one connect from the environment on their own.
 
         Example:
         | Connect To Control Room |
-        | Connect To Control Room | ${WORKSPACE_ID} | ${API_KEY} |
+        | Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |
         | Connect To Control Room | api=legacy |
         | Connect To Control Room | vault_secret=controlroom |
-        """
-        client = ControlRoomClient(
-            workspace_id,
-            api_key,
-            url=url,
-            api=api,
-            legacy_url=legacy_url,
-            organization=organization,
-            vault_secret=vault_secret,
-            rate_limit=rate_limit,
-            burst=burst,
-            timeout=timeout,
-        )
-        self.library.client = client
-        base = client.legacy_base if client.api == "legacy" else client.transport.config.base_url
-        log.info(
-            f"Connected to Control Room workspace {client.workspace_id} ({client.api} API at {base}); "
-            f"client-side limit {client.throttle.status.rate}."
-        )
+        """,
+    )
 
-    @keyword(tags=["controlroom", "connection", "rate-limit"])
-    def get_control_room_rate_limit_status(self) -> dict[str, Any]:
-        """Return the client-side throttle state: ``rate``, ``waited_seconds``, ``requests``, ``retries`` ….
-
-        Example:
-        | ${status} = | Get Control Room Rate Limit Status |
-        | Log | ${status}[requests] |
-        """
-        return dict(self.client.rate_limit_status())
+    get_control_room_rate_limit_status = rate_limit_status_keyword(CONTROLROOM)
 
 
 class ControlRoomProcessKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "process"])
+    @keyword(tags=["controlroom", "read", "processes"])
     def list_processes(self, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
         """Return the workspace's processes (``id``, ``name``, …), following pages up to ``limit`` (0 = all).
 
@@ -124,7 +82,7 @@ class ControlRoomProcessKeywords(KeywordComponent):
         bounded = _limit(limit)
         return _collect(self.client.list_processes(bounded), bounded, "processes")
 
-    @keyword(tags=["controlroom", "process"])
+    @keyword(tags=["controlroom", "read", "processes"])
     def get_process_id_by_name(self, name: str) -> str:
         """Return the id of the process called ``name``; fails when there is none.
 
@@ -143,7 +101,7 @@ class ControlRoomProcessKeywords(KeywordComponent):
 
 
 class ControlRoomRunKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "run", "trigger"])
+    @keyword(tags=["controlroom", "write", "runs"])
     def trigger_process_run(self, process: str, payload: Any = None) -> dict[str, Any]:
         """Start a run of ``process`` (id or name) with one input work item carrying ``payload``.
 
@@ -159,7 +117,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         log.info(f"Started run {run['id']} of {process}: {self.client.run_link(run['id'])}")
         return run
 
-    @keyword(tags=["controlroom", "run", "trigger"])
+    @keyword(tags=["controlroom", "write", "runs"])
     def trigger_process_runs(self, process: str, payloads: list[Any]) -> list[dict[str, Any]]:
         """Start one run of ``process`` per payload (a batch); returns the runs in the same order.
 
@@ -172,7 +130,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         log.info(f"Started {len(runs)} run(s) of {process}.")
         return runs
 
-    @keyword(tags=["controlroom", "run", "trigger", "workitem"])
+    @keyword(tags=["controlroom", "write", "runs"])
     def trigger_process_run_with_work_items(self, process: str, work_item_ids: list[str]) -> dict[str, Any]:
         """Start a run of ``process`` with existing input work items (see `Create Work Item`).
 
@@ -182,7 +140,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         """
         return self.client.trigger_run_with_work_items(process, list(work_item_ids))
 
-    @keyword(tags=["controlroom", "run"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def get_process_run(self, run: Any, process: str | None = None) -> dict[str, Any]:
         """Return the current state of a run (its id, or a run dictionary).
 
@@ -194,7 +152,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         """
         return self.client.get_run(_run_id(run), process)
 
-    @keyword(tags=["controlroom", "run", "wait"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def wait_for_process_run(
         self,
         run: Any,
@@ -234,7 +192,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         )
         return finished
 
-    @keyword(tags=["controlroom", "run", "wait"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def wait_for_process_runs(
         self,
         runs: list[Any],
@@ -264,7 +222,7 @@ class ControlRoomRunKeywords(KeywordComponent):
             fail_on_unresolved,
         )
 
-    @keyword(tags=["controlroom", "run"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def list_process_runs(
         self,
         process: str | None = None,
@@ -285,7 +243,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         bounded = _limit(limit)
         return _collect(self.client.list_runs(process, state, bounded, page_size), bounded, "runs")
 
-    @keyword(tags=["controlroom", "run"])
+    @keyword(tags=["controlroom", "write", "runs"])
     def stop_process_run(
         self,
         run: Any,
@@ -304,7 +262,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         """
         return self.client.stop_run(_run_id(run), reason, set_remaining_work_items_as_done, terminate_ongoing)
 
-    @keyword(tags=["controlroom", "run"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def get_process_run_link(self, run: Any) -> str:
         """Return the Control Room address of a run, for messages and reports.
 
@@ -313,7 +271,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         """
         return self.client.run_link(_run_id(run))
 
-    @keyword(tags=["controlroom", "run", "step"])
+    @keyword(tags=["controlroom", "read", "runs"])
     def list_step_runs(self, run: Any, process: str | None = None) -> list[dict[str, Any]]:
         """Return the step runs of a run: ``id``, ``state``, ``step`` (``name``), ``error`` ….
 
@@ -325,7 +283,7 @@ class ControlRoomRunKeywords(KeywordComponent):
 
 
 class ControlRoomWorkItemKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "workitem"])
+    @keyword(tags=["controlroom", "write", "work-items"])
     def create_work_item(self, process: str, payload: Any = None, files: list[str] | None = None) -> dict[str, Any]:
         """Create an input work item for ``process`` with a ``payload`` and optional ``files`` (paths).
 
@@ -338,7 +296,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         """
         return self.client.create_work_item(process, _payload(payload), [str(f) for f in files or []])
 
-    @keyword(tags=["controlroom", "workitem"])
+    @keyword(tags=["controlroom", "read", "work-items"])
     def list_work_items(
         self,
         process: str | None = None,
@@ -365,7 +323,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
             "work items",
         )
 
-    @keyword(tags=["controlroom", "workitem"])
+    @keyword(tags=["controlroom", "read", "work-items"])
     def get_work_item(self, work_item: Any, process: str | None = None) -> dict[str, Any]:
         """Return one work item with its ``state``, ``payload``, ``files`` and ``exception``.
 
@@ -375,7 +333,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         """
         return self.client.get_work_item(_run_id(work_item), process)
 
-    @keyword(tags=["controlroom", "workitem", "retry"])
+    @keyword(tags=["controlroom", "write", "work-items"])
     def retry_work_items(self, work_items: Any, process: str | None = None) -> list[str]:
         """Retry failed work items (one id, a list of ids, or work item dictionaries); returns their ids.
 
@@ -394,7 +352,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
 
 
 class ControlRoomArtifactKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "artifact"])
+    @keyword(tags=["controlroom", "read", "artifacts"])
     def list_run_artifacts(
         self, run: Any, step_run: str | None = None, process: str | None = None
     ) -> list[dict[str, Any]]:
@@ -405,7 +363,7 @@ class ControlRoomArtifactKeywords(KeywordComponent):
         """
         return self.client.list_artifacts(_run_id(run), step_run, process)
 
-    @keyword(tags=["controlroom", "artifact"])
+    @keyword(tags=["controlroom", "read", "artifacts"])
     def download_run_artifacts(
         self,
         run: Any,
@@ -427,9 +385,9 @@ class ControlRoomArtifactKeywords(KeywordComponent):
 
 
 class ControlRoomWebhookKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "webhook"])
+    @keyword(tags=["controlroom", "webhooks"])
     def verify_control_room_webhook_signature(
-        self, body: str | bytes, signature: str | None, secret: Secret | None = None
+        self, body: str | bytes, signature: str, secret: str | Secret | None = None
     ) -> dict[str, Any]:
         """Check a Control Room webhook's ``x-rc-signature`` header and return the parsed event.
 

@@ -7,7 +7,6 @@ wraps secrets in ``Secret`` and turns lazy iterators into lists bounded by ``lim
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 from robot.api.deco import keyword
@@ -15,81 +14,32 @@ from robot.api.types import Secret
 
 from Connectors.core import log
 from Connectors.core.errors import ConfigurationError
-from Connectors.library import KeywordComponent
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.robaws.client import RobawsClient, idempotency_key_for
+from Connectors.vendors.robaws.profile import ROBAWS
 
-#: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
-DEFAULT_LIST_LIMIT = 1000
-
-
-def _limit(value: int | None) -> int | None:
-    # ``limit=0`` or a negative value means "all items" in Robot Framework data.
-    if value is None or int(value) <= 0:
-        return None
-    return int(value)
+Component = KeywordComponent[RobawsClient]
 
 
-def _collect(items: Iterator[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
-    found = list(items)
-    if limit is not None and len(found) == limit:
-        log.info(f"Returned the first {limit} items; pass a higher limit (or limit=0 for all) to get more.")
-    return found
+class RobawsConnectionKeywords(Component):
+    connect_to_robaws = connect_keyword(
+        ROBAWS,
+        """Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.
 
+        Every argument is optional: what is not given comes from the library import, the Vault or the
+        ``ROBAWS_*`` variables, in the order described in `Connecting`. ``password`` and ``client_secret``
+        may be a ``Secret`` or plain text (``%{ROBAWS_PASSWORD}``); neither is ever logged. The OAuth2
+        client uses the tokens that ``connectors login robaws`` stored in ``token_store``.
 
-class RobawsConnectionKeywords(KeywordComponent):
-    @keyword(tags=["robaws", "connection"])
-    def connect_to_robaws(
-        self,
-        url: str | None = None,
-        username: str | None = None,
-        password: Secret | None = None,
-        client_id: str | None = None,
-        client_secret: Secret | None = None,
-        token_store: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        timeout: float | None = None,
-    ) -> None:
-        """Connect to Robaws with HTTP Basic credentials or an OAuth2 token store.
-
-        Without arguments the connection comes from the environment: ``ROBAWS_URL`` (default
-        ``https://app.robaws.com``), ``ROBAWS_USERNAME`` / ``ROBAWS_PASSWORD``, or the Vault secret named
-        by ``CONNECTORS_VAULT_SECRET``, or ``ROBAWS_CLIENT_ID`` / ``ROBAWS_CLIENT_SECRET`` with the tokens
-        that ``connectors login robaws`` stored (``CONNECTORS_TOKEN_STORE``). Arguments win over variables.
-
-        - ``password`` and ``client_secret`` are Robot Framework ``Secret`` values: they never show in logs.
-        - ``vault_secret`` names a Robocorp Vault secret with ``username`` / ``password`` or
-          ``client_id`` / ``client_secret``.
-        - ``rate_limit`` (e.g. ``15/s``) and ``burst`` override the client-side limit (default 15/s,
-          burst 20, or ``ROBAWS_RATE_LIMIT`` / ``ROBAWS_RATE_BURST``).
-        - ``timeout`` is the read timeout in seconds.
-
-        Keywords used before this one connect from the environment on their own.
+        The first log line names the URL (and says when it is the production default) and the limit.
 
         Example:
         | Connect To Robaws |
-        | Connect To Robaws | username=api@example.be | password=${PASSWORD} |
+        | Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |
         | Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |
-        | Connect To Robaws | vault_secret=robaws |
-        """
-        client = RobawsClient(
-            url,
-            username=username,
-            password=password,
-            client_id=client_id,
-            client_secret=client_secret,
-            token_store=token_store,
-            vault_secret=vault_secret,
-            rate_limit=rate_limit,
-            burst=burst,
-            timeout=timeout,
-        )
-        self.library.client = client
-        log.info(
-            f"Connected to Robaws at {client.url} with {client.auth.describe()}; "
-            f"client-side limit {client.throttle.status.rate}."
-        )
+        | Connect To Robaws | vault_secret=robaws | rate_limit=10/s |
+        """,
+    )
 
     @keyword(tags=["robaws", "connection"])
     def use_robaws_replica_mode(self) -> None:
@@ -114,22 +64,13 @@ class RobawsConnectionKeywords(KeywordComponent):
         """
         self.client.use_live_mode()
 
-    @keyword(tags=["robaws", "connection", "rate-limit"])
-    def get_robaws_rate_limit_status(self) -> dict[str, Any]:
-        """Return the client-side throttle state and what Robaws last reported.
-
-        Keys: ``rate``, ``burst``, ``store``, ``waited_seconds``, ``waits``, ``remaining`` (tokens the
-        server reported), ``daily_remaining`` and ``daily_reset_seconds`` per mode, ``daily_limit``,
-        ``requests``, ``retries`` and the current ``mode``.
-
-        Example:
-        | ${status} = | Get Robaws Rate Limit Status |
-        | Log | ${status}[daily_remaining] |
-        """
-        return dict(self.client.rate_limit_status())
+    get_robaws_rate_limit_status = rate_limit_status_keyword(
+        ROBAWS,
+        ", ``daily_remaining`` and ``daily_reset_seconds`` per mode, ``daily_limit``, and the current ``mode``",
+    )
 
 
-class RobawsResourceKeywords(KeywordComponent):
+class RobawsResourceKeywords(Component):
     @keyword(tags=["robaws", "read"])
     def list_robaws_resources(
         self,
@@ -157,23 +98,20 @@ class RobawsResourceKeywords(KeywordComponent):
         | &{by_field} = | Create Dictionary | Contact via=Social media |
         | ${found} = | List Robaws Resources | clients | extra_fields=${by_field} | include=extraFields |
         """
-        count = _limit(limit)
-        return _collect(
-            self.client.list(
-                collection,
-                limit=count,
-                sort=sort,
-                include=include,
-                page_size=page_size,
-                extra_fields=extra_fields,
-                **filters,
-            ),
-            count,
+        items = self.client.list(
+            collection,
+            limit=limit,
+            sort=sort,
+            include=include,
+            page_size=page_size,
+            extra_fields=extra_fields,
+            **filters,
         )
+        return collect(items, limit)
 
     @keyword(tags=["robaws", "read"])
     def get_robaws_resource(
-        self, collection: str, id: int | str, include: str | list[str] | None = None
+        self, collection: str, entity_id: int | str, include: str | list[str] | None = None
     ) -> dict[str, Any]:
         """Return one entity of any collection by id.
 
@@ -181,7 +119,7 @@ class RobawsResourceKeywords(KeywordComponent):
         | ${client} = | Get Robaws Resource | clients | 42 |
         | ${client} = | Get Robaws Resource | clients | 42 | include=extraFields |
         """
-        return self.client.get(collection, id, include=include)
+        return self.client.get(collection, entity_id, include=include)
 
     @keyword(tags=["robaws", "write"])
     def create_robaws_resource(
@@ -203,21 +141,32 @@ class RobawsResourceKeywords(KeywordComponent):
 
     @keyword(tags=["robaws", "write"])
     def update_robaws_resource(
-        self, collection: str, id: int | str, changes: dict[str, Any], idempotency_key: str | None = None
+        self,
+        collection: str,
+        entity_id: int | str,
+        changes: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **fields: Any,
     ) -> dict[str, Any]:
         """Change some fields of an entity (JSON Merge Patch) and return the updated entity.
 
-        Fields not in ``changes`` stay as they are; a ``None`` value clears a field.
+        Give the changes as a dictionary, as ``field=value`` arguments, or both (named arguments win).
+        Fields not mentioned stay as they are; a ``None`` value clears a field.
 
         Example:
-        | &{changes} = | Create Dictionary | email=new@acme.be |
+        | ${client} = | Update Robaws Resource | clients | 42 | email=new@acme.be |
+        | &{changes} = | Create Dictionary | email=new@acme.be | city=Gent |
         | ${client} = | Update Robaws Resource | clients | 42 | ${changes} |
         """
-        return self.client.update(collection, id, changes, idempotency_key)
+        return self.client.update(collection, entity_id, {**(changes or {}), **fields}, idempotency_key)
 
     @keyword(tags=["robaws", "write"])
     def patch_robaws_resource(
-        self, collection: str, id: int | str, operations: list[dict[str, Any]] | str, idempotency_key: str | None = None
+        self,
+        collection: str,
+        entity_id: int | str,
+        operations: list[dict[str, Any]] | str,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """Apply JSON Patch operations (RFC 6902) to an entity and return the updated entity.
 
@@ -237,11 +186,11 @@ class RobawsResourceKeywords(KeywordComponent):
                     f"The JSON patch is not valid JSON ({error}).",
                     hint='Write it like [{"op": "replace", "path": "/name", "value": "X"}].',
                 )
-        return self.client.patch(collection, id, operations, idempotency_key)  # type: ignore[arg-type]
+        return self.client.patch(collection, entity_id, operations, idempotency_key)  # type: ignore[arg-type]
 
     @keyword(tags=["robaws", "write"])
     def replace_robaws_resource(
-        self, collection: str, id: int | str, body: dict[str, Any], idempotency_key: str | None = None
+        self, collection: str, entity_id: int | str, body: dict[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
         """Replace a whole entity (PUT) and return it. Fields left out of ``body`` are cleared.
 
@@ -252,19 +201,19 @@ class RobawsResourceKeywords(KeywordComponent):
         | Set To Dictionary | ${client} | name=ACME Group |
         | ${client} = | Replace Robaws Resource | clients | 42 | ${client} |
         """
-        return self.client.replace(collection, id, body, idempotency_key)
+        return self.client.replace(collection, entity_id, body, idempotency_key)
 
     @keyword(tags=["robaws", "write"])
-    def delete_robaws_resource(self, collection: str, id: int | str) -> None:
+    def delete_robaws_resource(self, collection: str, entity_id: int | str) -> None:
         """Delete an entity.
 
         Example:
         | Delete Robaws Resource | clients | 42 |
         """
-        self.client.delete(collection, id)
-        log.info(f"Deleted Robaws {collection} {id}.")
+        self.client.delete(collection, entity_id)
+        log.info(f"Deleted Robaws {collection} {entity_id}.")
 
-    @keyword(tags=["robaws", "idempotency"])
+    @keyword(tags=["robaws", "write"])
     def make_robaws_idempotency_key(self, *parts: Any) -> str:
         """Return a stable ``Idempotency-Key`` (at most 128 characters) made from business keys.
 
@@ -278,8 +227,8 @@ class RobawsResourceKeywords(KeywordComponent):
         return idempotency_key_for(*parts)
 
 
-class RobawsBusinessKeywords(KeywordComponent):
-    @keyword(tags=["robaws", "clients", "write"])
+class RobawsBusinessKeywords(Component):
+    @keyword(tags=["robaws", "write", "clients"])
     def create_robaws_client(
         self, client: dict[str, Any] | None = None, idempotency_key: str | None = None, **fields: Any
     ) -> dict[str, Any]:
@@ -293,21 +242,20 @@ class RobawsBusinessKeywords(KeywordComponent):
         """
         return self.client.create_client({**(client or {}), **fields}, idempotency_key)
 
-    @keyword(tags=["robaws", "clients", "read"])
-    def find_robaws_clients(
+    @keyword(tags=["robaws", "read", "clients"])
+    def list_robaws_clients(
         self, limit: int | None = DEFAULT_LIST_LIMIT, extra_fields: dict[str, Any] | None = None, **filters: Any
     ) -> list[dict[str, Any]]:
         """Return the clients matching field filters and extra-field filters (at most ``limit``; 0 = all).
 
         Example:
-        | ${clients} = | Find Robaws Clients | name=ACME NV |
+        | ${clients} = | List Robaws Clients | name=ACME NV |
         | &{via} = | Create Dictionary | Contact via=Website |
-        | ${clients} = | Find Robaws Clients | extra_fields=${via} | limit=10 |
+        | ${clients} = | List Robaws Clients | extra_fields=${via} | limit=10 |
         """
-        count = _limit(limit)
-        return _collect(self.client.find_clients(limit=count, extra_fields=extra_fields, **filters), count)
+        return collect(self.client.find_clients(limit=limit, extra_fields=extra_fields, **filters), limit)
 
-    @keyword(tags=["robaws", "purchase-invoices", "write"])
+    @keyword(tags=["robaws", "write", "purchase-invoices"])
     def create_robaws_purchase_invoice(
         self, invoice: dict[str, Any], idempotency_key: str | None = None, document: str | None = None
     ) -> dict[str, Any]:
@@ -324,7 +272,7 @@ class RobawsBusinessKeywords(KeywordComponent):
         """
         return self.client.create_purchase_invoice(invoice, idempotency_key, document)
 
-    @keyword(tags=["robaws", "purchase-invoices", "write"])
+    @keyword(tags=["robaws", "write", "purchase-invoices"])
     def attach_document_to_robaws_purchase_invoice(
         self, invoice_id: int | str, document_id: str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -336,7 +284,7 @@ class RobawsBusinessKeywords(KeywordComponent):
         """
         return self.client.attach_document_to_purchase_invoice(invoice_id, document_id, idempotency_key)
 
-    @keyword(tags=["robaws", "purchase-invoices", "write"])
+    @keyword(tags=["robaws", "write", "purchase-invoices"])
     def start_robaws_purchase_invoice_approval(
         self, invoice_id: int | str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -350,7 +298,7 @@ class RobawsBusinessKeywords(KeywordComponent):
         """
         return self.client.start_purchase_invoice_approval(invoice_id, idempotency_key)
 
-    @keyword(tags=["robaws", "sales-invoices", "write"])
+    @keyword(tags=["robaws", "write", "sales-invoices"])
     def create_robaws_sales_invoice(
         self, invoice: dict[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -363,7 +311,7 @@ class RobawsBusinessKeywords(KeywordComponent):
         """
         return self.client.create_sales_invoice(invoice, idempotency_key)
 
-    @keyword(tags=["robaws", "sales-invoices", "read"])
+    @keyword(tags=["robaws", "read", "sales-invoices"])
     def list_robaws_sales_invoices(
         self, limit: int | None = DEFAULT_LIST_LIMIT, **filters: Any
     ) -> list[dict[str, Any]]:
@@ -374,10 +322,9 @@ class RobawsBusinessKeywords(KeywordComponent):
         Example:
         | ${invoices} = | List Robaws Sales Invoices | type=INVOICE | fromDate=2024-01-01 |
         """
-        count = _limit(limit)
-        return _collect(self.client.list_sales_invoices(limit=count, **filters), count)
+        return collect(self.client.list_sales_invoices(limit=limit, **filters), limit)
 
-    @keyword(tags=["robaws", "documents", "write"])
+    @keyword(tags=["robaws", "write", "documents"])
     def upload_robaws_document(
         self, path: str, file_name: str | None = None, content_type: str | None = None, chunked: bool | None = None
     ) -> str:
@@ -394,8 +341,8 @@ class RobawsBusinessKeywords(KeywordComponent):
         return self.client.upload_document(path, file_name, content_type, chunked)
 
 
-class RobawsWebhookKeywords(KeywordComponent):
-    @keyword(tags=["robaws", "webhooks", "write"])
+class RobawsWebhookKeywords(Component):
+    @keyword(tags=["robaws", "write", "webhooks"])
     def register_robaws_webhook(
         self, url: str, events: list[str] | str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
@@ -408,11 +355,10 @@ class RobawsWebhookKeywords(KeywordComponent):
         | ${hook} = | Register Robaws Webhook | https://example.com/robaws | client.created, client.updated |
         | Verify Robaws Webhook Signature | ${hook}[secret] | ${body} | ${headers}[Robaws-Signature] |
         """
-        names = [e.strip() for e in events.split(",") if e.strip()] if isinstance(events, str) else events
-        created = self.client.register_webhook(url, names, idempotency_key)
+        created = self.client.register_webhook(url, events, idempotency_key)
         return _with_secret(created)
 
-    @keyword(tags=["robaws", "webhooks", "read"])
+    @keyword(tags=["robaws", "read", "webhooks"])
     def list_robaws_webhooks(self) -> list[dict[str, Any]]:
         """Return the registered webhook endpoints.
 
@@ -422,36 +368,31 @@ class RobawsWebhookKeywords(KeywordComponent):
         """
         return [_with_secret(hook) for hook in self.client.list_webhooks()]
 
-    @keyword(tags=["robaws", "webhooks", "write"])
-    def delete_robaws_webhook(self, id: str) -> None:
+    @keyword(tags=["robaws", "write", "webhooks"])
+    def delete_robaws_webhook(self, webhook_id: str) -> None:
         """Delete a webhook endpoint by id.
 
         Example:
         | Delete Robaws Webhook | ${hook}[id] |
         """
-        self.client.delete_webhook(id)
+        self.client.delete_webhook(webhook_id)
 
     @keyword(tags=["robaws", "webhooks"])
     def verify_robaws_webhook_signature(
-        self, secret: Secret, body: str | bytes, signature_header: str, tolerance: float = 300
+        self, body: str | bytes, signature: str, secret: str | Secret | None = None, tolerance: float = 300
     ) -> dict[str, Any]:
         """Verify a delivery's ``Robaws-Signature`` header and return the parsed event.
 
         ``body`` is the raw request body exactly as received (not a re-serialised dictionary);
-        ``tolerance`` is how many seconds old the signature may be (replay protection). Fails with
-        one line saying why when the signature is missing, stale or does not match.
+        ``signature`` the header's value; ``secret`` the endpoint's secret (default
+        ``ROBAWS_WEBHOOK_SECRET``); ``tolerance`` how many seconds old the signature may be (replay
+        protection). Fails with one line saying why when the signature is missing, stale or does not match.
 
         Example:
-        | ${event} = | Verify Robaws Webhook Signature | ${hook}[secret] | ${body} | ${signature} |
+        | ${event} = | Verify Robaws Webhook Signature | ${body} | ${headers}[Robaws-Signature] | ${hook}[secret] |
         | Should Be Equal | ${event}[event] | client.updated |
         """
-        RobawsClient.verify_webhook_signature(secret, body, signature_header, tolerance)
-        try:
-            event = json.loads(body)
-        except ValueError:
-            event = None
-        # A verified body that is not a JSON object is still returned, under "body".
-        return event if isinstance(event, dict) else {"body": body}
+        return RobawsClient.verify_webhook(body, signature, secret, tolerance)
 
 
 def _with_secret(webhook: dict[str, Any]) -> dict[str, Any]:

@@ -15,131 +15,61 @@ client throttles at a conservative rate of its own. Three rules keep data safe:
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
 
 import requests
 
-from Connectors.core.auth import HeaderAuth, fingerprint
-from Connectors.core.config import RateSpec, env, require, secret_value
-from Connectors.core.errors import (
-    ConfigurationError,
-    ConnectorError,
-    NotFound,
-    RateLimited,
-    ServerError,
-    ValidationError,
-)
+from Connectors.core.config import Credential
+from Connectors.core.errors import ConfigurationError, ConnectorError, NotFound, ValidationError
+from Connectors.core.paths import build
 from Connectors.core.retry import RetryPolicy
-from Connectors.vendors.base import BaseClient, Setting, layered_settings
+from Connectors.core.settings import CommonSettings
+from Connectors.vendors.base import BaseClient, settings_of
+from Connectors.vendors.robostack.profile import DEFAULT_CHUNK_SIZE, ROBOSTACK
 
-DEFAULT_URL = "https://api.robostack.ai"
-# No published limit: stay well below anything a small SaaS would enforce.
-DEFAULT_RATE = RateSpec(5, 1, burst=10)
-DEFAULT_CHUNK_SIZE = 100
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 
 Selection = Mapping[str, Any]
-
-HINTS = {
-    401: "Check ROBOSTACK_API_KEY and ROBOSTACK_API_SECRET (the Token Key and Token Secret from My Account).",
-    403: "The token is valid but not granted to this application: add it under the application's "
-    "API Access > Add Token Access, or check ROBOSTACK_APP_UUID.",
-    404: "Check the application UUID (ROBOSTACK_APP_UUID) and the resource name.",
-    400: "Fix the request body as the message says.",
-}
 
 
 class RobostackClient(BaseClient):
     """Find, create, update, delete and aggregate records of one Robostack application.
 
-    Credentials: arguments, else ``ROBOSTACK_APP_UUID`` / ``ROBOSTACK_API_KEY`` / ``ROBOSTACK_API_SECRET``,
-    else the Vault secret named by ``vault_secret`` or ``CONNECTORS_VAULT_SECRET`` (keys ``app_uuid``,
-    ``api_key``, ``api_secret``, optionally ``url``). A ``vault_secret`` argument outranks the
-    environment; ``CONNECTORS_VAULT_SECRET`` only fills what is missing.
+    With no arguments every setting comes from the environment or the Vault, in the documented order:
+    ``ROBOSTACK_APP_UUID``, ``ROBOSTACK_API_KEY``, ``ROBOSTACK_API_SECRET``, ``ROBOSTACK_URL`` and the limits.
     """
 
-    vendor = "Robostack"
-    env_prefix = "ROBOSTACK"
+    profile = ROBOSTACK
 
     def __init__(
         self,
         app_uuid: str | None = None,
-        api_key: Any = None,
-        api_secret: Any = None,
+        api_key: Credential = None,
+        api_secret: Credential = None,
         *,
         url: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | RateSpec | None = None,
-        burst: int | str | None = None,
-        chunk_size: int | None = None,
-        timeout: float | tuple[float, float] | None = None,
-        throttle_store: str | None = None,
-        retry: RetryPolicy | None = None,
+        chunk_size: int | str | None = None,
         session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        **common: Unpack[CommonSettings],
     ) -> None:
-        values = layered_settings(
-            {
-                "app_uuid": Setting(app_uuid, "ROBOSTACK_APP_UUID", ("app_uuid", "appUUID", "ROBOSTACK_APP_UUID")),
-                "api_key": Setting(
-                    api_key, "ROBOSTACK_API_KEY", ("api_key", "key", "token_key", "ROBOSTACK_API_KEY"), secret=True
-                ),
-                "api_secret": Setting(
-                    api_secret,
-                    "ROBOSTACK_API_SECRET",
-                    ("api_secret", "secret", "token_secret", "ROBOSTACK_API_SECRET"),
-                    secret=True,
-                ),
-                "url": Setting(url, "ROBOSTACK_URL", ("url", "ROBOSTACK_URL"), required=False),
-            },
-            vault_secret,
-        )
-        self.app_uuid = require(values["app_uuid"], "The Robostack application UUID", "ROBOSTACK_APP_UUID")
-        if "/" in self.app_uuid:
-            raise ConfigurationError(
-                f"Invalid application UUID {self.app_uuid!r}.", hint="Copy the appUUID from the application's settings."
-            )
-        key = require(secret_value(values["api_key"]), "The Robostack token key", "ROBOSTACK_API_KEY")
-        secret = require(secret_value(values["api_secret"]), "The Robostack token secret", "ROBOSTACK_API_SECRET")
-        base_url = (values["url"] or DEFAULT_URL).rstrip("/")
-        self.chunk_size = _positive(
-            chunk_size if chunk_size is not None else env("ROBOSTACK_CHUNK_SIZE"), DEFAULT_CHUNK_SIZE, "chunk_size"
-        )
-        # The key identifies the token but is kept out of logs and throttle keys like the secret.
-        auth = HeaderAuth(
-            {"x-api-key": key, "x-api-secret": secret},
-            identity=f"{self.app_uuid}-{fingerprint(key)}",
-            secrets=(key, secret),
-        )
-        super().__init__(
-            base_url=base_url,
-            auth=auth,
-            default_rate=DEFAULT_RATE,
-            rate_limit=rate_limit,
-            burst=burst,
-            throttle_store=throttle_store,
-            retry=retry,
-            timeout=timeout,
-            hints=HINTS,
-            session=session,
-        )
+        super().__init__(settings_of(locals()), session=session, retry=retry)
+        self.app_uuid = self.settings.require("app_uuid")
+        self.chunk_size = _positive(self.settings.get("chunk_size"), DEFAULT_CHUNK_SIZE, "chunk_size")
 
     # -- paths --------------------------------------------------------------------------------
     def resource_path(self, resource: str) -> str:
-        if not isinstance(resource, str) or not resource.strip() or "/" in resource:
-            raise ValidationError(
-                f"Invalid resource name {resource!r}.",
-                vendor=self.vendor,
-                hint="Give the resource (table) name as the application shows it, e.g. orders.",
-            )
-        return f"external/api/{quote(self.app_uuid, safe='')}/{quote(resource.strip(), safe='')}/"
+        # The documented base ends with a slash: external/api/{appUUID}/{resourceName}/
+        return build("external", "api", (self.app_uuid, "app_uuid"), (resource, "resource")) + "/"
 
     # -- reading --------------------------------------------------------------------------------
     def find(self, resource: str, selection: Selection | None = None, **fields: Any) -> list[dict[str, Any]]:
         """Records whose fields equal every value of ``selection`` (and ``fields``); none given: all."""
         merged = _merge_selection(selection, fields)
         body: dict[str, Any] = {"selection": merged} if merged else {}
-        response = self.transport.request("POST", self.resource_path(resource), json=body, idempotent=True)
-        return _records(_json(response))
+        return _records(self.transport.request_json("POST", self.resource_path(resource), json=body, idempotent=True))
 
     def iter_find(self, resource: str, selection: Selection | None = None, **fields: Any) -> Iterator[dict[str, Any]]:
         """``find`` as an iterator (Robostack's find has no paging: one request returns every match)."""
@@ -166,10 +96,11 @@ class RobostackClient(BaseClient):
     ) -> list[dict[str, Any]]:
         """Run an aggregation pipeline (a list of stages, or ``{"pipeline": [...]}``)."""
         stages = _pipeline(pipeline)
-        response = self.transport.request(
-            "POST", self.resource_path(resource) + "aggregation", json={"pipeline": stages}, idempotent=True
+        return _records(
+            self.transport.request_json(
+                "POST", self.resource_path(resource) + "aggregation", json={"pipeline": stages}, idempotent=True
+            )
         )
-        return _records(_json(response))
 
     # -- writing --------------------------------------------------------------------------------
     def create(self, resource: str, record: Mapping[str, Any]) -> dict[str, Any]:
@@ -203,23 +134,11 @@ class RobostackClient(BaseClient):
             f"check with Find Robostack Records (RobostackClient.find) on a field that identifies "
             f"each record, e.g. its order number."
         )
-        try:
-            response = self.transport.request(
+        return _records(
+            self.transport.request_json(
                 "PUT", self.resource_path(resource), json=body, idempotent=False, error_context=check
             )
-        except ServerError as error:
-            # A 5xx other than a refusal (503) may come after the write happened.
-            raise ServerError(
-                error.message,
-                vendor=error.vendor,
-                method=error.method,
-                path=error.path,
-                status=error.status,
-                vendor_message=error.vendor_message,
-                hint=check,
-                details=error.details,
-            ) from error
-        return _records(_json(response))
+        )
 
     def update(
         self,
@@ -254,8 +173,7 @@ class RobostackClient(BaseClient):
             if paired
             else {"selection": selections[0], "updation": updations[0]}
         )
-        response = self.transport.request("PATCH", self.resource_path(resource), json=body, idempotent=True)
-        return _summary(_json(response))
+        return _summary(self.transport.request_json("PATCH", self.resource_path(resource), json=body, idempotent=True))
 
     def delete(
         self, resource: str, selection: Selection | Sequence[Selection] | None, *, allow_all: bool = False
@@ -267,8 +185,7 @@ class RobostackClient(BaseClient):
         paired, selections = self._selections(selection)
         self._guard(selections, "delete", resource, allow_all)
         body = {"selection": selections if paired else selections[0]}
-        response = self.transport.request("DELETE", self.resource_path(resource), json=body, idempotent=True)
-        return _summary(_json(response))
+        return _summary(self.transport.request_json("DELETE", self.resource_path(resource), json=body, idempotent=True))
 
     def _selections(self, selection: Any) -> tuple[bool, list[dict[str, Any]]]:
         """(given as a list?, the selections as dictionaries); ``None`` is the empty selection."""
@@ -353,15 +270,6 @@ def _pipeline(pipeline: Any) -> list[dict[str, Any]]:
     return stages
 
 
-def _json(response: requests.Response) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
 def _records(body: Any) -> list[dict[str, Any]]:
     """Records from an answer of unknown shape: a list, or a list under a well-known key, or one record."""
     if isinstance(body, list):
@@ -399,22 +307,11 @@ def _positive(value: Any, default: int, name: str) -> int:
 
 
 def _partial(error: ConnectorError, number: int, total: int, created: int) -> ConnectorError:
-    """The same kind of error, saying how many records earlier chunks created."""
-    message = (
-        f"chunk {number} of {total} failed after {created} records were created in earlier chunks: {error.message}"
+    """The same error, saying how many records earlier chunks created."""
+    return error.replace(
+        message=f"chunk {number} of {total} failed after {created} records were created in earlier chunks: "
+        f"{error.message}"
     )
-    kwargs: dict[str, Any] = {
-        "vendor": error.vendor,
-        "method": error.method,
-        "path": error.path,
-        "status": error.status,
-        "vendor_message": error.vendor_message,
-        "hint": error.hint,
-        "details": error.details,
-    }
-    if isinstance(error, RateLimited):
-        return RateLimited(message, retry_after=error.retry_after, **kwargs)
-    return type(error)(message, **kwargs)
 
 
 def _is_list(value: Any) -> bool:

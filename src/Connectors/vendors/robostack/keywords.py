@@ -2,96 +2,54 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from robot.api.deco import keyword
-from robot.api.types import Secret
 
 from Connectors.core import log
 from Connectors.core.errors import ValidationError
-from Connectors.library import KeywordComponent
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.robostack.client import RobostackClient
+from Connectors.vendors.robostack.profile import ROBOSTACK
 
-if TYPE_CHECKING:
-    from Connectors.Robostack import Robostack
+Component = KeywordComponent[RobostackClient]
 
 
-class ConnectionKeywords(KeywordComponent):
-    library: Robostack
-
-    @keyword(tags=["robostack", "connection"])
-    def connect_to_robostack(
-        self,
-        app_uuid: str | None = None,
-        api_key: Secret | None = None,
-        api_secret: Secret | None = None,
-        url: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        chunk_size: int | None = None,
-        timeout: float | None = None,
-    ) -> None:
+class ConnectionKeywords(Component):
+    connect_to_robostack = connect_keyword(
+        ROBOSTACK,
         """Connects to one Robostack application with a token (Key + Secret) granted to it.
 
-        Every argument falls back to an environment variable: ``app_uuid`` to ``ROBOSTACK_APP_UUID``,
-        ``api_key`` / ``api_secret`` to ``ROBOSTACK_API_KEY`` / ``ROBOSTACK_API_SECRET``, ``url`` to
-        ``ROBOSTACK_URL`` (default ``https://api.robostack.ai``). Missing values are then read from the
-        Vault secret ``vault_secret`` (or the one named by ``CONNECTORS_VAULT_SECRET``) with the keys
-        ``app_uuid``, ``api_key``, ``api_secret`` and optionally ``url``.
-
-        The key and secret must be ``Secret`` values, so they never appear in the log.
-        ``rate_limit`` (e.g. ``5/s``, default ``ROBOSTACK_RATE_LIMIT`` or 5/s with a burst of 10) and
-        ``burst`` set the client-side throttle; ``chunk_size`` how many records `Create Robostack Records`
-        sends per request (default ``ROBOSTACK_CHUNK_SIZE`` or 100).
+        Every argument is optional: what is not given comes from the library import, the Vault or the
+        ``ROBOSTACK_*`` variables, in the order described in `Connecting`. ``api_key`` and ``api_secret``
+        may be a ``Secret`` or plain text; neither is ever logged. ``chunk_size`` is how many records
+        `Create Robostack Records` sends per request (default 100).
 
         Example:
         | Connect To Robostack |
-        | VAR | ${secret: Secret} | %{ROBOSTACK_API_SECRET} |
-        | VAR | ${key: Secret} | %{ROBOSTACK_API_KEY} |
-        | Connect To Robostack | 5f1c9a2e-7b3d-4c8e-9a61-0d2f4b8e6c17 | ${key} | ${secret} |
+        | Connect To Robostack | ${APP_UUID} | %{ROBOSTACK_API_KEY} | %{ROBOSTACK_API_SECRET} |
         | Connect To Robostack | vault_secret=robostack |
-        """
-        settings = self.library.settings
-        self.library.client = RobostackClient(
-            app_uuid,
-            api_key,
-            api_secret,
-            url=url or settings.get("url"),
-            vault_secret=vault_secret,
-            rate_limit=rate_limit or settings.get("rate_limit"),
-            burst=burst if burst is not None else settings.get("burst"),
-            chunk_size=chunk_size if chunk_size is not None else settings.get("chunk_size"),
-            timeout=timeout if timeout is not None else settings.get("timeout"),
-        )
-        client = self.library.client
-        log.info(
-            f"Connected to Robostack application {client.app_uuid} at {client.base_url} "
-            f"(throttle {client.throttle.status.rate})."
-        )
+        """,
+    )
 
-    @keyword(tags=["robostack", "connection"])
-    def get_robostack_rate_limit_status(self) -> dict[str, Any]:
-        """Returns the client-side throttle state: rate, burst, waits, requests and retries so far.
-
-        Example:
-        | ${status} = | Get Robostack Rate Limit Status |
-        | Log | waited ${status}[waited_seconds] s over ${status}[requests] requests |
-        """
-        return self.client.rate_limit_status()
+    get_robostack_rate_limit_status = rate_limit_status_keyword(ROBOSTACK)
 
 
-class RecordKeywords(KeywordComponent):
-    @keyword(tags=["robostack", "records", "read"])
+class RecordKeywords(Component):
+    @keyword(tags=["robostack", "read", "records"])
     def find_robostack_records(
-        self, resource: str, selection: dict[str, Any] | None = None, **fields: Any
+        self,
+        resource: str,
+        selection: dict[str, Any] | None = None,
+        limit: int | None = DEFAULT_LIST_LIMIT,
+        **fields: Any,
     ) -> list[dict[str, Any]]:
         """Returns the records of ``resource`` whose fields equal every given value (exact-match AND).
 
         The selection is a dictionary, named arguments, or both (named arguments win). Without one,
-        every record is returned. Named-argument values are strings: write numbers as ``${10000}``.
-        Robostack's find has no paging; use `Aggregate Robostack Records` with ``$skip`` / ``$limit``
-        to read a large resource in pages.
+        every record is returned (at most ``limit``, default 1000; ``0`` = all). Named-argument values are
+        strings: write numbers as ``${10000}``. Robostack's find has no paging; use
+        `Aggregate Robostack Records` with ``$skip`` / ``$limit`` to read a large resource in pages.
 
         Example:
         | ${pending} = | Find Robostack Records | orders | status=pending | quantity=${10000} |
@@ -101,9 +59,9 @@ class RecordKeywords(KeywordComponent):
         """
         records = self.client.find(resource, selection, **fields)
         log.info(f"Found {len(records)} record(s) in {resource}.")
-        return records
+        return collect(records, limit, "records")
 
-    @keyword(tags=["robostack", "records", "read"])
+    @keyword(tags=["robostack", "read", "records"])
     def get_robostack_record(self, resource: str, record_id: int | str) -> dict[str, Any]:
         """Returns the record of ``resource`` with id ``record_id``; fails when there is none.
 
@@ -113,7 +71,7 @@ class RecordKeywords(KeywordComponent):
         """
         return self.client.get(resource, record_id)
 
-    @keyword(tags=["robostack", "records", "read"])
+    @keyword(tags=["robostack", "read", "records"])
     def count_robostack_records(self, resource: str, selection: dict[str, Any] | None = None, **fields: Any) -> int:
         """Returns how many records of ``resource`` match the selection (all records without one).
 
@@ -123,7 +81,7 @@ class RecordKeywords(KeywordComponent):
         """
         return self.client.count(resource, selection, **fields)
 
-    @keyword(tags=["robostack", "records", "write"])
+    @keyword(tags=["robostack", "write", "records"])
     def create_robostack_record(
         self, resource: str, record: dict[str, Any] | None = None, **fields: Any
     ) -> dict[str, Any]:
@@ -143,7 +101,7 @@ class RecordKeywords(KeywordComponent):
         log.info(f"Created record {created.get('id', '(id not returned)')} in {resource}.")
         return created
 
-    @keyword(tags=["robostack", "records", "write"])
+    @keyword(tags=["robostack", "write", "records"])
     def create_robostack_records(
         self, resource: str, records: list[dict[str, Any]], chunk_size: int | None = None
     ) -> list[dict[str, Any]]:
@@ -162,7 +120,7 @@ class RecordKeywords(KeywordComponent):
         log.info(f"Created {len(created)} record(s) in {resource}.")
         return created
 
-    @keyword(tags=["robostack", "records", "write"])
+    @keyword(tags=["robostack", "write", "records"])
     def update_robostack_records(
         self,
         resource: str,
@@ -199,7 +157,7 @@ class RecordKeywords(KeywordComponent):
         log.info(f"Updated {resource}: {_counts(summary)}.")
         return summary
 
-    @keyword(tags=["robostack", "records", "write"])
+    @keyword(tags=["robostack", "write", "records"])
     def delete_robostack_records(
         self, resource: str, selection: dict[str, Any] | list[dict[str, Any]] | None, allow_all: bool = False
     ) -> dict[str, Any]:
@@ -216,7 +174,7 @@ class RecordKeywords(KeywordComponent):
         log.info(f"Deleted from {resource}: {_counts(summary)}.")
         return summary
 
-    @keyword(tags=["robostack", "records", "read", "aggregation"])
+    @keyword(tags=["robostack", "read", "records"])
     def aggregate_robostack_records(
         self, resource: str, *stages: list[dict[str, Any]] | dict[str, Any]
     ) -> list[dict[str, Any]]:

@@ -1,0 +1,183 @@
+"""A vendor described once, as data.
+
+A ``VendorProfile`` lists a vendor's connection settings and where each comes from, the kinds of
+credentials it accepts, its default URL and API path, its limits and rate-limit headers, its
+idempotency header, its OAuth endpoints, the shape of its error bodies and the hints that tell a user
+what to do. The client, the connect keyword, the library's import arguments, ``connectors login`` and
+the generated docs all read it, so the four connectors cannot drift apart. Nothing here names a vendor:
+each vendor package defines its own profile object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from Connectors.core.config import RateSpec
+from Connectors.core.error_format import ErrorFormat
+from Connectors.core.throttle import EndpointLimit, RateLimitHeaders
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One connection setting: a keyword/constructor argument, its variable and its Vault keys."""
+
+    name: str
+    variable: str | None = None
+    # Keys accepted in a Vault secret (any case); the setting's own name when empty.
+    vault_keys: tuple[str, ...] = ()
+    secret: bool = False
+    default: str | None = None
+    doc: str = ""
+    # The type a keyword or library import converts the value to (a secret: text or a ``Secret``).
+    kind: type = str
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.vault_keys or (self.name,)
+
+    @property
+    def label(self) -> str:
+        return self.name.replace("_", " ")
+
+
+class AuthScheme(str, Enum):
+    """How a credential kind turns its settings into request headers."""
+
+    #: settings: (username, password)
+    BASIC = "basic"
+    #: settings: (token,)
+    BEARER = "bearer"
+    #: settings: (client_id, client_secret); tokens from the token store (``connectors login``)
+    OAUTH = "oauth"
+    #: settings: any; ``headers`` maps header names to templates such as ``"RC-WSKEY {api_key}"``
+    HEADERS = "headers"
+
+
+@dataclass(frozen=True)
+class CredentialKind:
+    """One way to authenticate, e.g. HTTP Basic or an OAuth client."""
+
+    name: str
+    scheme: AuthScheme
+    settings: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    headers: Mapping[str, str] = field(default_factory=dict)
+    # Settings that name the credential in throttle keys and messages; secret ones appear as fingerprints.
+    identity: tuple[str, ...] = ()
+    # Status → hint, overriding the profile's; ``{name}`` fields are filled from the resolved settings
+    # that are not secret (and ``{store_path}`` / ``{store_key}`` for OAuth).
+    hints: Mapping[int, str] = field(default_factory=dict)
+
+    @property
+    def all_settings(self) -> tuple[str, ...]:
+        return self.settings + self.optional
+
+
+@dataclass(frozen=True)
+class OAuthEndpoints:
+    """Where the authorization-code flow happens, relative to the vendor's URL."""
+
+    authorize_path: str
+    token_path: str
+    scopes: tuple[str, ...]
+    openid: bool = False
+
+
+class LimitScope(str, Enum):
+    #: one budget per tenant (URL) and credential
+    TENANT = "tenant"
+    #: one budget per credential, whichever host it calls (e.g. a user-wide limit)
+    CREDENTIAL = "credential"
+
+
+@dataclass(frozen=True)
+class VendorProfile:
+    name: str
+    key: str
+    prefix: str
+    default_url: str
+    site: str
+    settings: tuple[Setting, ...]
+    credentials: tuple[CredentialKind, ...]
+    summary: str = ""
+    api_path: str = ""
+    rate: RateSpec | None = None
+    rate_doc: str = ""
+    daily_quota: int | None = None
+    limit_scope: LimitScope = LimitScope.TENANT
+    endpoint_limits: tuple[EndpointLimit, ...] = ()
+    rate_headers: RateLimitHeaders = field(default_factory=RateLimitHeaders)
+    idempotency_header: str | None = None
+    max_idempotency_key: int = 128
+    oauth: OAuthEndpoints | None = None
+    error_format: ErrorFormat = field(default_factory=ErrorFormat)
+    hints: Mapping[int, str] = field(default_factory=dict)
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def connect_keyword(self) -> str:
+        return f"Connect To {self.name}"
+
+    def setting(self, name: str) -> Setting:
+        for setting in self.settings:
+            if setting.name == name:
+                return setting
+        raise KeyError(name)
+
+    @property
+    def setting_names(self) -> tuple[str, ...]:
+        return tuple(setting.name for setting in self.settings)
+
+    def token_store_key(self, client_id: str) -> str:
+        """Where ``connectors login <vendor>`` keeps the tokens of an OAuth client."""
+        return f"{self.key}:{client_id}"
+
+
+def common_settings(prefix: str, rate: RateSpec | None, *, daily_quota: int | None = None) -> tuple[Setting, ...]:
+    """The settings every connector has: a Vault secret, limits, timeouts and the shared throttle."""
+    limit = f"default {rate}" if rate else "unlimited by default"
+    settings = [
+        Setting(
+            "vault_secret",
+            None,
+            doc="name of a Vault secret holding these settings (its keys as in the Vault column)",
+        ),
+        Setting(
+            "rate_limit", f"{prefix}_RATE_LIMIT", doc=f"client-side limit such as ``15/s`` or ``60/min`` ({limit})"
+        ),
+        Setting("burst", f"{prefix}_RATE_BURST", doc="how many requests may go at once before pacing starts", kind=int),
+        Setting(
+            "rate_scale",
+            f"{prefix}_RATE_SCALE",
+            default="1",
+            doc="multiplies the vendor's limits, for a sandbox started with ``--rate-scale``",
+            kind=float,
+        ),
+    ]
+    if daily_quota:
+        settings.append(
+            Setting(
+                "daily_quota",
+                f"{prefix}_DAILY_QUOTA",
+                default=str(daily_quota),
+                doc=f"client-side daily request budget (default {daily_quota:,}; ``none`` switches it off)",
+            )
+        )
+    settings += [
+        Setting("timeout", f"{prefix}_TIMEOUT", doc="seconds to wait for an answer (default 60)", kind=float),
+        Setting(
+            "throttle_store",
+            "CONNECTORS_THROTTLE_STORE",
+            default="memory",
+            doc="where the limit is kept: ``memory``, ``sqlite:///path`` or ``redis://host:port/db``",
+        ),
+        Setting(
+            "workers",
+            "CONNECTORS_THROTTLE_WORKERS",
+            doc="how many workers share the credential; each takes its share when no shared store answers",
+            kind=int,
+        ),
+    ]
+    return tuple(settings)

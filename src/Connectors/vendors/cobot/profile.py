@@ -1,0 +1,102 @@
+"""Cobot, described once: settings, credentials, limits, OAuth endpoints, errors and hints."""
+
+from __future__ import annotations
+
+from Connectors.core.config import RateSpec
+from Connectors.core.error_format import ErrorFormat
+from Connectors.core.profile import (
+    AuthScheme,
+    CredentialKind,
+    LimitScope,
+    OAuthEndpoints,
+    Setting,
+    VendorProfile,
+    common_settings,
+)
+from Connectors.core.throttle import EndpointLimit
+
+# Cobot counts "requests per minute"; whether in fixed windows, sliding windows or a bucket is not
+# documented. Evenly spaced requests (burst 1) stay under it in any minute whatever the server counts;
+# a bigger burst could be refused at a window boundary.
+RATE = RateSpec(60, 60, burst=1)
+MEMBERSHIPS_RATE = RateSpec(6, 60, burst=1)
+
+COBOT = VendorProfile(
+    name="Cobot",
+    key="cobot",
+    prefix="COBOT",
+    default_url="https://www.cobot.me",
+    site="https://www.cobot.me",
+    summary="the management software of coworking spaces",
+    settings=(
+        Setting("url", "COBOT_URL", default="https://www.cobot.me", doc="Cobot; space URLs derive from it"),
+        Setting("access_token", "COBOT_ACCESS_TOKEN", secret=True, doc="an OAuth2 access token"),
+        Setting("client_id", "COBOT_CLIENT_ID", doc="OAuth2 client (token from ``connectors login cobot``)"),
+        Setting("client_secret", "COBOT_CLIENT_SECRET", secret=True, doc="OAuth2 client secret"),
+        Setting("token_store", "CONNECTORS_TOKEN_STORE", doc="OAuth2 token file (default ``~/.connectors``)"),
+        Setting("space", "COBOT_SPACE", ("space", "subdomain"), doc="default space subdomain of space keywords"),
+        Setting(
+            "space_url_template",
+            "COBOT_SPACE_URL_TEMPLATE",
+            doc="a space's URL when it does not follow from ``COBOT_URL``, e.g. ``https://{subdomain}.example``",
+        ),
+        *common_settings("COBOT", RATE),
+    ),
+    credentials=(
+        CredentialKind(
+            "an access token",
+            AuthScheme.BEARER,
+            ("access_token",),
+            identity=("access_token",),
+            hints={
+                401: "The access token is invalid or was revoked: set COBOT_ACCESS_TOKEN to a valid token, or log "
+                "in with 'connectors login cobot'.",
+            },
+        ),
+        CredentialKind(
+            "an OAuth2 client",
+            AuthScheme.OAUTH,
+            ("client_id",),
+            # Cobot's tokens are long-lived; the secret is only needed if one ever comes with a refresh token.
+            optional=("client_secret",),
+            hints={
+                401: "The stored token was refused: run 'connectors login cobot' again (token store {store_path}, "
+                "key {store_key!r}).",
+            },
+        ),
+    ),
+    rate=RATE,
+    rate_doc="60 requests a minute per user, 6 a minute for the list of memberships, evenly spaced",
+    limit_scope=LimitScope.CREDENTIAL,
+    endpoint_limits=(EndpointLimit(r"/api/memberships$", MEMBERSHIPS_RATE, method="GET", name="memberships"),),
+    oauth=OAuthEndpoints(
+        authorize_path="/oauth/authorize",
+        token_path="/oauth/access_token",
+        scopes=(
+            "openid",
+            "read_user",
+            "read_memberships",
+            "read_invoices",
+            "read_bookings",
+            "write_bookings",
+            "read_resources",
+            "read_check_ins",
+            "read_time_passes",
+            "read_subscriptions",
+            "write_subscriptions",
+        ),
+        openid=True,
+    ),
+    # {"errors": {"field": "message" | [messages]}} (422) or {"error": "…"}
+    error_format=ErrorFormat(message=("error_description", "message", "error")),
+    hints={
+        403: "The token lacks the scope for this call, or the user is not an admin of the space (an admin's "
+        "permissions may have been reduced): log in again with the scope, e.g. 'connectors login cobot --scope "
+        "read_invoices'.",
+        404: "Check the space subdomain and the id.",
+        409: "It exists already: list the existing ones first.",
+        422: "Fix the fields named above and try again.",
+        429: "Cobot allows 60 requests per minute per user (memberships: 6 per minute): lower COBOT_RATE_LIMIT, or "
+        "share the throttle between robots of one user with CONNECTORS_THROTTLE_STORE.",
+    },
+)

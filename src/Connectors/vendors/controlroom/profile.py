@@ -1,0 +1,58 @@
+"""Robocorp Control Room, described once: settings, credentials, limits, errors and hints."""
+
+from __future__ import annotations
+
+from Connectors.core.config import RateSpec
+from Connectors.core.error_format import ErrorFormat
+from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile, common_settings
+
+# No published limit: stay polite by default; CONTROLROOM_RATE_LIMIT overrides.
+RATE = RateSpec(10, 1.0, burst=20)
+CLOUD_URL = "https://cloud.robocorp.com"
+CLOUD_LEGACY_URL = "https://api.eu1.robocorp.com"
+
+CONTROLROOM = VendorProfile(
+    name="Control Room",
+    key="controlroom",
+    prefix="CONTROLROOM",
+    default_url=CLOUD_URL,
+    site="https://robocorp.com/docs/control-room",
+    summary="Robocorp's orchestrator of process runs, work items and assets",
+    api_path="/api/v1",
+    settings=(
+        Setting("workspace_id", "CONTROLROOM_WORKSPACE_ID", ("workspace_id", "workspace"), doc="the workspace"),
+        Setting(
+            "api_key",
+            "CONTROLROOM_API_KEY",
+            ("api_key", "apikey"),
+            secret=True,
+            doc="a workspace API key with the permissions the robot needs",
+        ),
+        Setting("url", "CONTROLROOM_URL", default=CLOUD_URL, doc="Control Room (SSO: ``https://<sub>.robocorp.com``)"),
+        Setting("api", "CONTROLROOM_API", default="current", doc="``current`` (``/api/v1``) or ``legacy``"),
+        Setting(
+            "legacy_url",
+            "CONTROLROOM_LEGACY_URL",
+            doc=f"host of the legacy ``/process-v1`` API (default {CLOUD_LEGACY_URL} for the cloud)",
+        ),
+        Setting("organization", "CONTROLROOM_ORGANIZATION", doc="organization slug, for exact run links"),
+        *common_settings("CONTROLROOM", RATE),
+    ),
+    credentials=(
+        CredentialKind(
+            "a workspace API key",
+            AuthScheme.HEADERS,
+            ("workspace_id", "api_key"),
+            headers={"Authorization": "RC-WSKEY {api_key}"},
+            identity=("workspace_id", "api_key"),
+        ),
+    ),
+    rate=RATE,
+    rate_doc="no published limit; 10 requests/second with a burst of 20 by default",
+    default_headers={"Accept": "application/json"},
+    # {"error": {"code": …, "message": …}} (the spec's GenericErrorResponse)
+    error_format=ErrorFormat(message=("error.message", "message", "error"), code=("error.code", "code")),
+    hints={
+        401: "Check the API key (CONTROLROOM_API_KEY): it is missing, mistyped or deleted.",
+    },
+)

@@ -1,0 +1,107 @@
+"""Robaws, described once: settings, credentials, limits, headers, OAuth endpoints, errors and hints."""
+
+from __future__ import annotations
+
+from Connectors.core.config import RateSpec
+from Connectors.core.error_format import ErrorFormat
+from Connectors.core.profile import (
+    AuthScheme,
+    CredentialKind,
+    OAuthEndpoints,
+    Setting,
+    VendorProfile,
+    common_settings,
+)
+from Connectors.core.throttle import RateLimitHeaders
+
+RATE = RateSpec(15, 1, burst=20)
+DAILY_QUOTA = 10_000
+MAX_UPLOAD_MB = 6
+
+ROBAWS = VendorProfile(
+    name="Robaws",
+    key="robaws",
+    prefix="ROBAWS",
+    default_url="https://app.robaws.com",
+    site="https://robaws.com",
+    summary="the ERP for construction and field-service companies",
+    api_path="/api/v2",
+    settings=(
+        Setting("url", "ROBAWS_URL", default="https://app.robaws.com", doc="the Robaws site"),
+        Setting("username", "ROBAWS_USERNAME", doc="HTTP Basic: the API user"),
+        Setting("password", "ROBAWS_PASSWORD", secret=True, doc="HTTP Basic: its password"),
+        Setting("client_id", "ROBAWS_CLIENT_ID", doc="OAuth2 client (tokens from ``connectors login robaws``)"),
+        Setting("client_secret", "ROBAWS_CLIENT_SECRET", secret=True, doc="OAuth2 client secret"),
+        Setting("token_store", "CONNECTORS_TOKEN_STORE", doc="OAuth2 token file (default ``~/.connectors``)"),
+        *common_settings("ROBAWS", RATE, daily_quota=DAILY_QUOTA),
+    ),
+    credentials=(
+        CredentialKind(
+            "HTTP Basic",
+            AuthScheme.BASIC,
+            ("username", "password"),
+            identity=("username",),
+            hints={
+                401: "Check ROBAWS_USERNAME and ROBAWS_PASSWORD (or the Vault secret), or connect with OAuth "
+                "after 'connectors login robaws'.",
+            },
+        ),
+        CredentialKind(
+            "an OAuth2 client",
+            AuthScheme.OAUTH,
+            ("client_id", "client_secret"),
+            hints={
+                401: "The OAuth2 token was refused even after a refresh: run 'connectors login robaws' again "
+                "(token store {store_path}, key {store_key!r}).",
+            },
+        ),
+    ),
+    rate=RATE,
+    rate_doc="15 requests/second with a burst of 20, and 10,000 requests a day per tenant and mode",
+    daily_quota=DAILY_QUOTA,
+    rate_headers=RateLimitHeaders(
+        remaining="X-RateLimit-Remaining",
+        daily_remaining="X-RateLimit-Daily-Remaining",
+        daily_limit="X-RateLimit-Daily-Limit",
+        daily_reset="X-RateLimit-Daily-Reset",
+    ),
+    idempotency_header="Idempotency-Key",
+    max_idempotency_key=128,
+    oauth=OAuthEndpoints(
+        authorize_path="/oauth2/authorize",
+        token_path="/oauth2/tokens",
+        scopes=(
+            "settings",
+            "clients",
+            "work-orders",
+            "planning-items",
+            "employees",
+            "materials",
+            "installations",
+            "profile",
+            "projects",
+            "articles",
+            "posts",
+            "sales-orders",
+            "stock-changes",
+            "offers",
+            "users",
+        ),
+    ),
+    # {"message": …, "errors": [{"field", "message" | "defaultMessage"}]}
+    error_format=ErrorFormat(message=("message", "error_description", "error")),
+    hints={
+        403: "The API user's role (or the OAuth token's scope) lacks this module: give the role access to it "
+        "in Robaws, or log in again requesting the scope.",
+        404: "Check the collection name (e.g. clients, purchase-invoices) and the id - or {url_setting}, when "
+        "every call answers 404.",
+        405: "Writes need live mode: call 'Use Robaws Live Mode' (use_live_mode()) first.",
+        409: "A request with the same idempotency key is still running, or the operation is already in progress "
+        "(e.g. a pending approval): wait, then check the entity's state.",
+        413: f"Robaws takes at most {MAX_UPLOAD_MB} MB in one request: upload the file with 'Upload Robaws "
+        "Document' without chunked=False, so it goes in parts.",
+        415: "Robaws PATCH needs Content-Type application/merge-patch+json or application/json-patch+json.",
+        429: "Robaws may block integrations that hit 429 often: lower ROBAWS_RATE_LIMIT, share the throttle "
+        "between parallel robots (CONNECTORS_THROTTLE_STORE, CONNECTORS_THROTTLE_WORKERS) or read in replica mode.",
+    },
+)
