@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import sys
 import tempfile
 import threading
 import time
@@ -30,9 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from _support import ROOT, print_table
-
-sys.path.insert(0, str(ROOT / "tests"))
+from _support import print_table
 from support.redis_server import RedisServer
 from support.strict_server import StrictServerProcess
 
@@ -108,7 +105,8 @@ def scale_section(args: argparse.Namespace) -> tuple[str, list[str], list[list[o
         def measure(label: str, store: str, workers: int, during: Callable[[], None] | None = None) -> None:
             outcome = run(server, store, workers, total, during)
             efficiency: object = theoretical / outcome.seconds if outcome.served >= total else "n/a"
-            rows.append([label, workers, outcome.seconds, efficiency, outcome.refused, outcome.failed])
+            load = os.getloadavg()[0]  # the machine is shared: a busy row shows it here
+            rows.append([label, workers, outcome.seconds, efficiency, outcome.refused, outcome.failed, load])
             note = f"; first error: {outcome.errors[0]}" if outcome.errors else ""
             print(
                 f"  {label:<28} {workers:>2} workers: {outcome.seconds:6.2f} s, {outcome.refused} x 429{note}",
@@ -144,7 +142,7 @@ def scale_section(args: argparse.Namespace) -> tuple[str, list[str], list[list[o
         f"{total} GET requests per row against a strict token bucket of {RATE}/s burst {BURST}; "
         f"theoretical minimum {theoretical:.2f} s; CONNECTORS_THROTTLE_WORKERS = workers."
     )
-    return title, ["store", "workers", "seconds", "efficiency", "429s", "failed workers"], rows
+    return title, ["store", "workers", "seconds", "efficiency", "429s", "failed workers", "load avg"], rows
 
 
 # Each section returns (title, column headers, rows); main() prints them one after another.
