@@ -207,7 +207,7 @@ def test_workers_come_from_the_argument_or_the_variable(monkeypatch: pytest.Monk
     assert RobawsClient("http://127.0.0.1:9", username="u", password="p-workers", workers=3).throttle.workers == 3
     monkeypatch.setenv("CONNECTORS_THROTTLE_WORKERS", "many")
     with pytest.raises(
-        ConfigurationError, match="Invalid number of throttle workers 'many'.*CONNECTORS_THROTTLE_WORKERS"
+        ConfigurationError, match=r"Invalid number of throttle workers 'many'.*CONNECTORS_THROTTLE_WORKERS"
     ):
         RobawsClient("http://127.0.0.1:9", username="u", password="p-workers")
 
