@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from support.redis_server import RedisServer
+from support.redis_server import RedisServer, redis_or_skip
 from support.strict_server import StrictServerProcess
 
 RATE, BURST = 150, 200
@@ -29,11 +29,17 @@ def strict() -> Iterator[StrictServerProcess]:
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    if not server.available:
-        pytest.skip("redis-server is not installed")
-    with server:
+    with redis_or_skip() as server:
         yield server
+
+
+def fresh_store(kind: str, directory: Path, redis_server: RedisServer) -> str:
+    """An empty store of ``kind``: a new SQLite file, or the Redis server started afresh."""
+    if kind == "sqlite":
+        return f"sqlite:///{directory}/throttle.db"
+    redis_server.stop()
+    redis_server.start()
+    return redis_server.url
 
 
 def _worker(url: str, environment: dict[str, str], count: int, barrier: Any, results: Any) -> None:
@@ -90,10 +96,7 @@ def run_workers(
 def test_eight_processes_sharing_a_store_get_no_429(
     strict: StrictServerProcess, redis_server: RedisServer, tmp_path: Path, store: str
 ) -> None:
-    url = f"sqlite:///{tmp_path}/bucket.db" if store == "sqlite" else redis_server.url
-    if store == "redis":
-        redis_server.stop()
-        redis_server.start()
+    url = fresh_store(store, tmp_path, redis_server)
     # 8 x 70 = 560 requests: the burst of 200, then 2.4 s at the server's rate.
     outcomes = run_workers(strict, 8, 70, {"CONNECTORS_THROTTLE_STORE": url, "CONNECTORS_THROTTLE_WORKERS": "8"})
     assert [(done, error) for done, error, _ in outcomes] == [(70, "")] * 8
@@ -150,10 +153,7 @@ def _spender(url: str, environment: dict[str, str], barrier: Any, results: Any) 
 def test_two_processes_share_one_daily_budget(
     strict: StrictServerProcess, redis_server: RedisServer, tmp_path: Path, store: str
 ) -> None:
-    url = f"sqlite:///{tmp_path}/daily.db" if store == "sqlite" else redis_server.url
-    if store == "redis":
-        redis_server.stop()
-        redis_server.start()
+    url = fresh_store(store, tmp_path, redis_server)
     environment = {"CONNECTORS_THROTTLE_STORE": url, "CONNECTORS_THROTTLE_WORKERS": "2", "ROBAWS_DAILY_QUOTA": "120"}
     strict.reset()
     barrier = multiprocessing.Barrier(2)

@@ -6,6 +6,8 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 
@@ -61,3 +63,15 @@ class RedisServer:
     ) -> None:
         self.stop()
         self._directory.cleanup()
+
+
+@contextmanager
+def redis_or_skip() -> Iterator[RedisServer]:
+    """A running RedisServer for a test fixture, or the test skipped where redis-server is missing."""
+    import pytest
+
+    server = RedisServer()
+    if not server.available:
+        pytest.skip("redis-server is not installed")
+    with server:
+        yield server

@@ -81,6 +81,18 @@ class StrictBucket:
             }
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+    """Answer with a JSON body (and Content-Length, for keep-alive connections)."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 def make_server(bucket: StrictBucket, port: int = 0, seed: int = 3) -> ThreadingHTTPServer:
     jitter = random.Random(seed)
 
@@ -93,33 +105,23 @@ def make_server(bucket: StrictBucket, port: int = 0, seed: int = 3) -> Threading
         def log_message(self, *args: object) -> None:
             return None
 
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
         def do_GET(self) -> None:
             if self.path == "/_strict/stats":
-                self._send(200, bucket.stats())
+                send_json(self, 200, bucket.stats())
                 return
             time.sleep(jitter.uniform(0, 0.004))  # network and server jitter
             status, headers = bucket.take()
             body = {"id": 1001, "name": "ACME"} if status == 200 else {"message": "Too Many Requests"}
-            self._send(status, body, headers)
+            send_json(self, status, body, headers)
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(length)
             if self.path == "/_strict/reset":
                 bucket.reset()
-                self._send(200, bucket.stats())
+                send_json(self, 200, bucket.stats())
             else:
-                self._send(404, {"message": "Not found"})
+                send_json(self, 404, {"message": "Not found"})
 
     server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     server.daemon_threads = True

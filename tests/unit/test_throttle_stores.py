@@ -24,17 +24,14 @@ from Connectors.core.redis_store import RedisBackend
 from Connectors.core.sqlite_store import SQLiteBackend
 from Connectors.core.stores import Backend, MemoryBackend
 from Connectors.core.throttle import Throttle
-from support.redis_server import RedisServer
+from support.redis_server import RedisServer, redis_or_skip
 
 _names = itertools.count()
 
 
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    if not server.available:
-        pytest.skip("redis-server is not installed")
-    with server:
+    with redis_or_skip() as server:
         yield server
 
 

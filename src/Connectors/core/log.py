@@ -21,32 +21,27 @@ def _in_robot() -> bool:
     return EXECUTION_CONTEXTS.current is not None
 
 
-def info(message: str) -> None:
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
+
+
+def _write(level: str, message: str) -> None:
     text = redactor.redact(message)
     if _in_robot():
         from robot.api import logger
 
-        logger.info(text)
+        getattr(logger, level)(text)
     else:
-        _logger.info(text)
+        _logger.log(_LEVELS[level], text)
+
+
+def info(message: str) -> None:
+    _write("info", message)
 
 
 def debug(message: str) -> None:
-    text = redactor.redact(message)
-    if _in_robot():
-        from robot.api import logger
-
-        logger.debug(text)
-    else:
-        _logger.debug(text)
+    _write("debug", message)
 
 
 def warn(message: str) -> None:
     """A warning: in Robot Framework's log and console, else ``logging`` at WARNING."""
-    text = redactor.redact(message)
-    if _in_robot():
-        from robot.api import logger
-
-        logger.warn(text)
-    else:
-        _logger.warning(text)
+    _write("warn", message)
