@@ -180,7 +180,9 @@ def main() -> int:
         for name in LIBRARIES:
             html = Path(folder) / f"{name}.html"
             libdoc_html(name, html)
-            outputs[ROOT / "docs" / f"{name}.html"] = html.read_text(encoding="utf-8")
+            # Libdoc writes absolute source paths; relative ones make the HTML the same in every checkout.
+            text = html.read_text(encoding="utf-8").replace(str(ROOT / "src") + os.sep, "src/")
+            outputs[ROOT / "docs" / f"{name}.html"] = text
             outputs[ROOT / "src" / "Connectors" / f"{name}.pyi"] = stub(name)
         readme_path = ROOT / "README.md"
         outputs[readme_path] = readme(readme_path.read_text(encoding="utf-8"))

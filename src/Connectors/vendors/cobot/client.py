@@ -26,6 +26,7 @@ from Connectors.core.config import Credential, require, secret_value
 from Connectors.core.errors import AuthenticationError, ConfigurationError
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 from Connectors.core.paths import build
+from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import CommonSettings
 from Connectors.vendors.base import BaseClient, settings_of
 from Connectors.vendors.cobot.profile import COBOT
@@ -99,9 +100,10 @@ class CobotClient(BaseClient):
         space: str | None = None,
         space_url_template: str | None = None,
         session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
         **common: Unpack[CommonSettings],
     ) -> None:
-        super().__init__(settings_of(locals()), session=session)
+        super().__init__(settings_of(locals()), session=session, retry=retry)
         self.default_space = self.settings.text("space")
         self.client_id = self.settings.text("client_id")
 

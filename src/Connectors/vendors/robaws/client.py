@@ -28,6 +28,7 @@ from Connectors.core.paging import page_number_fetcher, paginate
 from Connectors.core.paths import build
 from Connectors.core.redact import redactor
 from Connectors.core.repeats import journal, key_for
+from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import CommonSettings
 from Connectors.core.webhooks import event_of, verify_timestamped
 from Connectors.vendors.base import BaseClient, settings_of
@@ -87,9 +88,10 @@ class RobawsClient(BaseClient):
         token_store: str | os.PathLike[str] | None = None,
         daily_quota: int | str | None = None,
         session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
         **common: Unpack[CommonSettings],
     ) -> None:
-        super().__init__(settings_of(locals()), session=session)
+        super().__init__(settings_of(locals()), session=session, retry=retry)
         self.mode = LIVE
         self.throttle.report_daily(LIVE, REPLICA)  # each mode has its own daily quota
 
