@@ -242,6 +242,8 @@ class Throttle:
         return waited
 
     def _admit(self, bucket: _Bucket | None, scope: str | None, method: str, path: str) -> float:
+        if bucket is None and scope is None:
+            return 0.0  # no limit at all
         pending = self._daily_pending.get(scope, 0) if scope is not None else 0
 
         def build(context: Context) -> Admit:
@@ -397,8 +399,11 @@ class Throttle:
         if seen is not None and remaining > 0 and time.time() < seen.end and seen.reported:
             same_limit = limit is None or limit == seen.limit
             same_day = reset is None or abs(time.time() + reset - seen.end) <= quota.SAME_WINDOW
-            if same_limit and same_day and seen.used - in_flight <= (seen.limit or 0) - remaining <= seen.used:
-                return  # the server's count is ours, give or take the requests on their way
+            # Other workers' requests reach the server between our count and our answer, and our
+            # count runs ahead of the server's by the requests on their way: within that
+            # distance the two agree, and the store needs no write.
+            if same_limit and same_day and abs((seen.limit or 0) - remaining - seen.used) <= in_flight:
+                return
 
         def step(states: States, context: Context) -> tuple[dict[str, State], quota.DailyRecord | None]:
             record = quota.DailyRecord.load(states.get(key))
@@ -407,7 +412,7 @@ class Throttle:
                 if remaining > 0 or record is None:
                     return {}, None
                 record = quota.DailyRecord(record.end, record.limit or 0, record.limit or 0, True)
-                return {key: record.dump()}, None
+                return {key: {**(states.get(key) or {}), **record.dump()}}, None
             updated = quota.observe(
                 record,
                 self.daily_quota,
