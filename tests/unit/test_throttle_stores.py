@@ -201,6 +201,27 @@ def test_a_redis_outage_falls_back_to_the_share_and_reconnects(monkeypatch: pyte
         assert redis.Redis.from_url(server.url).exists("connectors:throttle:bucket:outage")
 
 
+def test_a_redis_that_does_not_answer_times_out_into_the_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host that accepts the connection and then says nothing (a hung Redis, a half-open network)."""
+    import socket
+
+    from Connectors.core import redis_store
+
+    monkeypatch.setattr(redis_store, "SOCKET_TIMEOUT_SECONDS", 0.3)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        messages: list[str] = []
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        throttle = Throttle("silent", RateSpec(1000, 1), store_url=url, workers=2, warn=messages.append)
+        for _ in range(5):
+            throttle.acquire("GET", "/x")
+        assert len(messages) == 1 and "is unavailable (TimeoutError" in messages[0]
+    finally:
+        silent.close()
+
+
 def test_a_redis_password_never_reaches_the_warning(monkeypatch: pytest.MonkeyPatch) -> None:
     from Connectors.sandbox.server import free_port
 
