@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import os
 import shutil
 import subprocess
 import sys
@@ -27,11 +28,13 @@ TESTS = ["tests/unit", "tests/integration/test_library_imports.py"]
 
 
 def interpreter(version: str) -> str | None:
-    found = shutil.which(f"python{version}")
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/root/.pyenv/versions/{version}.*/bin/python{version}"))
-    return candidates[-1] if candidates else None
+    # pyenv's own builds first: its shims exist for every version but run only the selected ones.
+    candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
+    candidates += [found] if (found := shutil.which(f"python{version}")) else []
+    for candidate in candidates:
+        if subprocess.run([candidate, "--version"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
 
 
 def run(command: list[str], **kwargs: object) -> int:
@@ -52,7 +55,9 @@ def entry(version: str, robot: str) -> str:
         return f"Python {version} + {robot}: FAILED (install)"
     installed = subprocess.run(
         [str(venv / "bin" / "python"), "-c", "import robot; print(robot.__version__)"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.strip()
     code = run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS])
     status = "passed" if code == 0 else "FAILED"
