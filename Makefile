@@ -46,6 +46,7 @@ robots: $(TEST_STAMP)
 	$(PY) tests/robots/run_tasks.py --artifacts output/robots
 
 bench: $(TEST_STAMP)
+	$(PY) bench/scale.py
 	$(PY) bench/throughput.py
 	$(PY) bench/overhead.py
 	$(PY) bench/memory.py
