@@ -216,7 +216,9 @@ def rate_limit_status_keyword(profile: VendorProfile, extra_keys: str = "") -> A
     get_rate_limit_status.__doc__ = f"""Return the client-side throttle state and what {profile.name} last reported.
 
         Keys: ``rate``, ``burst``, ``store``, ``waited_seconds``, ``waits``, ``remaining`` (tokens the
-        server reported, when it does), ``requests`` and ``retries`` so far{extra_keys}.
+        server reported, when it does), ``workers`` (configured) and ``active_workers`` (seen in the shared
+        store), ``daily`` (per mode: ``used``, ``limit``, ``remaining``, ``reset_seconds``, ``resets_at`` - the
+        day's budget across every worker sharing the store), ``requests`` and ``retries`` so far{extra_keys}.
 
         Example:
         | ${{status}} = | Get {profile.name} Rate Limit Status |
