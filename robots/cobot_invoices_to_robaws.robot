@@ -19,6 +19,7 @@ Library             OperatingSystem
 Library             Connectors.Cobot
 Library             Connectors.Robaws
 Resource            resources/cobot_billing.resource
+Resource            resources/summary.resource
 
 Suite Setup         Connect To Cobot And Robaws
 
@@ -30,6 +31,7 @@ Cobot Invoices To Robaws
     ${invoices}    List Cobot Invoices    start=${start}    end=${end}
     Log    ${{ len($invoices) }} Cobot invoice(s) from ${start} to ${end}.    console=${True}
     ${memberships}    Memberships By Id
+    Find Robaws Clients Of Memberships    ${invoices}
     VAR    @{failed}    @{EMPTY}
     FOR    ${invoice}    IN    @{invoices}
         TRY
@@ -39,4 +41,9 @@ Cobot Invoices To Robaws
             Append To List    ${failed}    ${invoice}[invoice_number]
         END
     END
+    VAR    ${total}    ${{ len($invoices) }}
+    ${robaws}    Get Robaws Rate Limit Status
+    ${cobot}    Get Cobot Rate Limit Status
+    ${per}    Requests Per Item    ${{ $robaws['requests'] + $cobot['requests'] }}    ${total}    invoice
+    Report Summary    Billed ${{ $total - len($failed) }} of ${total} Cobot invoices (${{ len($failed) }} failed); ${robaws}[requests] Robaws and ${cobot}[requests] Cobot requests, ${per}
     Should Be Empty    ${failed}    msg=Cobot invoices not billed: ${failed}. See the log for the reasons.

@@ -16,6 +16,7 @@ Library             Collections
 Library             RPA.Robocorp.WorkItems    autoload=${False}
 Library             Connectors.ControlRoom
 Resource            resources/controlroom_dispatcher.resource
+Resource            resources/summary.resource
 
 Suite Setup         Prepare Dispatcher
 
@@ -23,7 +24,11 @@ Suite Setup         Prepare Dispatcher
 *** Tasks ***
 Control Room Dispatcher
     [Documentation]    Trigger one run per input row, wait for them, write the summary output work item.
-    For Each Input Work Item    Dispatch Rows Of Work Item
+    ${summaries}    For Each Input Work Item    Dispatch Rows Of Work Item
+    ${summaries}    Evaluate    [s for s in $summaries if s]
+    ${status}    Get Control Room Rate Limit Status
+    ${line}    Evaluate    "; ".join(f"{s['total']} rows to {s['process']}: {s['completed']} completed, {s['unresolved']} unresolved" for s in $summaries) or "nothing"
+    Report Summary    Dispatched ${line}; ${status}[requests] Control Room requests
 
 
 *** Keywords ***
@@ -41,7 +46,7 @@ Dispatch Rows Of Work Item
     IF    not $rows
         Release Input Work Item    FAILED    exception_type=BUSINESS    code=NO_ROWS
         ...    message=The input work item has no rows to dispatch.
-        RETURN
+        RETURN    ${None}
     END
     ${runs}    Trigger Process Runs    ${process}    ${rows}
     Log    Triggered ${{ len($runs) }} run(s) of ${process}.
@@ -49,6 +54,7 @@ Dispatch Rows Of Work Item
     ...    fail_on_unresolved=${False}
     ${summary}    Summarise Runs    ${process}    ${rows}    ${finished}
     Save Summary    ${summary}    ${payload.get("fail_on_unresolved", False)}
+    RETURN    ${summary}
 
 Save Summary
     [Documentation]    Write the summary output work item and release the input; fail if asked to.

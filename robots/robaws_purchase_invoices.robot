@@ -16,6 +16,7 @@ Library             OperatingSystem
 Library             RPA.Robocorp.WorkItems    autoload=${False}
 Library             Connectors.Robaws
 Resource            resources/robaws_work_items.resource
+Resource            resources/summary.resource
 
 Suite Setup         Prepare Robaws Purchase Invoices
 
@@ -28,7 +29,11 @@ ${ROBAWS_VAULT_SECRET}      robaws
 Robaws Purchase Invoices
     [Documentation]    Book every supplier invoice of the input work items in Robaws.
     ${results}    For Each Input Work Item    Book Supplier Invoice
-    Log    Booked ${results.count(True)} of ${{ len($results) }} supplier invoices.
+    VAR    ${total}    ${{ len($results) }}
+    VAR    ${booked}    ${results.count(True)}
+    ${status}    Get Robaws Rate Limit Status
+    ${per}    Requests Per Item    ${status}[requests]    ${total}    invoice
+    Report Summary    Booked ${booked} of ${total} supplier invoices (${{ $total - $booked }} failed); ${status}[requests] Robaws requests, ${per}
     Should Not Contain    ${results}    ${False}    msg=Some supplier invoices failed: see the log.
 
 

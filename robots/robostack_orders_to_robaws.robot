@@ -16,6 +16,7 @@ Documentation       Turns pending Robostack orders into Robaws purchase invoices
 Library             Connectors.Robostack
 Library             Connectors.Robaws
 Resource            resources/robostack_orders.resource
+Resource            resources/summary.resource
 
 Suite Setup         Connect To Robostack And Robaws
 
@@ -34,4 +35,9 @@ Robostack Orders To Robaws
             Append To List    ${failed}    ${order}[order_number]
         END
     END
+    VAR    ${total}    ${{ len($orders) }}
+    ${robaws}    Get Robaws Rate Limit Status
+    ${robostack}    Get Robostack Rate Limit Status
+    ${per}    Requests Per Item    ${{ $robaws['requests'] + $robostack['requests'] }}    ${total}    order
+    Report Summary    Invoiced ${{ $total - len($failed) }} of ${total} pending orders (${{ len($failed) }} failed); ${robaws}[requests] Robaws and ${robostack}[requests] Robostack requests, ${per}
     Should Be Empty    ${failed}    msg=Orders not invoiced: ${failed}. See the log for the reasons.
