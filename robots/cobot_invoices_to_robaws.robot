@@ -31,19 +31,8 @@ Cobot Invoices To Robaws
     ${invoices}    List Cobot Invoices    start=${start}    end=${end}
     Log    ${{ len($invoices) }} Cobot invoice(s) from ${start} to ${end}.    console=${True}
     ${memberships}    Memberships By Id
-    Find Robaws Clients Of Memberships    ${invoices}
-    VAR    @{failed}    @{EMPTY}
-    FOR    ${invoice}    IN    @{invoices}
-        TRY
-            Bill Cobot Invoice In Robaws    ${invoice}    ${memberships}
-        EXCEPT    AS    ${error}
-            Log    Cobot invoice ${invoice}[invoice_number] was not billed: ${error}    level=ERROR
-            Append To List    ${failed}    ${invoice}[invoice_number]
-        END
-    END
-    VAR    ${total}    ${{ len($invoices) }}
-    ${robaws}    Get Robaws Rate Limit Status
-    ${cobot}    Get Cobot Rate Limit Status
-    ${per}    Requests Per Item    ${{ $robaws['requests'] + $cobot['requests'] }}    ${total}    invoice
-    Report Summary    Billed ${{ $total - len($failed) }} of ${total} Cobot invoices (${{ len($failed) }} failed); ${robaws}[requests] Robaws and ${cobot}[requests] Cobot requests, ${per}
+    ${clients}    Find Robaws Clients Of Memberships    ${invoices}
+    ${failed}    Bill Cobot Invoices In Robaws    ${invoices}    ${memberships}    ${clients}
+    Report Items Done    Billed    ${{ len($invoices) - len($failed) }}    ${{ len($invoices) }}    Cobot invoices
+    ...    Robaws    Cobot
     Should Be Empty    ${failed}    msg=Cobot invoices not billed: ${failed}. See the log for the reasons.

@@ -25,10 +25,7 @@ Suite Setup         Prepare Dispatcher
 Control Room Dispatcher
     [Documentation]    Trigger one run per input row, wait for them, write the summary output work item.
     ${summaries}    For Each Input Work Item    Dispatch Rows Of Work Item
-    ${summaries}    Evaluate    [s for s in $summaries if s]
-    ${status}    Get Control Room Rate Limit Status
-    ${line}    Evaluate    "; ".join(f"{s['total']} rows to {s['process']}: {s['completed']} completed, {s['unresolved']} unresolved" for s in $summaries) or "nothing"
-    Report Summary    Dispatched ${line}; ${status}[requests] Control Room requests
+    Report Dispatch Summary    ${summaries}
 
 
 *** Keywords ***
@@ -52,18 +49,32 @@ Dispatch Rows Of Work Item
     Log    Triggered ${{ len($runs) }} run(s) of ${process}.
     ${finished}    Wait For Process Runs    ${runs}    timeout=${payload.get("timeout", 600)}
     ...    fail_on_unresolved=${False}
-    ${summary}    Summarise Runs    ${process}    ${rows}    ${finished}
-    Save Summary    ${summary}    ${payload.get("fail_on_unresolved", False)}
+    ${summary}    Save Summary    ${process}    ${rows}    ${finished}    ${payload.get("fail_on_unresolved", False)}
     RETURN    ${summary}
 
 Save Summary
     [Documentation]    Write the summary output work item and release the input; fail if asked to.
-    [Arguments]    ${summary}    ${fail_on_unresolved}
+    [Arguments]    ${process}    ${rows}    ${runs}    ${fail_on_unresolved}
+    ${summary}    Summarise Runs    ${process}    ${rows}    ${runs}
     Create Output Work Item    variables=${summary}    save=${True}
     Release Input Work Item    DONE
     IF    ${summary}[unresolved] and ${fail_on_unresolved}
         Fail    ${summary}[unresolved] of ${summary}[total] runs of ${summary}[process] ended unresolved.
     END
+    RETURN    ${summary}
+
+Report Dispatch Summary
+    [Documentation]    "Dispatched 4 rows to Invoice Processing: 4 completed, 0 unresolved; 25 Control Room requests".
+    [Arguments]    ${summaries}
+    ${status}    Get Control Room Rate Limit Status
+    VAR    @{parts}    @{EMPTY}
+    FOR    ${summary}    IN    @{summaries}
+        IF    not $summary    CONTINUE
+        VAR    ${part}    ${summary}[total] rows to ${summary}[process]:
+        ...    ${summary}[completed] completed, ${summary}[unresolved] unresolved
+        Append To List    ${parts}    ${part}
+    END
+    Report Summary    Dispatched ${{ "; ".join($parts) or "nothing" }}; ${status}[requests] Control Room requests
 
 Summarise Runs
     [Documentation]    Counts per state and one line per row: the row, its run, state, failing step and link.

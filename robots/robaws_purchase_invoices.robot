@@ -29,11 +29,7 @@ ${ROBAWS_VAULT_SECRET}      robaws
 Robaws Purchase Invoices
     [Documentation]    Book every supplier invoice of the input work items in Robaws.
     ${results}    For Each Input Work Item    Book Supplier Invoice
-    VAR    ${total}    ${{ len($results) }}
-    VAR    ${booked}    ${results.count(True)}
-    ${status}    Get Robaws Rate Limit Status
-    ${per}    Requests Per Item    ${status}[requests]    ${total}    invoice
-    Report Summary    Booked ${booked} of ${total} supplier invoices (${{ $total - $booked }} failed); ${status}[requests] Robaws requests, ${per}
+    Report Items Done    Booked    ${results.count(True)}    ${{ len($results) }}    supplier invoices    Robaws
     Should Not Contain    ${results}    ${False}    msg=Some supplier invoices failed: see the log.
 
 

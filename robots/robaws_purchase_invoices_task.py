@@ -93,7 +93,9 @@ def book_supplier_invoices() -> None:
     booked = failed = 0
     with connect() as robaws:
         for item in workitems.inputs:
-            number = (item.payload or {}).get("invoice", {}).get("number", "?") if isinstance(item.payload, dict) else "?"
+            number = (
+                (item.payload or {}).get("invoice", {}).get("number", "?") if isinstance(item.payload, dict) else "?"
+            )
             try:
                 result = book(robaws, item, downloads)
             except (InvalidInvoice, KeyError) as error:

@@ -26,18 +26,7 @@ Robostack Orders To Robaws
     [Documentation]    Invoice every pending order; fail at the end if any order could not be invoiced.
     ${orders}    Find Robostack Records    ${ORDERS_RESOURCE}    status=pending
     Log    ${{ len($orders) }} pending order(s) in Robostack.    console=${True}
-    VAR    @{failed}    @{EMPTY}
-    FOR    ${order}    IN    @{orders}
-        TRY
-            Invoice Order In Robaws    ${order}
-        EXCEPT    AS    ${error}
-            Log    Order ${order}[order_number] was not invoiced: ${error}    level=ERROR
-            Append To List    ${failed}    ${order}[order_number]
-        END
-    END
-    VAR    ${total}    ${{ len($orders) }}
-    ${robaws}    Get Robaws Rate Limit Status
-    ${robostack}    Get Robostack Rate Limit Status
-    ${per}    Requests Per Item    ${{ $robaws['requests'] + $robostack['requests'] }}    ${total}    order
-    Report Summary    Invoiced ${{ $total - len($failed) }} of ${total} pending orders (${{ len($failed) }} failed); ${robaws}[requests] Robaws and ${robostack}[requests] Robostack requests, ${per}
+    ${failed}    Invoice Orders In Robaws    ${orders}
+    Report Items Done    Invoiced    ${{ len($orders) - len($failed) }}    ${{ len($orders) }}    pending orders
+    ...    Robaws    Robostack
     Should Be Empty    ${failed}    msg=Orders not invoiced: ${failed}. See the log for the reasons.

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -144,7 +145,9 @@ def disagreements(conda_text: str | None = None, sandbox_text: str | None = None
     text = SANDBOX.read_text(encoding="utf-8") if sandbox_text is None else sandbox_text
     sandbox_pins = parse_pins(text.splitlines())
     problems += _check(sandbox_pins, sandbox, SANDBOX.name)
-    problems += [f"{SANDBOX.name}: {line!r} is not pinned with ==" for line, version in sandbox_pins.values() if not version]
+    problems += [
+        f"{SANDBOX.name}: {line!r} is not pinned with ==" for line, version in sandbox_pins.values() if not version
+    ]
     return problems
 
 

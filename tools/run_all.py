@@ -16,24 +16,33 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "robots"))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from outputs import python_task_output  # noqa: E402
+from outputs import python_task_output, skipped  # noqa: E402
 from run_tasks import report, run  # noqa: E402
 
 
 def merge(results: list, output: Path) -> None:
     """One log and report over every task: Robot Framework tasks' own output.xml, and for any other task
     (the Python one) a stand-in with its status, summary line and a link to its own log."""
-    outputs = []
+    outputs, metadata = [], []
     for task in results:
         folder = Path(task.artifacts)
         xml = folder / "output.xml"
         if not xml.is_file():
             own_log = next((p for p in sorted(folder.glob("*.html"))), folder / "console.txt")
             xml = python_task_output(
-                task.name, task.returncode == 0, task.summary, str(own_log.relative_to(output)), folder / "task.xml"
+                task.name,
+                task.returncode == 0,
+                task.summary,
+                str(own_log.relative_to(output)),
+                folder / "task.xml",
+                task.seconds,
             )
+        if task.status == "XFAIL":
+            xml = skipped(xml, f"Expected to fail until there are {task.waiting_for}.", folder / "waiting.xml")
         outputs.append(str(xml))
-    command = [sys.executable, "-m", "robot.rebot", "--name", "Sample robots", "--outputdir", str(output)]
+        # Every robot's summary line at the top of the merged log and report.
+        metadata += ["--metadata", f"{task.name}:{task.summary or 'waiting for ' + task.waiting_for}"]
+    command = [sys.executable, "-m", "robot.rebot", "--name", "Sample robots", "--outputdir", str(output), *metadata]
     command += ["--output", "output.xml", "--log", "log.html", "--report", "report.html", *outputs]
     subprocess.run(command, cwd=ROOT, check=False)
 

@@ -41,8 +41,8 @@ def ensure_packages() -> Path:
     staging = Path(tempfile.mkdtemp(prefix="sandbox-packages-", dir=CACHE))
     try:
         subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-            + ["--target", str(staging), "-r", str(REQUIREMENTS)],
+            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"]
+            + [str(staging), "-r", str(REQUIREMENTS)],
             check=True,
         )
         try:

@@ -52,8 +52,9 @@ class Robot:
 
     def conda_file(self) -> Path:
         """The first existing entry of ``environmentConfigs`` that fits this machine, else ``condaConfigFile``."""
-        system, machine = platform.system().lower(), {"x86_64": "amd64", "aarch64": "arm64"}.get(
-            platform.machine().lower(), platform.machine().lower()
+        system, machine = (
+            platform.system().lower(),
+            {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine().lower(), platform.machine().lower()),
         )
         for name in self.spec.get("environmentConfigs") or []:
             words = set(Path(name).stem.lower().replace("-", "_").split("_"))
@@ -76,11 +77,8 @@ def command_of(task: Mapping[str, Any]) -> list[str]:
     """The command line of a task, in rcc's order of precedence: robotTaskName, shell, command."""
     if task.get("robotTaskName"):
         name = str(task["robotTaskName"])
-        return ["python", "-m", "robot", "--report", "NONE", "--outputdir", "output", "--logtitle", "Task log"] + [
-            "--task",
-            name,
-            ".",
-        ]
+        robot = ["python", "-m", "robot", "--report", "NONE", "--outputdir", "output", "--logtitle", "Task log"]
+        return [*robot, "--task", name, "."]
     if task.get("shell"):
         return shlex.split(str(task["shell"]))
     return [str(part) for part in task.get("command") or []]

@@ -81,6 +81,7 @@ class TaskResult:
     requests: dict[str, int] = field(default_factory=dict)
     summary: str = ""
     waiting_for: str = ""
+    seconds: float = 0.0
 
     @property
     def status(self) -> str:
@@ -133,7 +134,9 @@ def devdata_port(devdata: dict[str, Any]) -> int:
 def moved(devdata: dict[str, Any], port: int) -> dict[str, Any]:
     """A copy of env.json's variables with every local sandbox URL on ``port``."""
     return {
-        name: URL_PORT.sub(lambda m: f"{m.group(1)}:{port}{m.group(3) or ''}", value) if isinstance(value, str) else value
+        name: URL_PORT.sub(lambda m: f"{m.group(1)}:{port}{m.group(3) or ''}", value)
+        if isinstance(value, str)
+        else value
         for name, value in devdata.items()
     }
 
@@ -218,7 +221,9 @@ def robot_summary(artifacts: Path, console: Path) -> str:
 def task_environment(robot: dict[str, Any], artifacts: Path, sandbox_env: dict[str, str]) -> dict[str, str]:
     """For tests that run one robot with this interpreter against their own sandbox: rcc's variables and
     devdata/env.json, with the sandbox's ``<VENDOR>_*`` variables over them."""
-    env = rcc_environment(Robot(ROOT, robot), Path(sys.executable).parent, artifacts, read_devdata(ROOT / "devdata" / "env.json"))
+    env = rcc_environment(
+        Robot(ROOT, robot), Path(sys.executable).parent, artifacts, read_devdata(ROOT / "devdata" / "env.json")
+    )
     env.update(sandbox_env)
     return env
 
@@ -249,8 +254,10 @@ def run(
         devdata = moved(devdata, port)
         env_json = artifacts / "env.json"
         env_json.write_text(json.dumps(devdata, indent=2))
-        say(f"Port {expected} is taken: the sandbox runs on {port}, the tasks read {env_json} (devdata/env.json "
-            f"with port {port} in its URLs).")
+        say(
+            f"Port {expected} is taken: the sandbox runs on {port}, the tasks read {env_json} (devdata/env.json "
+            f"with port {port} in its URLs)."
+        )
     else:
         say(f"The sandbox runs on port {port}, where devdata/env.json points; the tasks read it as it is.")
     before = tree_digest(ROOT / "devdata")
@@ -267,7 +274,9 @@ def run(
             env = rcc_environment(robot, bin_dir, folder, devdata)
             command = rewrite_outputdir(resolve_command(command_of(all_tasks[name]), env), folder)
             say(f"== task {name!r}: {' '.join(command)}")
+            started = time.monotonic()
             code = run_teed(command, folder / "console.txt", robot.root, env)
+            seconds = time.monotonic() - started
             stats = sandbox.admin.stats()
             requests = {k: int(v["requests"]) for k, v in stats.items() if isinstance(v, dict) and v.get("requests")}
             waiting = WAITING.get(name)
@@ -279,6 +288,7 @@ def run(
                     requests,
                     robot_summary(folder, folder / "console.txt"),
                     waiting.reason if waiting and waiting.missing(devdata, vault) else "",
+                    seconds,
                 )
             )
         secrets = secret_values(sandbox.admin, devdata, vault)
