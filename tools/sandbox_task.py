@@ -40,11 +40,8 @@ def ensure_packages() -> Path:
     # Installed next to the final folder and renamed: a run stopped half-way leaves nothing that looks complete.
     staging = Path(tempfile.mkdtemp(prefix="sandbox-packages-", dir=CACHE))
     try:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"]
-            + [str(staging), "-r", str(REQUIREMENTS)],
-            check=True,
-        )
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run([*pip, "--target", str(staging), "-r", str(REQUIREMENTS)], check=True)
         try:
             staging.rename(target)
         except OSError:  # another run finished first: use its copy
