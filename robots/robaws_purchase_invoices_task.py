@@ -42,8 +42,9 @@ def use_local_work_items(name: str) -> None:
 
 
 def connect() -> RobawsClient:
+    """The Vault secret holds the credentials (and may hold ``url``); without a url, ROBAWS_URL is used."""
     secret = vault.get_secret(VAULT_SECRET)  # robocorp.log hides its values from then on
-    return RobawsClient(username=secret["username"], password=secret["password"])
+    return RobawsClient(secret.get("url"), username=secret["username"], password=secret["password"])
 
 
 def supplier_id(robaws: RobawsClient, vat_number: str) -> Any:
