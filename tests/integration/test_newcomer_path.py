@@ -42,7 +42,7 @@ def test_every_kind_of_disagreement_is_named() -> None:
     conda = (ROOT / "conda.yaml").read_text()
     doctored = (
         conda.replace("- redis==", "- redis>=")  # not pinned
-        .replace("      - jsonpatch==", "      - not-jsonpatch==")  # one missing, one unknown
+        .replace("      - filelock==", "      - not-filelock==")  # one missing, one unknown
         .replace("- pyrate-limiter==4.", "- pyrate-limiter==5.")  # outside pyproject's <5
         .replace("- PyJWT[crypto]==", "- PyJWT==")  # the extra dropped
         .replace("python=3.11", "python=3.9")
@@ -51,8 +51,8 @@ def test_every_kind_of_disagreement_is_named() -> None:
     problems = "\n".join(pins.disagreements(conda_text=doctored))
     for expected in (
         "'redis>=",
-        "jsonpatch>=1.33 is in pyproject.toml but missing here",
-        "'not-jsonpatch==",
+        "filelock>=3.12 is in pyproject.toml but missing here",
+        "'not-filelock==",
         "pyrate-limiter==5.",
         "lacks the extras of pyproject.toml's PyJWT[crypto]",
         "python=3.9 is outside requires-python",
