@@ -265,6 +265,8 @@ def run(
     sandbox = DevSandbox(
         robot, rcc_environment(robot, bin_dir, artifacts, devdata), port, port != expected, artifacts / "sandbox.txt"
     ).start()
+    # What `rcc run --dev -t Sandbox` shows a newcomer (pip's lines aside).
+    say(next((line for line in sandbox.console.read_text(errors="replace").splitlines() if "Sandbox" in line), ""))
     results = []
     try:
         for name in selected:
