@@ -159,43 +159,36 @@ def secret_values(sandbox: SandboxProcess, devdata: dict[str, Any], vault: dict[
     return {s for s in secrets if len(s) >= 8}
 
 
-class DevSandbox:
-    """robot.yaml's Sandbox dev task, run like ``rcc run --dev -t Sandbox`` (plus ``--port`` when moved)."""
+class DevSandbox(SandboxProcess):
+    """robot.yaml's Sandbox dev task, run like ``rcc run --dev -t Sandbox`` (plus ``--port`` when moved): a
+    SandboxProcess (admin calls, stop) whose process is the dev task's command in the task's environment."""
 
     def __init__(self, robot: Robot, env: dict[str, str], port: int, moved_port: bool, console: Path) -> None:
+        super().__init__(port=port)
         task = robot.tasks(dev=True).get(DEV_SANDBOX_TASK)
         if not task:
             raise SystemExit(f"robot.yaml has no dev task {DEV_SANDBOX_TASK!r} to start the sandbox with")
-        command = resolve_command(command_of(task), env)
-        self.command = command + (["--port", str(port)] if moved_port else [])
+        self.args = resolve_command(command_of(task), env) + (["--port", str(port)] if moved_port else [])
         self.env, self.root, self.console = env, robot.root, console
-        self.admin = SandboxProcess(port=port)
-        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 600.0) -> DevSandbox:
-        # The first start installs the sandbox's packages; later ones take a second or two.
+        # The first start installs the sandbox's packages (a few seconds); later ones only start it.
         with self.console.open("wb") as handle:
-            self.process = subprocess.Popen(self.command, cwd=self.root, env=self.env, stdout=handle, stderr=handle)
+            self.process = subprocess.Popen(self.args, cwd=self.root, env=self.env, stdout=handle, stderr=handle)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"The Sandbox dev task exited: {self.console.read_text(errors='replace')[-2000:]}")
-            try:
-                self.admin.stats()
-                return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"The Sandbox dev task did not answer on {self.admin.url} within {timeout:.0f} s")
+        while not self._answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit(f"The Sandbox dev task did not start: {self.console.read_text(errors='replace')}")
+            time.sleep(0.2)
+        return self
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+    def _answers(self) -> bool:
+        try:
+            self.stats()
+        except OSError:
+            return False
+        return True
 
 
 def rewrite_outputdir(command: list[str], artifacts: Path) -> list[str]:
@@ -249,13 +242,14 @@ def run(
     devdata = read_devdata(env_json)
     vault = read_devdata(ROOT / "devdata" / "vault.json")
     expected = devdata_port(devdata)
+    why = f"--port {port}" if port else f"Port {expected} is taken"
     port = port or (expected if port_is_free(expected) else free_port())
     if port != expected:
         devdata = moved(devdata, port)
         env_json = artifacts / "env.json"
         env_json.write_text(json.dumps(devdata, indent=2))
         say(
-            f"Port {expected} is taken: the sandbox runs on {port}, the tasks read {env_json} (devdata/env.json "
+            f"{why}: the sandbox runs on {port}, the tasks read {env_json} (devdata/env.json "
             f"with port {port} in its URLs)."
         )
     else:
@@ -270,7 +264,7 @@ def run(
     results = []
     try:
         for name in selected:
-            sandbox.admin.reset(demo=True)
+            sandbox.reset(demo=True)
             folder = artifacts / name.replace(" ", "_")
             folder.mkdir()
             env = rcc_environment(robot, bin_dir, folder, devdata)
@@ -279,7 +273,7 @@ def run(
             started = time.monotonic()
             code = run_teed(command, folder / "console.txt", robot.root, env)
             seconds = time.monotonic() - started
-            stats = sandbox.admin.stats()
+            stats = sandbox.stats()
             requests = {k: int(v["requests"]) for k, v in stats.items() if isinstance(v, dict) and v.get("requests")}
             waiting = WAITING.get(name)
             results.append(
@@ -293,7 +287,7 @@ def run(
                     seconds,
                 )
             )
-        secrets = secret_values(sandbox.admin, devdata, vault)
+        secrets = secret_values(sandbox, devdata, vault)
     finally:
         sandbox.stop()
     files = [
