@@ -82,6 +82,7 @@ class TaskResult:
     summary: str = ""
     waiting_for: str = ""
     seconds: float = 0.0
+    replays: int = 0
 
     @property
     def status(self) -> str:
@@ -226,7 +227,10 @@ def run(
     artifacts: Path = ROOT / "output" / "robots",
     port: int | None = None,
     say: Callable[[str], None] = print,
+    reset: bool = True,
 ) -> Run:
+    """Run ``tasks`` (default: all), each after a reset of the sandbox to its demo data unless ``reset`` is
+    false (then each task finds what the ones before it did, as on a second run)."""
     robot = Robot.load(ROOT)
     all_tasks = robot.tasks()
     selected = list(tasks) or list(all_tasks)
@@ -254,7 +258,7 @@ def run(
         )
     else:
         say(f"The sandbox runs on port {port}, where devdata/env.json points; the tasks read it as it is.")
-    before = tree_digest(ROOT / "devdata")
+    devdata_before = tree_digest(ROOT / "devdata")
 
     sandbox = DevSandbox(
         robot, rcc_environment(robot, bin_dir, artifacts, devdata), port, port != expected, artifacts / "sandbox.txt"
@@ -264,7 +268,9 @@ def run(
     results = []
     try:
         for name in selected:
-            sandbox.reset(demo=True)
+            if reset or not results:
+                sandbox.reset(demo=True)
+            counted = sandbox.stats()
             folder = artifacts / name.replace(" ", "_")
             folder.mkdir()
             env = rcc_environment(robot, bin_dir, folder, devdata)
@@ -274,7 +280,14 @@ def run(
             code = run_teed(command, folder / "console.txt", robot.root, env)
             seconds = time.monotonic() - started
             stats = sandbox.stats()
-            requests = {k: int(v["requests"]) for k, v in stats.items() if isinstance(v, dict) and v.get("requests")}
+            requests = {
+                vendor: int(counts["requests"]) - int(counted[vendor]["requests"])
+                for vendor, counts in stats.items()
+                if isinstance(counts, dict) and counts.get("requests", 0) > counted[vendor].get("requests", 0)
+            }
+            replays = sum(int(c.get("idempotent_replays", 0)) for c in stats.values() if isinstance(c, dict)) - sum(
+                int(c.get("idempotent_replays", 0)) for c in counted.values() if isinstance(c, dict)
+            )
             waiting = WAITING.get(name)
             results.append(
                 TaskResult(
@@ -285,6 +298,7 @@ def run(
                     robot_summary(folder, folder / "console.txt"),
                     waiting.reason if waiting and waiting.missing(devdata, vault) else "",
                     seconds,
+                    replays,
                 )
             )
         secrets = secret_values(sandbox, devdata, vault)
@@ -299,7 +313,7 @@ def run(
     say(f"Secret check: {len(secrets)} secret values searched in {len(files)} files: {len(leaks)} found.")
     for leak in leaks:
         say(f"  LEAK {leak}")
-    result = Run(results, port, str(env_json), leaks, tree_digest(ROOT / "devdata") != before)
+    result = Run(results, port, str(env_json), leaks, tree_digest(ROOT / "devdata") != devdata_before)
     (artifacts / "results.json").write_text(json.dumps(asdict(result), indent=2))
     return result
 

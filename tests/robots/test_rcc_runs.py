@@ -123,3 +123,18 @@ def test_on_a_taken_port_the_tasks_read_a_moved_copy_of_env_json(devdata_port_ta
     assert copy["ROBOSTACK_URL"] == f"http://127.0.0.1:{result.port}/robostack"
     assert (ROOT / "devdata" / "env.json").read_text() == before
     assert [t.status for t in result.results] == ["PASS"] and result.failures == []
+
+
+def test_the_python_task_after_the_robot_framework_one_books_nothing_twice(tmp_path: Path) -> None:
+    """Both purchase-invoice robots derive the same idempotency keys: run one after the other against the
+    same data (a second run, or a team switching to the Python task), the second gets the first's invoices."""
+    both = ["Robaws Purchase Invoices", "Robaws Purchase Invoices In Python"]
+    result = run_tasks.run(both, artifacts=tmp_path, reset=False)
+    assert result.failures == []
+    first, second = (
+        json.loads((Path(t.artifacts) / "work-items-out" / "supplier-invoices" / "work-items.json").read_text())
+        for t in result.results
+    )
+    assert [item["payload"] for item in second] == [item["payload"] for item in first]
+    # Every write of the second came back from its key: create, document bucket, upload, attach, approval.
+    assert result.results[1].replays == 5 * INVOICES
