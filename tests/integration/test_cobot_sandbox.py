@@ -27,7 +27,7 @@ pytestmark = pytest.mark.timeout(180)
 @pytest.fixture
 def cobot(sandbox: SandboxProcess) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k.startswith("COBOT_")}
-    env["SPACE_URL"] = env["COBOT_SPACE_URL_TEMPLATE"].format(subdomain=env["COBOT_SPACE"])
+    env["SPACE_URL"] = (env["COBOT_URL"] + "/spaces/{subdomain}").format(subdomain=env["COBOT_SPACE"])
     return env
 
 
@@ -412,7 +412,7 @@ def test_create_and_update_a_space(cobot: dict[str, str], sandbox: SandboxProces
     user = requests.get(base + "/api/user", headers=admin, timeout=10).json()
     assert space["owner_id"] == user["id"] and "loft-9" in {a["space_subdomain"] for a in user["admin_of"]}
     assert requests.get(base + "/api/spaces/loft-9", timeout=10).json() == space  # public details
-    new_space = cobot["COBOT_SPACE_URL_TEMPLATE"].format(subdomain="loft-9")
+    new_space = (cobot["COBOT_URL"] + "/spaces/{subdomain}").format(subdomain="loft-9")
     assert requests.get(new_space + "/api/resources", headers=admin, timeout=10).json() == []
 
     taken = requests.post(base + "/api/spaces", data=body, headers=admin, timeout=10)  # form-encoded
@@ -446,7 +446,7 @@ def test_a_space_owned_access_token(cobot: dict[str, str]) -> None:
     assert answer["scope"] == introspected.json()["scope"]
     owned = bearer(answer["token"])
     assert requests.get(cobot["SPACE_URL"] + "/api/memberships", headers=owned, timeout=10).status_code == 200
-    other = cobot["COBOT_SPACE_URL_TEMPLATE"].format(subdomain="harbour-hub")
+    other = (cobot["COBOT_URL"] + "/spaces/{subdomain}").format(subdomain="harbour-hub")
     assert requests.get(other + "/api/resources", headers=owned, timeout=10).status_code == 403
     assert requests.post(url, json={"space_id": "nope"}, headers=admin, timeout=10).status_code == 404
     assert requests.post(url, json={}, headers=admin, timeout=10).json() == {"errors": {"space_id": "can't be blank"}}

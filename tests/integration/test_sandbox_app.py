@@ -177,7 +177,7 @@ def _writes(sandbox: SandboxProcess, raw: bytes) -> list[tuple[str, requests.Res
     headers = {"Content-Type": "application/json"}
     robaws = sandbox.vendor_url("robaws") + "/api/v2/clients"
     auth = (env["ROBAWS_USERNAME"], env["ROBAWS_PASSWORD"])
-    cobot = f"{env['COBOT_SPACE_URL_TEMPLATE'].format(subdomain=env['COBOT_SPACE'])}/api/subscriptions"
+    cobot = f"{(env['COBOT_URL'] + '/spaces/{subdomain}').format(subdomain=env['COBOT_SPACE'])}/api/subscriptions"
     bearer = {"Authorization": f"Bearer {env['COBOT_ACCESS_TOKEN']}"}
     robostack, keys = _robostack(sandbox)
     return [

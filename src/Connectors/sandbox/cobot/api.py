@@ -223,9 +223,10 @@ class CobotSandbox(VendorSandbox, RequestPipeline[Access, Grant]):
                 "COBOT_MEMBER_ACCESS_TOKEN": self.member_token,
                 "COBOT_CLIENT_ID": DEMO_CLIENT_ID,
                 "COBOT_CLIENT_SECRET": DEMO_CLIENT_SECRET,
-                "COBOT_SPACE_URL_TEMPLATE": self.space_url_template,
                 "COBOT_SPACE": data.DEMO_SPACE,
             },
+            # Clients derive it from COBOT_URL (<COBOT_URL>/spaces/<subdomain> for a loopback host).
+            "space_url_template": self.space_url_template,
             "spaces": sorted(self.spaces),
             "limits": {
                 "user_per_minute": self.limit(USER_LIMIT_PER_MINUTE),
