@@ -5,6 +5,7 @@ Documentation       Bills a coworking space's Cobot invoices of a period in Roba
 ...                 ``COBOT_BILLING_FROM`` and ``COBOT_BILLING_TO`` to choose), the robot finds the Robaws
 ...                 client whose extra field "Cobot membership id" holds the invoice's membership (and
 ...                 creates it when there is none), then creates the Robaws sales invoice with its lines.
+...                 The Robaws clients are looked up once per run, not once per invoice.
 ...
 ...                 Running it again creates nothing new: each sales invoice is created with an idempotency
 ...                 key derived from the Cobot invoice id, and each client with one derived from the

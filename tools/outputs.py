@@ -7,7 +7,6 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 
 def run_teed(command: list[str], console: Path, cwd: Path, env: Mapping[str, str]) -> int:
@@ -64,20 +63,4 @@ def python_task_output(name: str, passed: bool, summary: str, log: str, target: 
     test = suite.tests.create(name=name, status="PASS" if passed else "FAIL", message=summary, elapsed_time=seconds)
     test.body.create_keyword(name="See the task's own log", status=test.status, elapsed_time=seconds)
     Result(suite=suite, rpa=True).save(target)
-    return target
-
-
-def skipped(source: Path, reason: str, target: Path) -> Path:
-    """A copy of ``source`` whose failed tasks are skipped with ``reason`` before their failure message: a
-    task expected to fail for a known, named reason shows so in the merged report instead of turning it red."""
-    from robot.api import ExecutionResult, ResultVisitor
-
-    class Skip(ResultVisitor):
-        def visit_test(self, test: Any) -> None:
-            if test.failed:
-                test.status, test.message = "SKIP", f"{reason} {test.message}"
-
-    result = ExecutionResult(str(source))
-    result.visit(Skip())
-    result.save(str(target))
     return target

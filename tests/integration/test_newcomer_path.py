@@ -94,8 +94,9 @@ def test_a_task_gets_devdata_and_rccs_variables_and_nothing_injected(tmp_path: P
     }
     bin_dir = tmp_path / "env" / "bin"
     env = rcc.task_environment(robot, bin_dir, tmp_path / "artifacts", DEVDATA, base=parent)
-    for name in ("ROBAWS_PASSWORD", "CONNECTORS_SANDBOX_URL", "CONTROLROOM_API_KEY", "RC_WORKITEM_INPUT_PATH"):
-        assert name not in env
+    for name in ("ROBAWS_PASSWORD", "ROBAWS_URL", "CONNECTORS_SANDBOX_URL", "CONTROLROOM_API_KEY", "RPA_SECRET_FILE"):
+        assert env.get(name) == DEVDATA.get(name)  # devdata's value, or none at all: never the parent's
+    assert "RC_WORKITEM_INPUT_PATH" not in env and "ROBAWS_PASSWORD" not in env
     assert "VIRTUAL_ENV" not in env and "ROBOT_OPTIONS" not in env
     assert {k: env[k] for k in DEVDATA} == DEVDATA  # devdata as it is, the URL over the parent's
     assert env["HOME"] == "/home/someone"
@@ -148,15 +149,3 @@ def test_commands_as_rcc_reads_them() -> None:
 def test_each_robot_framework_task_names_its_suite_after_itself(name: str) -> None:
     command = ROBOT["tasks"][name]["command"]
     assert command[command.index("--name") + 1] == name
-
-
-def test_a_task_waiting_for_demo_credentials_must_pass_once_devdata_has_them() -> None:
-    run_tasks = _load("run_tasks", ROOT / "tests" / "robots" / "run_tasks.py")
-    waiting = run_tasks.WAITING["Control Room Dispatcher"]
-    assert waiting.missing({}, {})
-    assert not waiting.missing({"CONTROLROOM_WORKSPACE_ID": "w", "CONTROLROOM_API_KEY": "k"}, {})
-    assert not waiting.missing({}, {"controlroom": {"api_key": "k"}})
-    result = run_tasks.TaskResult("T", 0, "", waiting_for="reason")
-    assert result.status == "XPASS" and result.failed
-    assert run_tasks.TaskResult("T", 1, "", waiting_for="reason").status == "XFAIL"
-    assert not run_tasks.TaskResult("T", 1, "", waiting_for="reason").failed

@@ -50,50 +50,22 @@ IDENTIFIERS = {"url", "username", "user", "email", "client_id", "workspace_id", 
 
 
 @dataclass
-class Waiting:
-    """A task that cannot pass with devdata alone until the sandbox has fixed demo credentials for its
-    vendor: it still runs, and its failure is expected (and reported with the reason) while ``missing``
-    finds the keys absent from devdata; once they are there it must pass."""
-
-    keys: tuple[str, ...]
-    vault_secret: str
-    reason: str
-
-    def missing(self, devdata: dict[str, Any], vault: dict[str, Any]) -> bool:
-        return self.vault_secret not in vault and not all(key in devdata for key in self.keys)
-
-
-WAITING = {
-    "Control Room Dispatcher": Waiting(
-        ("CONTROLROOM_WORKSPACE_ID", "CONTROLROOM_API_KEY"),
-        "controlroom",
-        "fixed Control Room demo workspace, process and API key in the sandbox's --demo data and in "
-        "devdata/env.json (CONTROLROOM_WORKSPACE_ID, CONTROLROOM_API_KEY)",
-    )
-}
-
-
-@dataclass
 class TaskResult:
     name: str
     returncode: int
     artifacts: str
     requests: dict[str, int] = field(default_factory=dict)
     summary: str = ""
-    waiting_for: str = ""
     seconds: float = 0.0
     replays: int = 0
 
     @property
     def status(self) -> str:
-        if self.waiting_for:
-            return "XPASS" if self.returncode == 0 else "XFAIL"
         return "PASS" if self.returncode == 0 else "FAIL"
 
     @property
     def failed(self) -> bool:
-        # A task marked as waiting that passes is a failure too: the mark must go.
-        return self.status in ("FAIL", "XPASS")
+        return self.returncode != 0
 
 
 @dataclass
@@ -288,7 +260,6 @@ def run(
             replays = sum(int(c.get("idempotent_replays", 0)) for c in stats.values() if isinstance(c, dict)) - sum(
                 int(c.get("idempotent_replays", 0)) for c in counted.values() if isinstance(c, dict)
             )
-            waiting = WAITING.get(name)
             results.append(
                 TaskResult(
                     name,
@@ -296,7 +267,6 @@ def run(
                     str(folder),
                     requests,
                     robot_summary(folder, folder / "console.txt"),
-                    waiting.reason if waiting and waiting.missing(devdata, vault) else "",
                     seconds,
                     replays,
                 )
@@ -323,13 +293,10 @@ def report(result: Run, say: Callable[[str], None] = print) -> None:
     for task in result.results:
         counts = ", ".join(f"{n} {vendor}" for vendor, n in sorted(task.requests.items())) or "no"
         say(f"{task.status:5} {task.name}: {task.summary or '(no summary line)'} [sandbox: {counts} requests]")
-        if task.waiting_for:
-            say(f"      waiting for: {task.waiting_for}")
     if result.devdata_changed:
         say("FAIL  a task changed files under devdata/")
     passed = sum(1 for t in result.results if t.status == "PASS")
-    expected = sum(1 for t in result.results if t.status == "XFAIL")
-    say(f"{passed} passed, {len(result.failures)} failed" + (f", {expected} skipped" if expected else ""))
+    say(f"{passed} passed, {len(result.failures)} failed")
 
 
 def main() -> int:
