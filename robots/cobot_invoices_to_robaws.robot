@@ -36,4 +36,4 @@ Cobot Invoices To Robaws
     ${failed}    Bill Cobot Invoices In Robaws    ${invoices}    ${memberships}    ${clients}
     Report Items Done    Billed    ${{ len($invoices) - len($failed) }}    ${{ len($invoices) }}    Cobot invoices
     ...    Robaws    Cobot
-    Should Be Empty    ${failed}    msg=Cobot invoices not billed: ${failed}. See the log for the reasons.
+    Fail Unless All Done    ${failed}    ${{ len($invoices) }}    Cobot invoices    billed

@@ -91,31 +91,34 @@ def book_supplier_invoices() -> None:
     """Book every supplier invoice of the input work items; fail at the end if any could not be booked."""
     use_local_work_items(LOCAL_INPUT)
     downloads = (get_output_dir() or Path("output")) / "invoices"
-    booked = failed = 0
+    booked, failures = 0, []
     with connect() as robaws:
         for item in workitems.inputs:
-            number = (
-                (item.payload or {}).get("invoice", {}).get("number", "?") if isinstance(item.payload, dict) else "?"
-            )
+            invoice = item.payload.get("invoice", {}) if isinstance(item.payload, dict) else {}
+            number = invoice.get("number", "?")
             try:
                 result = book(robaws, item, downloads)
             except (InvalidInvoice, KeyError) as error:
-                item.fail("BUSINESS", code="INVALID_SUPPLIER_INVOICE", message=f"Invoice {number}: {error}")
-                failed += 1
-                continue
+                failures.append(f"Invoice {number}: {error}")
+                item.fail("BUSINESS", code="INVALID_SUPPLIER_INVOICE", message=failures[-1])
             except ConnectorError as error:
-                item.fail("APPLICATION", code="ROBAWS_BOOKING_FAILED", message=f"Invoice {number}: {error}")
-                failed += 1
-                continue
-            workitems.outputs.create(payload=result)
-            item.done()
-            booked += 1
-            log.info(f"Supplier invoice {number} is Robaws purchase invoice {result['robawsInvoiceId']}.")
+                failures.append(f"Invoice {number}: {error}")
+                item.fail("APPLICATION", code="ROBAWS_BOOKING_FAILED", message=failures[-1])
+            else:
+                workitems.outputs.create(payload=result)
+                item.done()
+                booked += 1
+                log.info(f"Supplier invoice {number} is Robaws purchase invoice {result['robawsInvoiceId']}.")
         requests = robaws.rate_limit_status()["requests"]
-    total = booked + failed
+    total = booked + len(failures)
     per = f"{requests / total:.1f} per invoice" if total else "no invoice"
-    summary = f"Booked {booked} of {total} supplier invoices ({failed} failed); {requests} Robaws requests, {per}"
+    summary = (
+        f"Booked {booked} of {total} supplier invoices ({len(failures)} failed); {requests} Robaws requests, {per}"
+    )
     log.info(summary)
     print(f"Summary: {summary}", flush=True)
-    if failed:
-        raise RuntimeError(f"{failed} of {total} supplier invoices were not booked: see the output work items' errors.")
+    if failures:
+        which = ", ".join(failure.split(":", 1)[0] for failure in failures)
+        raise RuntimeError(
+            f"{len(failures)} of {total} supplier invoices were not booked ({which}). The first: {failures[0]}"
+        )

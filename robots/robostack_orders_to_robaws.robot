@@ -29,4 +29,4 @@ Robostack Orders To Robaws
     ${failed}    Invoice Orders In Robaws    ${orders}
     Report Items Done    Invoiced    ${{ len($orders) - len($failed) }}    ${{ len($orders) }}    pending orders
     ...    Robaws    Robostack
-    Should Be Empty    ${failed}    msg=Orders not invoiced: ${failed}. See the log for the reasons.
+    Fail Unless All Done    ${failed}    ${{ len($orders) }}    pending orders    invoiced

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,3 +132,26 @@ def test_the_python_task_after_the_robot_framework_one_books_nothing_twice(tmp_p
     assert [item["payload"] for item in second] == [item["payload"] for item in first]
     # Every write of the second came back from its key: create, document bucket, upload, attach, approval.
     assert result.results[1].replays == 5 * INVOICES
+
+
+@pytest.mark.parametrize("name", ["Robaws Purchase Invoices", "Robaws Purchase Invoices In Python"])
+def test_without_the_sandbox_a_robot_fails_in_one_line_naming_the_url_and_its_variable(
+    name: str, tmp_path: Path
+) -> None:
+    """The newcomer who forgot ``rcc run --dev -t Sandbox``: each work item fails fast, and the task's one
+    failing line says how many, which, and what to check."""
+    robot = run_tasks.Robot.load(ROOT)
+    bin_dir = run_tasks.CondaEnvironment(robot.conda_file()).ensure()
+    port = run_tasks.free_port()  # nothing listens there
+    devdata = run_tasks.moved(run_tasks.read_devdata(ROOT / "devdata" / "env.json"), port)
+    env = run_tasks.rcc_environment(robot, bin_dir, tmp_path, devdata)
+    command = run_tasks.rewrite_outputdir(
+        run_tasks.resolve_command(run_tasks.command_of(robot.tasks()[name]), env), tmp_path
+    )
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0
+    failing = [line for line in result.stdout.splitlines() if "supplier invoices were not booked" in line]
+    assert failing, result.stdout[-3000:]
+    line = failing[-1]
+    assert f"{INVOICES} of {INVOICES} supplier invoices were not booked (Invoice BP-2024-0311" in line
+    assert f"http://127.0.0.1:{port}" in line and "ROBAWS_URL" in line
