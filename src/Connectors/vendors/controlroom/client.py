@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,7 @@ from Connectors.core.errors import (
 )
 from Connectors.core.paging import Page, paginate
 from Connectors.core.redact import redactor
+from Connectors.core.repeats import fingerprint, journal
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import CommonSettings
 from Connectors.vendors.base import BaseClient, settings_of
@@ -243,12 +245,43 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
             return []
         if isinstance(self.backend, LegacyApi):
             self._no_callback(callback)
-            ids = self._start(pid, None, ("runs", rows[0]) if len(rows) == 1 else ("runs-batch", rows))
+        if isinstance(self.backend, LegacyApi) and len(rows) > 1:
+            ids = self._start(pid, None, ("runs-batch", rows))
         else:
-            ids = [
-                i for row in rows for i in self._start(pid, _body("with_payloads", callback, payloads=[row]), ("", 0))
-            ]
+            ids = [i for row in rows for i in self._start_once(pid, row, callback)]
         return [self._read_back(run_id, pid) for run_id in ids]
+
+    def _start_once(self, pid: str, payload: Any, callback: dict[str, Any] | None) -> list[str]:
+        """Start one run with ``payload`` - unless an earlier attempt of this same trigger, whose answer was
+        lost, did start it: then that run is the answer (Control Room has no idempotency keys, so the
+        runs of the process since that attempt are looked at for one whose work item carries the payload)."""
+        write = fingerprint("trigger", self.url, self.workspace_id, pid, payload)
+        pending = journal.pending(write)
+        if pending:
+            found = self._run_started_earlier(pid, payload, pending.started_at)
+            if found:
+                log.info(f"Run {found} of process {pid} was started by the earlier attempt; not triggering again.")
+                journal.forget(write)
+                return [found]
+        started = time.time()
+        try:
+            if isinstance(self.backend, LegacyApi):
+                ids = self._start(pid, None, ("runs", payload))
+            else:
+                ids = self._start(pid, _body("with_payloads", callback, payloads=[payload]), ("", 0))
+        except RunTriggerUncertain:
+            journal.remember(write, None, started)
+            raise
+        journal.forget(write)
+        return ids
+
+    def _run_started_earlier(self, pid: str, payload: Any, started_at: float) -> str | None:
+        since = datetime.fromtimestamp(started_at - 5, timezone.utc)
+        for run in self.list_runs(pid, since=since, limit=50):
+            items = self.list_work_items(process=pid, run_id=str(run["id"]), include_data=True, limit=5)
+            if any(item.get("payload") == payload for item in items):
+                return str(run["id"])
+        return None
 
     def trigger_run_with_work_items(
         self, process: str, work_item_ids: Sequence[str], callback: dict[str, Any] | None = None

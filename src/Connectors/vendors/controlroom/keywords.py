@@ -136,7 +136,9 @@ class ControlRoomRunKeywords(KeywordComponent):
 
         The request is never repeated after an unclear failure, so it never starts two runs. When the
         answer is lost the keyword fails saying a run may have started, with the process and the moment
-        to list runs from (`List Process Runs` with ``since``). When the run started but reading it back
+        to list runs from (`List Process Runs` with ``since``). Calling it again with the same process and
+        payload - for example inside ``Wait Until Keyword Succeeds`` - first looks for the run that attempt
+        started and returns it instead of starting another. When the run started but reading it back
         failed, the run is returned with its ``id`` (and ``state`` ``new``) instead of failing.
 
         Example:
