@@ -51,6 +51,7 @@ robots: $(TEST_STAMP)
 	$(PY) -m pytest -q tests/robots
 
 bench: $(TEST_STAMP)
+	$(PY) bench/scale.py
 	$(PY) bench/throughput.py
 	$(PY) bench/overhead.py
 	$(PY) bench/memory.py

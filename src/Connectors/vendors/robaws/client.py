@@ -93,6 +93,7 @@ class RobawsClient(BaseClient):
     ) -> None:
         super().__init__(settings_of(locals()), session=session, retry=retry)
         self.mode = LIVE
+        self.throttle.report_daily(LIVE, REPLICA)  # each mode has its own daily quota
 
     def __repr__(self) -> str:
         return f"RobawsClient({self.url!r}, {self.auth.describe()}, mode={self.mode})"
