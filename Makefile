@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PORT ?=
 
-.PHONY: run test unit integration acceptance robots lint bench docs clean
+.PHONY: run test unit integration acceptance robots lint bench docs matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,8 @@ run: $(STAMP)
 test: $(TEST_STAMP) lint unit integration acceptance robots
 
 lint: $(TEST_STAMP)
-	$(PY) -m ruff check src tests bench tools
-	$(PY) -m ruff format --check src tests bench tools
+	$(PY) -m ruff check src tests bench tools robots
+	$(PY) -m ruff format --check src tests bench tools robots
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.10 src/Connectors/Robaws.pyi src/Connectors/Cobot.pyi src/Connectors/ControlRoom.pyi src/Connectors/Robostack.pyi
 	$(PY) tools/make_docs.py --check
@@ -57,6 +57,10 @@ bench: $(TEST_STAMP)
 	$(PY) bench/memory.py
 	$(PY) bench/controlroom_wait.py
 	$(PY) bench/cobot_memberships.py
+
+# The oldest and newest Python the package claims, with Robot Framework 7.4 and the newest 7.x.
+matrix: $(STAMP)
+	$(PY) tools/matrix.py
 
 docs: $(STAMP)
 	$(PY) tools/make_docs.py
