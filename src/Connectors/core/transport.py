@@ -316,7 +316,7 @@ class Transport:
             path=path,
             hint=f"Check {self.config.url_setting} and that the server is running and reachable"
             + (
-                " (the offline sandbox: start it first with 'connectors sandbox --demo', or 'rcc run --dev -t Sandbox')."
+                " (for the offline sandbox, start it first: 'connectors sandbox --demo' or 'rcc run --dev -t Sandbox')."
                 if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
                 else "."
             ),
