@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import requests
 
@@ -16,6 +16,7 @@ from Connectors.core.settings import ResolvedSettings, resolve
 from Connectors.core.throttle import Throttle
 from Connectors.core.transport import Transport
 
+C = TypeVar("C", bound="BaseClient")
 # Constructor parameters that are not connection settings.
 _NOT_SETTINGS = frozenset({"self", "session", "retry", "common"})
 
@@ -89,7 +90,7 @@ class BaseClient:
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> BaseClient:
+    def __enter__(self: C) -> C:
         return self
 
     def __exit__(self, *exc: object) -> None:
