@@ -19,15 +19,14 @@ Test Tags           controlroom    reliability
 
 
 *** Variables ***
-${COUNT}        ${20}
+${COUNT}        ${6}
 ${PROCESS}      Customer Onboarding
 
 
 *** Test Cases ***    FAULTS
 Triggers Through Server Errors      5xx=0.5
-Triggers Through Drops Before       reset=0.5
 Triggers Through Lost Answers       lost=0.5
-Triggers Through Every Fault        5xx=0.2,reset=0.2,lost=0.2
+Triggers Through Every Fault        5xx=0.15,reset=0.15,lost=0.15
 
 
 *** Keywords ***
@@ -38,7 +37,7 @@ Every Trigger Starts Exactly One Run
     Configure Sandbox    faults=${faults}    seed=${23}
     FOR    ${index}    IN RANGE    ${COUNT}
         VAR    &{payload}    reference=matrix-${index}
-        Wait Until Keyword Succeeds    25x    0s    Trigger Process Run    ${PROCESS}    ${payload}
+        Wait Until Keyword Succeeds    40x    0s    Trigger Process Run    ${PROCESS}    ${payload}
     END
     Configure Sandbox    faults=${EMPTY}
     Each Payload Should Be In One Run

@@ -18,7 +18,7 @@ Test Tags           robaws    reliability
 
 
 *** Variables ***
-${COUNT}        ${30}
+${COUNT}        ${10}
 ${SCALE}        ${10}
 ${PDF}          ${CURDIR}/../../../devdata/work-items-in/supplier-invoices/BP-2024-0311.pdf
 
