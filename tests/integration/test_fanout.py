@@ -1,0 +1,215 @@
+"""The fan-out sample (robots/fanout_producer.robot, robots/fanout_consumer.robot) run the way Control Room
+runs it: a process in the sandbox's Control Room with a producer step and a consumer step of 8 parallel
+executions, each a real ``python -m robot`` whose unmodified ``RPA.Robocorp.WorkItems`` reserves and
+releases items through the worker-side API. The consumers share one Robaws budget through a Redis the
+test starts (``CONNECTORS_THROTTLE_STORE``, ``CONNECTORS_THROTTLE_WORKERS=8``).
+
+The sandbox's Robaws runs at half its real limits (7.5/s, burst 10; the clients are told the same with
+``ROBAWS_RATE_SCALE``) so that the budget, not the machine, limits the 8 consumers: on a busy 2-core
+machine they book about 6 invoices a second, under Robaws' real 15/s, where 0 x 429 would prove nothing.
+At this rate the same run without the shared store got 136 x 429 and failed items.
+
+Exactly once is checked in Robaws itself: every invoice of the input is there once, none lost, none twice.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from Connectors import ControlRoomClient, RobawsClient
+from Connectors.ControlRoom import ControlRoom
+from Connectors.sandbox.server import SandboxProcess
+from support.redis_server import RedisServer, redis_or_skip
+
+pytest.importorskip("RPA.Robocorp.WorkItems", reason="rpaframework is not installed")
+pytestmark = pytest.mark.timeout(600)
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCESS = "Supplier Invoices Fan-Out"
+CONSUMERS = 8
+RATE_SCALE = 0.5
+# The demo tenant's suppliers (src/Connectors/sandbox/robaws/demo.py).
+SUPPLIERS = {
+    f"BE0{400123450 + n}": name for n, name in enumerate(["Peeters", "Janssens", "De Smet", "Van Dyck", "Maes"])
+}
+UNKNOWN_VAT = "BE0999000111"
+
+
+@pytest.fixture
+def redis() -> Iterator[RedisServer]:
+    with redis_or_skip() as server:
+        yield server
+
+
+def invoice_rows(count: int, prefix: str) -> list[dict[str, str]]:
+    vats = list(SUPPLIERS)
+    return [
+        {
+            "supplier": SUPPLIERS[vats[n % len(vats)]],
+            "vatNumber": vats[n % len(vats)],
+            "number": f"{prefix}-{n:04d}",
+            "date": "2024-06-03",
+            "dueDate": "2024-07-03",
+            "currency": "EUR",
+            "totalExclVat": f"{100 + n}.{n % 100:02d}",
+            "description": f"Order {n}",
+        }
+        for n in range(count)
+    ]
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def register_process(sandbox: SandboxProcess, redis: RedisServer, tmp_path: Path) -> None:
+    """The fan-out as a Control Room process: producer, then 8 consumers sharing one Robaws budget."""
+    environment = sandbox.environment()
+    vault = tmp_path / "vault.json"  # in Control Room the Vault; here its local FileSecrets twin
+    vault.write_text(
+        json.dumps({"robaws": {"username": environment["ROBAWS_USERNAME"], "password": environment["ROBAWS_PASSWORD"]}})
+    )
+    env = {
+        "ROBAWS_URL": environment["ROBAWS_URL"],
+        "ROBAWS_RATE_SCALE": str(RATE_SCALE),
+        "RPA_SECRET_MANAGER": "RPA.Robocorp.Vault.FileSecrets",
+        "RPA_SECRET_FILE": str(vault),
+        "CONNECTORS_THROTTLE_STORE": redis.url,
+        "CONNECTORS_THROTTLE_WORKERS": str(CONSUMERS),
+    }
+
+    def robot(name: str) -> list[str]:
+        return [sys.executable, "-m", "robot", "--outputdir", "{ROBOT_ARTIFACTS}", "--report", "NONE", name]
+
+    steps = [
+        {"name": "Produce", "command": robot("robots/fanout_producer.robot"), "cwd": str(ROOT), "env": env},
+        {
+            "name": "Consume",
+            "command": robot("robots/fanout_consumer.robot"),
+            "cwd": str(ROOT),
+            "env": env,
+            "parallel": CONSUMERS,
+        },
+    ]
+    sandbox.admin("POST", "/_sandbox/controlroom/processes", {"name": PROCESS, "steps": steps})
+
+
+def run_fan_out(controlroom: ControlRoomClient, invoices: Path) -> dict[str, Any]:
+    """Start the process with the invoice file as its input work item and wait for it to finish."""
+    item = controlroom.create_work_item(PROCESS, {}, files=[str(invoices)])
+    run = controlroom.trigger_run_with_work_items(PROCESS, [item["id"]])
+    return wait(controlroom, run["id"])
+
+
+def wait(controlroom: ControlRoomClient, run_id: str) -> dict[str, Any]:
+    return controlroom.wait_for_run(run_id, timeout=400, poll_interval=0.5, max_interval=1, fail_on_unresolved=False)
+
+
+def booked_numbers(robaws: RobawsClient, prefix: str) -> Counter[tuple[Any, str]]:
+    """(supplier id, invoice number) of every Robaws purchase invoice of this test, with how often it is there."""
+    invoices = robaws.list("purchase-invoices", limit=None)
+    return Counter((i["supplierId"], i["number"]) for i in invoices if str(i.get("number", "")).startswith(prefix))
+
+
+def supplier_ids(robaws: RobawsClient) -> dict[str, Any]:
+    return {s["vatNumber"]: s["id"] for s in robaws.list("suppliers", limit=None) if s.get("vatNumber")}
+
+
+def expected(robaws: RobawsClient, rows: list[dict[str, str]]) -> Counter[tuple[Any, str]]:
+    ids = supplier_ids(robaws)
+    return Counter((ids[row["vatNumber"]], row["number"]) for row in rows)
+
+
+def test_eight_consumers_book_every_invoice_exactly_once(
+    sandbox: SandboxProcess, redis: RedisServer, tmp_path: Path
+) -> None:
+    sandbox.configure(rate_scale=RATE_SCALE)
+    register_process(sandbox, redis, tmp_path)
+    rows = invoice_rows(200, "FO")
+    controlroom = ControlRoomClient(rate_scale=RATE_SCALE)
+    with RobawsClient(rate_scale=RATE_SCALE) as robaws:
+        assert not booked_numbers(robaws, "FO-")
+        before = sandbox.stats()["robaws"]["requests"]
+
+        finished = run_fan_out(controlroom, write_csv(tmp_path / "invoices.csv", rows))
+
+        used = sandbox.stats()["robaws"]["requests"] - before
+        assert finished["state"] == "completed"
+        assert booked_numbers(robaws, "FO-") == expected(robaws, rows)  # each invoice once: 0 lost, 0 twice
+    stats = sandbox.stats()["robaws"]
+    assert stats["rate_limited"] == 0
+    assert stats.get("idempotent_replays", 0) == 0
+    # One create per invoice, and at most one supplier lookup per supplier and consumer.
+    assert len(rows) <= used <= len(rows) + len(SUPPLIERS) * CONSUMERS
+
+    items = list(controlroom.list_work_items(run_id=finished["id"], limit=None))
+    assert Counter(item["state"] for item in items) == {"done": 1 + len(rows)}  # the producer's input too
+    outputs = [output["payload"] for output in controlroom.list_run_outputs(finished["id"])]
+    assert sorted(o["supplierInvoiceNumber"] for o in outputs) == sorted(row["number"] for row in rows)
+    assert len({o["robawsInvoiceId"] for o in outputs}) == len(rows)
+
+    step_runs = controlroom.list_step_runs(finished["id"])
+    consumers = [s for s in step_runs if s["step"]["name"] == "Consume"]
+    assert len(consumers) == CONSUMERS and {s["state"] for s in step_runs} == {"completed"}
+    consumer_ids = {s["id"] for s in consumers}
+    by_consumer = Counter(i["step_run"]["id"] for i in items if (i["step_run"] or {}).get("id") in consumer_ids)
+    assert len(by_consumer) > 1  # the work was shared out, not done by the first execution alone
+    assert redis_keys(redis)  # the consumers kept their budget in the shared Redis, not each in memory
+
+
+def redis_keys(server: RedisServer) -> list[bytes]:
+    import redis
+
+    with redis.Redis.from_url(server.url) as client:
+        return list(client.scan_iter())
+
+
+def test_a_business_exception_retried_and_a_rerun_book_each_invoice_once(
+    sandbox: SandboxProcess, redis: RedisServer, tmp_path: Path
+) -> None:
+    sandbox.configure(rate_scale=RATE_SCALE)
+    register_process(sandbox, redis, tmp_path)
+    rows = invoice_rows(40, "FR")
+    rows[17] |= {"vatNumber": UNKNOWN_VAT, "supplier": "Dakwerken Nieuw"}  # not a Robaws supplier yet
+    invoices = write_csv(tmp_path / "invoices.csv", rows)
+    controlroom = ControlRoomClient(rate_scale=RATE_SCALE)
+    with RobawsClient(rate_scale=RATE_SCALE) as robaws:
+        first = run_fan_out(controlroom, invoices)
+        assert first["state"] == "unresolved"
+        failed = list(controlroom.list_work_items(run_id=first["id"], state="failed", limit=None))
+        assert [f["exception"] for f in failed] == [
+            {
+                "type": "business",
+                "code": "INVALID_SUPPLIER_INVOICE",
+                "message": f"Robaws has no single supplier with VAT number {UNKNOWN_VAT}.",
+            }
+        ]
+        others = rows[:17] + rows[18:]
+        assert booked_numbers(robaws, "FR-") == expected(robaws, others)
+
+        # Someone adds the supplier in Robaws, then retries the failed item with the keyword.
+        robaws.create("suppliers", {"name": "Dakwerken Nieuw", "vatNumber": UNKNOWN_VAT})
+        ControlRoom(rate_scale=RATE_SCALE).run_keyword("retry_work_items", [failed], {})  # Retry Work Items
+        retried = wait(controlroom, first["id"])
+        assert retried["state"] == "completed"
+        assert booked_numbers(robaws, "FR-") == expected(robaws, rows)
+
+        # The whole process run again on the same file: every create is replayed, nothing is booked twice.
+        replays = sandbox.stats()["robaws"].get("idempotent_replays", 0)
+        again = run_fan_out(controlroom, invoices)
+        assert again["state"] == "completed"
+        assert booked_numbers(robaws, "FR-") == expected(robaws, rows)
+        assert sandbox.stats()["robaws"]["idempotent_replays"] - replays == len(rows)
+    assert sandbox.stats()["robaws"]["rate_limited"] == 0
