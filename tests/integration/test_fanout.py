@@ -15,10 +15,12 @@ Exactly once is checked in Robaws itself: every invoice of the input is there on
 from __future__ import annotations
 
 import csv
+import datetime
 import json
+import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,8 @@ PROCESS = "Supplier Invoices Fan-Out"
 CONSUMERS = 8
 RATE_SCALE = 0.5
 # The demo tenant's suppliers (src/Connectors/sandbox/robaws/demo.py).
-SUPPLIERS = {
-    f"BE0{400123450 + n}": name for n, name in enumerate(["Peeters", "Janssens", "De Smet", "Van Dyck", "Maes"])
-}
+NAMES = ["Bouwmaterialen Peeters", "Elektro Janssens", "Sanitair De Smet", "Van Dyck Tools", "Isolatie Maes"]
+SUPPLIERS = {f"BE0{400123450 + n}": name for n, name in enumerate(NAMES)}
 UNKNOWN_VAT = "BE0999000111"
 
 
@@ -213,3 +214,145 @@ def test_a_business_exception_retried_and_a_rerun_book_each_invoice_once(
         assert booked_numbers(robaws, "FR-") == expected(robaws, rows)
         assert sandbox.stats()["robaws"]["idempotent_replays"] - replays == len(rows)
     assert sandbox.stats()["robaws"]["rate_limited"] == 0
+
+
+# -- the robots run locally, the way rcc runs them (FileAdapter, devdata) ------------------------------
+
+
+def run_local(
+    sandbox: SandboxProcess, robot: str, artifacts: Path, input_path: Path | None = None
+) -> tuple[int, str, list[dict[str, Any]] | None]:
+    """Run a fan-out robot with the FileAdapter; its exit code, output.xml and output work items (or None)."""
+    import yaml  # type: ignore[import-untyped]
+
+    sys.path.insert(0, str(ROOT / "tests" / "robots"))
+    from run_tasks import task_environment
+
+    env = task_environment(yaml.safe_load((ROOT / "robot.yaml").read_text()), artifacts, sandbox.environment())
+    if input_path:
+        env["RPA_INPUT_WORKITEM_PATH"] = str(input_path)
+    command = [sys.executable, "-m", "robot", "--outputdir", str(artifacts), "--report", "NONE", robot]
+    code = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False).returncode
+    name = "fanout" if "producer" in robot else "fanout-consumer"
+    produced = artifacts / "work-items-out" / name / "work-items.json"
+    outputs = json.loads(produced.read_text()) if produced.exists() else None
+    return code, (artifacts / "output.xml").read_text(), outputs
+
+
+def input_item(folder: Path, payload: dict[str, Any], files: dict[str, bytes] | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in (files or {}).items():
+        (folder / name).write_bytes(content)
+    path = folder / "work-items.json"
+    path.write_text(json.dumps([{"payload": payload, "files": {name: name for name in files or {}}}]))
+    return path
+
+
+def xlsx(rows: list[dict[str, Any]]) -> bytes:
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append(list(row.values()))
+    buffer = BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_devdata_consumer_input_is_what_the_producer_makes_of_the_devdata_input(
+    sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    code, _log, outputs = run_local(sandbox, "robots/fanout_producer.robot", tmp_path)
+    assert code == 0
+    committed = json.loads((ROOT / "devdata" / "work-items-in" / "fanout-consumer" / "work-items.json").read_text())
+    assert outputs == committed
+
+
+def test_the_producer_reads_csv_excel_json_and_payload_rows_alike(sandbox: SandboxProcess, tmp_path: Path) -> None:
+    rows = invoice_rows(3, "IN")
+    typed = [dict(row, totalExclVat=float(row["totalExclVat"])) for row in rows]
+    excel_rows = [dict(row, date=datetime.date(2024, 6, 3)) for row in typed]  # Excel has dates and numbers
+    inputs = {
+        "csv": input_item(tmp_path / "csv", {}, {"invoices.csv": write_csv(tmp_path / "i.csv", rows).read_bytes()}),
+        "xlsx": input_item(tmp_path / "xlsx", {}, {"invoices.xlsx": xlsx(excel_rows)}),
+        "json": input_item(tmp_path / "json", {}, {"invoices.json": json.dumps(typed).encode()}),
+        "payload": input_item(tmp_path / "payload", {"invoices": rows + rows[:1]}),  # a repeated row counts once
+    }
+    results = {
+        kind: run_local(sandbox, "robots/fanout_producer.robot", tmp_path / f"out-{kind}", path)
+        for kind, path in inputs.items()
+    }
+    assert {kind: code for kind, (code, _log, _outputs) in results.items()} == dict.fromkeys(inputs, 0)
+    payloads = {kind: [item["payload"] for item in outputs or []] for kind, (_c, _l, outputs) in results.items()}
+    assert payloads["csv"][0] == {
+        "supplier": {"name": "Bouwmaterialen Peeters", "vatNumber": "BE0400123450"},
+        "invoice": {
+            "number": "IN-0000",
+            "date": "2024-06-03",
+            "dueDate": "2024-07-03",
+            "currency": "EUR",
+            "totalExclVat": 100.0,
+            "description": "Order 0",
+        },
+    }
+    assert len(payloads["csv"]) == 3 and all(p == payloads["csv"] for p in payloads.values())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda rows: rows.append(dict(rows[1], totalExclVat="999.00")),
+            "The invoice file cannot be fanned out: rows 2 and 4 differ for invoice IN-0001 of BE0400123451.",
+        ),
+        (
+            lambda rows: rows[2].pop("date"),
+            "The invoice file cannot be fanned out: row 3 lacks date.",
+        ),
+    ],
+    ids=["two different rows for one invoice", "a required column missing"],
+)
+def test_the_producer_refuses_a_file_it_cannot_fan_out_and_creates_nothing(
+    sandbox: SandboxProcess, tmp_path: Path, change: Callable[[list[dict[str, str]]], Any], message: str
+) -> None:
+    rows = invoice_rows(3, "IN")
+    change(rows)
+    path = input_item(tmp_path / "in", {"invoices": rows})
+    code, log, outputs = run_local(sandbox, "robots/fanout_producer.robot", tmp_path / "out", path)
+    assert code == 1 and outputs is None  # not one output work item
+    assert f"exception: {{'type': 'BUSINESS', 'code': 'INVALID_INVOICE_FILE', 'message': '{message}'}}" in log
+
+
+def test_the_consumer_fails_only_the_invoices_it_cannot_book_as_business_exceptions(
+    sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    rows = invoice_rows(5, "BX")
+    rows[1]["vatNumber"] = UNKNOWN_VAT
+    rows[2]["totalExclVat"] = "12,50"
+    rows[3].pop("date")
+    payloads = [
+        {
+            "supplier": {"name": row["supplier"], "vatNumber": row["vatNumber"]},
+            "invoice": {k: v for k, v in row.items() if k not in ("supplier", "vatNumber")},
+        }
+        for row in rows
+    ]
+    path = tmp_path / "in" / "work-items.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps([{"payload": payload, "files": {}} for payload in payloads]))
+    code, log, outputs = run_local(sandbox, "robots/fanout_consumer.robot", tmp_path / "out", path)
+    assert code == 0  # failed items are released FAILED; the robot goes on with the next one
+    assert [item["payload"]["supplierInvoiceNumber"] for item in outputs or []] == ["BX-0000", "BX-0004"]
+    for reason in (
+        f"Robaws has no single supplier with VAT number {UNKNOWN_VAT}.",
+        'Invoice BX-0002: the amount "12,50" is not a number.',
+        "Invoice BX-0003 lacks date.",
+    ):
+        assert f"'type': 'BUSINESS', 'code': 'INVALID_SUPPLIER_INVOICE', 'message': '{reason}'" in log
+    with RobawsClient() as robaws:
+        assert sorted(number for _supplier, number in booked_numbers(robaws, "BX-")) == ["BX-0000", "BX-0004"]
