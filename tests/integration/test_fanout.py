@@ -14,7 +14,6 @@ Exactly once is checked in Robaws itself: every invoice of the input is there on
 
 from __future__ import annotations
 
-import csv
 import datetime
 import json
 import subprocess
@@ -29,18 +28,14 @@ import pytest
 from Connectors import ControlRoomClient, RobawsClient
 from Connectors.ControlRoom import ControlRoom
 from Connectors.sandbox.server import SandboxProcess
+from support.fanout import ROOT, SUPPLIERS, invoice_rows, register_process, run_fan_out, wait, write_csv
 from support.redis_server import RedisServer, redis_or_skip
 
 pytest.importorskip("RPA.Robocorp.WorkItems", reason="rpaframework is not installed")
 pytestmark = pytest.mark.timeout(600)
 
-ROOT = Path(__file__).resolve().parents[2]
-PROCESS = "Supplier Invoices Fan-Out"
 CONSUMERS = 8
 RATE_SCALE = 0.5
-# The demo tenant's suppliers (src/Connectors/sandbox/robaws/demo.py).
-NAMES = ["Bouwmaterialen Peeters", "Elektro Janssens", "Sanitair De Smet", "Van Dyck Tools", "Isolatie Maes"]
-SUPPLIERS = {f"BE0{400123450 + n}": name for n, name in enumerate(NAMES)}
 UNKNOWN_VAT = "BE0999000111"
 
 
@@ -50,72 +45,9 @@ def redis() -> Iterator[RedisServer]:
         yield server
 
 
-def invoice_rows(count: int, prefix: str) -> list[dict[str, str]]:
-    vats = list(SUPPLIERS)
-    return [
-        {
-            "supplier": SUPPLIERS[vats[n % len(vats)]],
-            "vatNumber": vats[n % len(vats)],
-            "number": f"{prefix}-{n:04d}",
-            "date": "2024-06-03",
-            "dueDate": "2024-07-03",
-            "currency": "EUR",
-            "totalExclVat": f"{100 + n}.{n % 100:02d}",
-            "description": f"Order {n}",
-        }
-        for n in range(count)
-    ]
-
-
-def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def register_process(sandbox: SandboxProcess, redis: RedisServer, tmp_path: Path) -> None:
-    """The fan-out as a Control Room process: producer, then 8 consumers sharing one Robaws budget."""
-    environment = sandbox.environment()
-    vault = tmp_path / "vault.json"  # in Control Room the Vault; here its local FileSecrets twin
-    vault.write_text(
-        json.dumps({"robaws": {"username": environment["ROBAWS_USERNAME"], "password": environment["ROBAWS_PASSWORD"]}})
-    )
-    env = {
-        "ROBAWS_URL": environment["ROBAWS_URL"],
-        "ROBAWS_RATE_SCALE": str(RATE_SCALE),
-        "RPA_SECRET_MANAGER": "RPA.Robocorp.Vault.FileSecrets",
-        "RPA_SECRET_FILE": str(vault),
-        "CONNECTORS_THROTTLE_STORE": redis.url,
-        "CONNECTORS_THROTTLE_WORKERS": str(CONSUMERS),
-    }
-
-    def robot(name: str) -> list[str]:
-        return [sys.executable, "-m", "robot", "--outputdir", "{ROBOT_ARTIFACTS}", "--report", "NONE", name]
-
-    steps = [
-        {"name": "Produce", "command": robot("robots/fanout_producer.robot"), "cwd": str(ROOT), "env": env},
-        {
-            "name": "Consume",
-            "command": robot("robots/fanout_consumer.robot"),
-            "cwd": str(ROOT),
-            "env": env,
-            "parallel": CONSUMERS,
-        },
-    ]
-    sandbox.admin("POST", "/_sandbox/controlroom/processes", {"name": PROCESS, "steps": steps})
-
-
-def run_fan_out(controlroom: ControlRoomClient, invoices: Path) -> dict[str, Any]:
-    """Start the process with the invoice file as its input work item and wait for it to finish."""
-    item = controlroom.create_work_item(PROCESS, {}, files=[str(invoices)])
-    run = controlroom.trigger_run_with_work_items(PROCESS, [item["id"]])
-    return wait(controlroom, run["id"])
-
-
-def wait(controlroom: ControlRoomClient, run_id: str) -> dict[str, Any]:
-    return controlroom.wait_for_run(run_id, timeout=400, poll_interval=0.5, max_interval=1, fail_on_unresolved=False)
+def register(sandbox: SandboxProcess, redis: RedisServer, tmp_path: Path) -> None:
+    sandbox.configure(rate_scale=RATE_SCALE)
+    register_process(sandbox, tmp_path, redis.url, CONSUMERS, RATE_SCALE)
 
 
 def booked_numbers(robaws: RobawsClient, prefix: str) -> Counter[tuple[Any, str]]:
@@ -136,8 +68,7 @@ def expected(robaws: RobawsClient, rows: list[dict[str, str]]) -> Counter[tuple[
 def test_eight_consumers_book_every_invoice_exactly_once(
     sandbox: SandboxProcess, redis: RedisServer, tmp_path: Path
 ) -> None:
-    sandbox.configure(rate_scale=RATE_SCALE)
-    register_process(sandbox, redis, tmp_path)
+    register(sandbox, redis, tmp_path)
     rows = invoice_rows(200, "FO")
     controlroom = ControlRoomClient(rate_scale=RATE_SCALE)
     with RobawsClient(rate_scale=RATE_SCALE) as robaws:
@@ -180,8 +111,7 @@ def redis_keys(server: RedisServer) -> list[bytes]:
 def test_a_business_exception_retried_and_a_rerun_book_each_invoice_once(
     sandbox: SandboxProcess, redis: RedisServer, tmp_path: Path
 ) -> None:
-    sandbox.configure(rate_scale=RATE_SCALE)
-    register_process(sandbox, redis, tmp_path)
+    register(sandbox, redis, tmp_path)
     rows = invoice_rows(40, "FR")
     rows[17] |= {"vatNumber": UNKNOWN_VAT, "supplier": "Dakwerken Nieuw"}  # not a Robaws supplier yet
     invoices = write_csv(tmp_path / "invoices.csv", rows)
