@@ -24,21 +24,14 @@ Component = KeywordComponent[RobawsClient]
 class RobawsConnectionKeywords(Component):
     connect_to_robaws = connect_keyword(
         ROBAWS,
-        """Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.
-
-        Every argument is optional: what is not given comes from the library import, the Vault or the
-        ``ROBAWS_*`` variables, in the order described in `Connecting`. ``password`` and ``client_secret``
-        may be a ``Secret`` or plain text (``%{ROBAWS_PASSWORD}``); neither is ever logged. The OAuth2
-        client uses the tokens that ``connectors login robaws`` stored in ``token_store``.
-
-        The first log line names the URL (and says when it is the production default) and the limit.
-
-        Example:
-        | Connect To Robaws |
-        | Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |
-        | Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |
-        | Connect To Robaws | vault_secret=robaws | rate_limit=10/s |
-        """,
+        "Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.",
+        "The OAuth2 client uses the tokens that ``connectors login robaws`` stored in ``token_store``.",
+        (
+            "| Connect To Robaws |",
+            "| Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |",
+            "| Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |",
+            "| Connect To Robaws | vault_secret=robaws | rate_limit=10/s |",
+        ),
     )
 
     @keyword(tags=["robaws", "connection"])
