@@ -14,10 +14,14 @@ Exactly once is checked in Robaws itself: every invoice of the input is there on
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -27,8 +31,9 @@ import pytest
 
 from Connectors import ControlRoomClient, RobawsClient
 from Connectors.ControlRoom import ControlRoom
+from Connectors.sandbox.controlroom.model import ROBOT_FAILURE
 from Connectors.sandbox.server import SandboxProcess
-from support.fanout import ROOT, SUPPLIERS, invoice_rows, register_process, run_fan_out, wait, write_csv
+from support.fanout import PROCESS, ROOT, SUPPLIERS, invoice_rows, register_process, run_fan_out, wait, write_csv
 from support.redis_server import RedisServer, redis_or_skip
 
 pytest.importorskip("RPA.Robocorp.WorkItems", reason="rpaframework is not installed")
@@ -108,7 +113,37 @@ def redis_keys(server: RedisServer) -> list[bytes]:
         return list(client.scan_iter())
 
 
-def test_a_business_exception_retried_and_a_rerun_book_each_invoice_once(
+def consumer_pids(run_id: str) -> list[int]:
+    """The consumer robots the sandbox runs for this run (found by the run id in their environment)."""
+    pids = []
+    for process in Path("/proc").iterdir():
+        try:
+            ours = f"RC_PROCESS_RUN_ID={run_id}".encode()
+            robot = b"fanout_consumer.robot" in (process / "cmdline").read_bytes()
+            if robot and ours in (process / "environ").read_bytes().split(b"\0"):
+                pids.append(int(process.name))
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not a process
+    return pids
+
+
+def kill_consumers(sandbox: SandboxProcess, run_id: str, count: int) -> int:
+    """``kill -9`` up to ``count`` consumers once they have booked a few invoices; how many were killed."""
+    deadline = time.monotonic() + 120
+    start = sandbox.stats()["robaws"]["requests"]
+    while sandbox.stats()["robaws"]["requests"] - start < 12 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    killed = 0
+    for pid in consumer_pids(run_id)[:count]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        time.sleep(0.5)
+    return killed
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="finds the consumers through /proc")
+def test_killed_consumers_and_a_business_exception_retried_then_a_rerun_book_each_invoice_once(
     sandbox: SandboxProcess, redis: RedisServer, tmp_path: Path
 ) -> None:
     register(sandbox, redis, tmp_path)
@@ -117,24 +152,27 @@ def test_a_business_exception_retried_and_a_rerun_book_each_invoice_once(
     invoices = write_csv(tmp_path / "invoices.csv", rows)
     controlroom = ControlRoomClient(rate_scale=RATE_SCALE)
     with RobawsClient(rate_scale=RATE_SCALE) as robaws:
-        first = run_fan_out(controlroom, invoices)
+        item = controlroom.create_work_item(PROCESS, {}, files=[str(invoices)])
+        run_id = controlroom.trigger_run_with_work_items(PROCESS, [item["id"]])["id"]
+        # Two consumers die mid-run: their reserved items fail (whether or not already booked), the sandbox
+        # starts other executions for the rest, as Control Room does.
+        assert kill_consumers(sandbox, run_id, 2) >= 1
+        first = wait(controlroom, run_id)
         assert first["state"] == "unresolved"
-        failed = list(controlroom.list_work_items(run_id=first["id"], state="failed", limit=None))
-        assert [f["exception"] for f in failed] == [
-            {
-                "type": "business",
-                "code": "INVALID_SUPPLIER_INVOICE",
-                "message": f"Robaws has no single supplier with VAT number {UNKNOWN_VAT}.",
-            }
-        ]
-        others = rows[:17] + rows[18:]
-        assert booked_numbers(robaws, "FR-") == expected(robaws, others)
+        failed = list(controlroom.list_work_items(run_id=run_id, state="failed", limit=None))
+        reasons = Counter((f["exception"]["type"], f["exception"]["code"]) for f in failed)
+        assert reasons[("business", "INVALID_SUPPLIER_INVOICE")] == 1
+        assert set(reasons) <= {("business", "INVALID_SUPPLIER_INVOICE"), ("application", ROBOT_FAILURE)}
+        business = next(f for f in failed if f["exception"]["type"] == "business")
+        assert business["exception"]["message"] == f"Robaws has no single supplier with VAT number {UNKNOWN_VAT}."
+        booked = booked_numbers(robaws, "FR-")
+        known = [row for row in rows if row["vatNumber"] != UNKNOWN_VAT]
+        assert set(booked.values()) == {1} and set(booked) <= set(expected(robaws, known))  # nothing twice
 
-        # Someone adds the supplier in Robaws, then retries the failed item with the keyword.
+        # Someone adds the supplier in Robaws, then retries the failed items with the keyword.
         robaws.create("suppliers", {"name": "Dakwerken Nieuw", "vatNumber": UNKNOWN_VAT})
         ControlRoom(rate_scale=RATE_SCALE).run_keyword("retry_work_items", [failed], {})  # Retry Work Items
-        retried = wait(controlroom, first["id"])
-        assert retried["state"] == "completed"
+        assert wait(controlroom, run_id)["state"] == "completed"
         assert booked_numbers(robaws, "FR-") == expected(robaws, rows)
 
         # The whole process run again on the same file: every create is replayed, nothing is booked twice.
