@@ -314,7 +314,12 @@ class Transport:
             vendor=self.vendor,
             method=method,
             path=path,
-            hint=f"Check {self.config.url_setting} and that the server is running and reachable.",
+            hint=f"Check {self.config.url_setting} and that the server is running and reachable"
+            + (
+                " (for the offline sandbox, start it first: 'connectors sandbox --demo' or 'rcc run --dev -t Sandbox')."
+                if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+                else "."
+            ),
         )
 
     def _failed_write_or_network(

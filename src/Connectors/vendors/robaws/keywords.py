@@ -237,16 +237,23 @@ class RobawsBusinessKeywords(Component):
 
     @keyword(tags=["robaws", "read", "clients"])
     def list_robaws_clients(
-        self, limit: int | None = DEFAULT_LIST_LIMIT, extra_fields: dict[str, Any] | None = None, **filters: Any
+        self,
+        limit: int | None = DEFAULT_LIST_LIMIT,
+        extra_fields: dict[str, Any] | None = None,
+        include: str | list[str] | None = None,
+        **filters: Any,
     ) -> list[dict[str, Any]]:
         """Return the clients matching field filters and extra-field filters (at most ``limit``; 0 = all).
+
+        ``include=extraFields`` returns each client's extra fields as well (see `List Robaws Resources`).
 
         Example:
         | ${clients} = | List Robaws Clients | name=ACME NV |
         | &{via} = | Create Dictionary | Contact via=Website |
-        | ${clients} = | List Robaws Clients | extra_fields=${via} | limit=10 |
+        | ${clients} = | List Robaws Clients | extra_fields=${via} | include=extraFields | limit=10 |
         """
-        return collect(self.client.find_clients(limit=limit, extra_fields=extra_fields, **filters), limit)
+        items = self.client.list_clients(limit=limit, extra_fields=extra_fields, include=include, **filters)
+        return collect(items, limit)
 
     @keyword(tags=["robaws", "write", "purchase-invoices"])
     def create_robaws_purchase_invoice(
