@@ -51,6 +51,7 @@ def _runs_count() -> int:
 # robot.yaml task, what it handles, the vendor it spends its budget on, how to count what it handled
 TASKS: list[tuple[str, str, str, Callable[[], int]]] = [
     ("Robaws Purchase Invoices", "purchase invoice", "robaws", _robaws_count("purchase-invoices")),
+    ("Robaws Purchase Invoices In Python", "purchase invoice", "robaws", _robaws_count("purchase-invoices")),
     ("Cobot Invoices To Robaws", "sales invoice", "robaws", _robaws_count("sales-invoices")),
     ("Robostack Orders To Robaws", "order", "robaws", _robaws_count("purchase-invoices")),
     ("Control Room Dispatcher", "dispatched row", "controlroom", _runs_count),
@@ -99,18 +100,10 @@ def _rows(robot: str, per: str, objects: int, spent: dict[tuple[str, str], int],
 def _run_task(sandbox: Any, name: str, artifacts: Path) -> int:
     import subprocess
 
-    import yaml  # type: ignore[import-untyped]
-    from run_tasks import task_environment
+    from run_tasks import one_task
 
-    from Connectors.sandbox.controlroom.emulator import ARTIFACTS_PLACEHOLDER, robot_task_command
-
-    command, cwd = robot_task_command(ROOT / "robot.yaml", name)
-    command = [
-        str(artifacts) if p == ARTIFACTS_PLACEHOLDER else sys.executable if p == "python" else p for p in command
-    ]
-    env = task_environment(yaml.safe_load((ROOT / "robot.yaml").read_text()), artifacts, sandbox.environment())
-    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, check=False, timeout=600)
-    return result.returncode
+    command, env = one_task(name, artifacts, sandbox.environment())
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False, timeout=600).returncode
 
 
 def economy_section(args: argparse.Namespace) -> tuple[str, list[str], list[Row]]:

@@ -14,6 +14,7 @@ Documentation       Fan-out producer: turns a file of supplier invoices into one
 
 Library             RPA.Robocorp.WorkItems    autoload=${False}
 Resource            resources/fanout.resource
+Resource            resources/summary.resource
 
 Suite Setup         Use Local Producer Work Items
 
@@ -22,23 +23,31 @@ Suite Setup         Use Local Producer Work Items
 Fan Out Supplier Invoices
     [Documentation]    One output work item per supplier invoice of each input work item.
     ${results}    For Each Input Work Item    Fan Out Invoices Of Work Item
-    Should Not Contain    ${results}    ${False}    msg=An invoice file could not be fanned out: see the log.
+    ${failures}    Evaluate    [result for result in $results if isinstance(result, str)]
+    ${invoices}    Evaluate    sum(result for result in $results if not isinstance(result, str))
+    VAR    ${line}    Fanned out ${invoices} supplier invoices from ${{ len($results) - len($failures) }} of
+    ...    ${{ len($results) }} input work items (${{ len($failures) }} refused); no connector requests
+    ...    (the work items travel through RPA.Robocorp.WorkItems)
+    Report Summary    ${line}
+    Fail Unless All Done    ${failures}    ${{ len($results) }}    input work items    fanned out
 
 
 *** Keywords ***
 Fan Out Invoices Of Work Item
-    [Documentation]    The current input work item: one output per invoice and DONE, or FAILED with the reason.
+    [Documentation]    The current input work item: one output per invoice and DONE (returns how many), or
+    ...    FAILED with the reason (returns "work item <id>: <reason>").
     TRY
         ${payload}    Get Work Item Payload
         ${rows}    Read Invoice Rows    ${payload}
         ${invoices}    Invoice Work Items From Rows    ${rows}
     EXCEPT    No invoices*    *cannot be fanned out*    *is not a list of invoice rows.    type=GLOB    AS    ${error}
         Release Input Work Item    FAILED    exception_type=BUSINESS    code=INVALID_INVOICE_FILE    message=${error}
-        RETURN    ${False}
+        ${item}    Get Current Work Item
+        RETURN    work item ${item.id}: ${error}
     END
     FOR    ${invoice}    IN    @{invoices}
         Create Output Work Item    variables=${invoice}    save=${True}
     END
-    Log    ${{ len($invoices) }} supplier invoice(s) fanned out from ${{ len($rows) }} row(s).    console=${True}
+    Log    ${{ len($invoices) }} supplier invoice(s) fanned out from ${{ len($rows) }} row(s).
     Release Input Work Item    DONE
-    RETURN    ${True}
+    RETURN    ${{ len($invoices) }}

@@ -33,7 +33,18 @@ from Connectors import ControlRoomClient, RobawsClient
 from Connectors.ControlRoom import ControlRoom
 from Connectors.sandbox.controlroom.model import ROBOT_FAILURE
 from Connectors.sandbox.server import SandboxProcess
-from support.fanout import PROCESS, ROOT, SUPPLIERS, invoice_rows, register_process, run_fan_out, wait, write_csv
+from support.fanout import (
+    CONSUMER,
+    PROCESS,
+    PRODUCER,
+    ROOT,
+    SUPPLIERS,
+    invoice_rows,
+    register_process,
+    run_fan_out,
+    wait,
+    write_csv,
+)
 from support.redis_server import RedisServer, redis_or_skip
 
 pytest.importorskip("RPA.Robocorp.WorkItems", reason="rpaframework is not installed")
@@ -188,21 +199,18 @@ def test_killed_consumers_and_a_business_exception_retried_then_a_rerun_book_eac
 
 
 def run_local(
-    sandbox: SandboxProcess, robot: str, artifacts: Path, input_path: Path | None = None
+    sandbox: SandboxProcess, task: str, artifacts: Path, input_path: Path | None = None
 ) -> tuple[int, str, list[dict[str, Any]] | None]:
-    """Run a fan-out robot with the FileAdapter; its exit code, output.xml and output work items (or None)."""
-    import yaml  # type: ignore[import-untyped]
-
+    """Run robot.yaml's ``task`` as rcc runs it (devdata, the FileAdapter) against the test's sandbox; its exit
+    code, output.xml and output work items (None when it wrote none)."""
     sys.path.insert(0, str(ROOT / "tests" / "robots"))
-    from run_tasks import task_environment
+    from run_tasks import one_task
 
-    env = task_environment(yaml.safe_load((ROOT / "robot.yaml").read_text()), artifacts, sandbox.environment())
+    command, env = one_task(task, artifacts, sandbox.environment())
     if input_path:
         env["RPA_INPUT_WORKITEM_PATH"] = str(input_path)
-    command = [sys.executable, "-m", "robot", "--outputdir", str(artifacts), "--report", "NONE", robot]
     code = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, check=False).returncode
-    name = "fanout" if "producer" in robot else "fanout-consumer"
-    produced = artifacts / "work-items-out" / name / "work-items.json"
+    produced = artifacts / "work-items-out" / ("fanout" if task == PRODUCER else "fanout-consumer") / "work-items.json"
     outputs = json.loads(produced.read_text()) if produced.exists() else None
     return code, (artifacts / "output.xml").read_text(), outputs
 
@@ -235,10 +243,22 @@ def xlsx(rows: list[dict[str, Any]]) -> bytes:
 def test_the_devdata_consumer_input_is_what_the_producer_makes_of_the_devdata_input(
     sandbox: SandboxProcess, tmp_path: Path
 ) -> None:
-    code, _log, outputs = run_local(sandbox, "robots/fanout_producer.robot", tmp_path)
+    code, _log, outputs = run_local(sandbox, PRODUCER, tmp_path)
     assert code == 0
     committed = json.loads((ROOT / "devdata" / "work-items-in" / "fanout-consumer" / "work-items.json").read_text())
     assert outputs == committed
+
+
+def test_run_after_the_producer_in_one_artifacts_folder_the_consumer_books_its_output(
+    sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    """As rcc runs the two tasks one after the other (both write to output/): no copying of files between them."""
+    rows = invoice_rows(3, "SH")
+    code, _log, produced = run_local(sandbox, PRODUCER, tmp_path / "output", input_item(tmp_path, {"invoices": rows}))
+    assert code == 0 and produced and len(produced) == 3
+    code, _log, booked = run_local(sandbox, CONSUMER, tmp_path / "output")
+    assert code == 0
+    assert [item["payload"]["supplierInvoiceNumber"] for item in booked or []] == ["SH-0000", "SH-0001", "SH-0002"]
 
 
 def test_the_producer_reads_csv_excel_json_and_payload_rows_alike(sandbox: SandboxProcess, tmp_path: Path) -> None:
@@ -251,10 +271,7 @@ def test_the_producer_reads_csv_excel_json_and_payload_rows_alike(sandbox: Sandb
         "json": input_item(tmp_path / "json", {}, {"invoices.json": json.dumps(typed).encode()}),
         "payload": input_item(tmp_path / "payload", {"invoices": rows + rows[:1]}),  # a repeated row counts once
     }
-    results = {
-        kind: run_local(sandbox, "robots/fanout_producer.robot", tmp_path / f"out-{kind}", path)
-        for kind, path in inputs.items()
-    }
+    results = {kind: run_local(sandbox, PRODUCER, tmp_path / f"out-{kind}", path) for kind, path in inputs.items()}
     assert {kind: code for kind, (code, _log, _outputs) in results.items()} == dict.fromkeys(inputs, 0)
     payloads = {kind: [item["payload"] for item in outputs or []] for kind, (_c, _l, outputs) in results.items()}
     assert payloads["csv"][0] == {
@@ -291,7 +308,7 @@ def test_the_producer_refuses_a_file_it_cannot_fan_out_and_creates_nothing(
     rows = invoice_rows(3, "IN")
     change(rows)
     path = input_item(tmp_path / "in", {"invoices": rows})
-    code, log, outputs = run_local(sandbox, "robots/fanout_producer.robot", tmp_path / "out", path)
+    code, log, outputs = run_local(sandbox, PRODUCER, tmp_path / "out", path)
     assert code == 1 and outputs is None  # not one output work item
     assert f"exception: {{'type': 'BUSINESS', 'code': 'INVALID_INVOICE_FILE', 'message': '{message}'}}" in log
 
@@ -313,7 +330,7 @@ def test_the_consumer_fails_only_the_invoices_it_cannot_book_as_business_excepti
     path = tmp_path / "in" / "work-items.json"
     path.parent.mkdir()
     path.write_text(json.dumps([{"payload": payload, "files": {}} for payload in payloads]))
-    code, log, outputs = run_local(sandbox, "robots/fanout_consumer.robot", tmp_path / "out", path)
+    code, log, outputs = run_local(sandbox, CONSUMER, tmp_path / "out", path)
     assert code == 0  # failed items are released FAILED; the robot goes on with the next one
     assert [item["payload"]["supplierInvoiceNumber"] for item in outputs or []] == ["BX-0000", "BX-0004"]
     for reason in (

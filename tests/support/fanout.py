@@ -1,12 +1,11 @@
 """The fan-out sample as a Control Room process of a sandbox: a producer step and a consumer step of N
-parallel executions (robots/fanout_producer.robot, robots/fanout_consumer.robot), for its test and for
+parallel executions (robot.yaml's tasks "Fan-Out Producer" and "Fan-Out Consumer"), for its test and for
 ``bench/scale.py``."""
 
 from __future__ import annotations
 
 import csv
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS = "Supplier Invoices Fan-Out"
+PRODUCER, CONSUMER = "Fan-Out Producer", "Fan-Out Consumer"  # robot.yaml's tasks
 # The demo tenant's suppliers (src/Connectors/sandbox/robaws/demo.py), by VAT number.
 NAMES = ["Bouwmaterialen Peeters", "Elektro Janssens", "Sanitair De Smet", "Van Dyck Tools", "Isolatie Maes"]
 SUPPLIERS = {f"BE0{400123450 + n}": name for n, name in enumerate(NAMES)}
@@ -64,13 +64,11 @@ def register_process(sandbox: SandboxProcess, folder: Path, store_url: str, cons
         "CONNECTORS_THROTTLE_WORKERS": str(consumers),
     }
 
-    def step(name: str, robot: str, parallel: int) -> dict[str, Any]:
-        command = [sys.executable, "-m", "robot", "--outputdir", "{ROBOT_ARTIFACTS}", "--report", "NONE", robot]
-        return {"name": name, "command": command, "cwd": str(ROOT), "env": env, "parallel": parallel}
-
+    # The steps are robot.yaml's tasks, run as Control Room runs them (each execution its own artifacts).
+    robot_yaml = str(ROOT / "robot.yaml")
     steps = [
-        step("Produce", "robots/fanout_producer.robot", 1),
-        step("Consume", "robots/fanout_consumer.robot", consumers),
+        {"name": "Produce", "robot_yaml": robot_yaml, "task": PRODUCER, "env": env},
+        {"name": "Consume", "robot_yaml": robot_yaml, "task": CONSUMER, "env": env, "parallel": consumers},
     ]
     sandbox.admin("POST", "/_sandbox/controlroom/processes", {"name": PROCESS, "steps": steps})
 
