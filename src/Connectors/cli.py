@@ -102,7 +102,11 @@ def _webhooks_serve(args: argparse.Namespace) -> int:
     from Connectors.webhooks.service import ReceiverSettings, serve
 
     settings = ReceiverSettings(
-        store=args.store, work_items=args.work_items, process=args.process, max_body=args.max_body
+        store=args.store,
+        work_items=args.work_items,
+        process=args.process,
+        max_body=args.max_body,
+        max_backoff=args.max_backoff,
     )
     serve(settings, args.host, args.port)
     return 0
@@ -141,6 +145,12 @@ def _webhooks_args(parser: argparse.ArgumentParser) -> None:
     serve.add_argument("--store", default="webhook-events.db", help="SQLite file of received events")
     serve.add_argument(
         "--max-body", type=int, default=1024 * 1024, help="largest body accepted, in bytes (default 1 MB)"
+    )
+    serve.add_argument(
+        "--max-backoff",
+        type=float,
+        default=60.0,
+        help="longest pause, in seconds, between hand-off attempts while the target keeps failing (default 60)",
     )
     target = serve.add_mutually_exclusive_group()
     target.add_argument(

@@ -36,8 +36,11 @@ def reason_of(error: BaseException) -> str:
 
 
 class Dispatcher:
-    def __init__(self, store: EventStore, sink: Sink, *, idle_poll: float = 1.0) -> None:
+    def __init__(
+        self, store: EventStore, sink: Sink, *, idle_poll: float = 1.0, max_backoff: float = MAX_BACKOFF
+    ) -> None:
         self.store = store
+        self.max_backoff = max_backoff
         self.sink = sink
         self.idle_poll = idle_poll
         self.failures_in_a_row = 0
@@ -70,7 +73,7 @@ class Dispatcher:
                 # Back off on failures in a row only: an outage gets up to a minute between attempts,
                 # a flaky link that still lets most hand-offs through gets half a second.
                 self.failures_in_a_row += 1
-                self._stop.wait(min(MAX_BACKOFF, 0.5 * 2 ** (self.failures_in_a_row - 1)))
+                self._stop.wait(min(self.max_backoff, 0.5 * 2 ** (self.failures_in_a_row - 1)))
                 continue
             if not busy:
                 self._wake.wait(self.idle_poll)

@@ -14,7 +14,7 @@ from typing import Any
 from Connectors.core import log
 from Connectors.core.config import env, secret_value
 from Connectors.core.errors import ConfigurationError
-from Connectors.webhooks.dispatcher import TRANSIENT, Dispatcher, reason_of
+from Connectors.webhooks.dispatcher import MAX_BACKOFF, TRANSIENT, Dispatcher, reason_of
 from Connectors.webhooks.receiver import DEFAULT_MAX_BODY, Receiver
 from Connectors.webhooks.sinks import ControlRoomRuns, Sink, WorkItemFolder
 from Connectors.webhooks.sources import Source, controlroom_source, robaws_source
@@ -30,6 +30,8 @@ class ReceiverSettings:
     controlroom_secret: Any = None
     max_body: int = DEFAULT_MAX_BODY
     tolerance: float | None = None
+    # Longest pause between hand-off attempts while the target keeps failing.
+    max_backoff: float = MAX_BACKOFF
 
 
 def _sources(settings: ReceiverSettings) -> dict[str, Source]:
@@ -76,7 +78,9 @@ def build_receiver(settings: ReceiverSettings, sink: Sink | None = None) -> Rece
         # An outage is no reason to refuse deliveries: they are stored and handed off once it is over.
         log.info(f"Could not check {sink.description} at start ({reason_of(error)}); receiving anyway")
     store = EventStore(settings.store)
-    return Receiver(store, sources, Dispatcher(store, sink), max_body=settings.max_body)
+    return Receiver(
+        store, sources, Dispatcher(store, sink, max_backoff=settings.max_backoff), max_body=settings.max_body
+    )
 
 
 def _lock(store: str) -> Any:

@@ -185,9 +185,9 @@ class ControlRoomRuns:
         wanted = {(event.source, event.id): event.seq for event in events}
         found: dict[int, str] = {}
         # Control Room's list has no payloads, so each item is read on its own: read only the items that
-        # could have been made for these events (created after the earliest was received, with an hour of
-        # slack for clocks), not the process's whole history.
-        oldest = min((event.received_at for event in events), default=0.0) - 3600
+        # could have been made for these events - created after the earliest of them was received (two
+        # minutes of slack for the clocks) - not the process's whole history.
+        oldest = min((event.received_at for event in events), default=0.0) - 120
         rows: Iterable[dict[str, Any]] = self.client.list_work_items(process=self.process)
         recent = (row for row in rows if _created(row) >= oldest)
         items = (self.client.get_work_item(str(row["id"])) for row in recent)
