@@ -12,9 +12,13 @@ through ``RobawsClient`` with ``CONNECTORS_THROTTLE_WORKERS`` set to the number 
 For each: seconds, efficiency = theoretical minimum ((N - burst) / rate) / measured seconds,
 the 429s the server counted and the workers that failed.
 
-    python bench/scale.py [--requests 3000] [--workers 1,4,8,16] [--stores memory,sqlite,redis]
+Then, in the same run, the requests per business object of each sample robot, counted from the
+sandbox's stats (bench/request_economy.py), the fan-out sample with 8 consumers included.
 
-More sections (e.g. requests per business object of each sample robot) are added to SECTIONS.
+    python bench/scale.py [--requests 3000] [--workers 1,4,8,16] [--stores memory,sqlite,redis]
+                          [--fanout-invoices 200] [--sections scale,economy]
+
+More sections are added to SECTIONS.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from _support import print_table
+from request_economy import economy_section
 from support.redis_server import RedisServer
 from support.strict_server import StrictServerProcess
 
@@ -149,7 +154,10 @@ def scale_section(args: argparse.Namespace) -> tuple[str, list[str], list[list[o
 
 
 # Each section returns (title, column headers, rows); main() prints them one after another.
-SECTIONS: list[Callable[[argparse.Namespace], tuple[str, list[str], list[list[object]]]]] = [scale_section]
+SECTIONS: dict[str, Callable[[argparse.Namespace], tuple[str, list[str], list[list[object]]]]] = {
+    "scale": scale_section,
+    "economy": economy_section,
+}
 
 
 def main() -> None:
@@ -158,17 +166,24 @@ def main() -> None:
     parser.add_argument("--workers", default="1,4,8,16")
     parser.add_argument("--stores", default="memory,sqlite,redis")
     parser.add_argument("--no-outage", action="store_true", help="skip the Redis outage row")
+    parser.add_argument("--fanout-invoices", type=int, default=200, help="invoices of the fan-out sample")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help="which sections to run")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
-    for section in SECTIONS:
-        title, headers, rows = section(args)
+    for name in args.sections.split(","):
+        title, headers, rows = SECTIONS[name](args)
         print()
         print(title)
         print_table(headers, rows)
-    print(
-        "\nEfficiency = theoretical minimum seconds from the server's token bucket / measured seconds. "
-        "429s are the server's refusals (each one retried by the client); failed workers raised or died."
-    )
+    notes = {
+        "scale": "Efficiency = theoretical minimum seconds from the server's token bucket / measured seconds. "
+        "429s are the server's refusals (each one retried by the client); failed workers raised or died.",
+        "economy": "Requests per object = requests the sandbox served for the vendor while the robot ran / the "
+        "business objects it handled; 429s are the vendor's refusals in that time.",
+    }
+    print()
+    for name in args.sections.split(","):
+        print(notes.get(name, ""))
 
 
 if __name__ == "__main__":

@@ -194,6 +194,14 @@ def task_environment(robot: dict[str, Any], artifacts: Path, sandbox_env: dict[s
     return env
 
 
+def one_task(name: str, artifacts: Path, sandbox_env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """For tests and benches that run one task of robot.yaml with this interpreter against their own sandbox:
+    its command (artifacts in ``artifacts``) and environment (``task_environment``). Run it in ``ROOT``."""
+    robot = Robot.load(ROOT)
+    env = task_environment(robot.spec, artifacts, sandbox_env)
+    return rewrite_outputdir(resolve_command(command_of(robot.tasks()[name]), env), artifacts), env
+
+
 def run(
     tasks: Iterable[str] = (),
     artifacts: Path = ROOT / "output" / "robots",
