@@ -25,6 +25,7 @@ ${PROCESS}      Customer Onboarding
 
 *** Test Cases ***    FAULTS
 Triggers Through Server Errors      5xx=0.5
+Triggers Through Drops Before       reset=0.5
 Triggers Through Lost Answers       lost=0.5
 Triggers Through Every Fault        5xx=0.15,reset=0.15,lost=0.15
 
