@@ -12,7 +12,7 @@ from typing import Any
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
-from Connectors.core import log
+from Connectors.core import arguments, log
 from Connectors.core.errors import ConfigurationError
 from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, given, rate_limit_status_keyword
 from Connectors.vendors.robaws.client import RobawsClient, idempotency_key_for
@@ -174,7 +174,7 @@ class RobawsResourceKeywords(Component):
         | &{changes} = | Create Dictionary | email=new@acme.be | city=Gent |
         | ${client} = | Update Robaws Resource | clients | 42 | ${changes} |
         """
-        return self.client.update(collection, entity_id, {**(changes or {}), **fields}, idempotency_key)
+        return self.client.update(collection, entity_id, arguments.merged(changes, fields, "changes"), idempotency_key)
 
     @keyword(tags=["robaws", "write"])
     def patch_robaws_resource(
@@ -256,7 +256,7 @@ class RobawsBusinessKeywords(Component):
         | ${client} = | Create Robaws Client | name=ACME NV | email=info@acme.be |
         | ${client} = | Create Robaws Client | ${client_data} | idempotency_key=${key} |
         """
-        return self.client.create_client({**(client or {}), **fields}, idempotency_key)
+        return self.client.create_client(arguments.merged(client, fields, "client"), idempotency_key)
 
     @keyword(tags=["robaws", "read", "clients"])
     def list_robaws_clients(
