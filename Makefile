@@ -37,7 +37,7 @@ unit: $(TEST_STAMP)
 	$(PY) -m pytest -q tests/unit
 
 integration: $(TEST_STAMP)
-	$(PY) -m pytest -q tests/integration
+	$(PY) -m pytest -q tests/integration tests/reliability
 
 acceptance: $(TEST_STAMP)
 	$(PY) tools/run_acceptance.py

@@ -35,7 +35,6 @@ def main() -> int:
             env["COBOT_URL"],
             access_token=env["COBOT_ACCESS_TOKEN"],
             space=env["COBOT_SPACE"],
-            space_url_template=env["COBOT_SPACE_URL_TEMPLATE"],
             rate_scale=args.rate_scale,
             throttle_store="memory",
         )

@@ -19,6 +19,8 @@ import os
 import re
 import sys
 import tempfile
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,7 @@ def _signature(function: Any, imports: dict[str, str], skip_self: bool) -> str:
         if parameter.name == "self":
             continue
         annotation = parameter.annotation if parameter.annotation is not inspect.Parameter.empty else "Any"
-        annotation = _expand_aliases(str(annotation), function)
+        annotation = _expand_aliases(_format(annotation, imports), function)
         _collect_imports(str(annotation), function, imports)
         prefix = {inspect.Parameter.VAR_POSITIONAL: "*", inspect.Parameter.VAR_KEYWORD: "**"}.get(parameter.kind, "")
         if parameter.kind is inspect.Parameter.KEYWORD_ONLY and not star_seen:
@@ -69,9 +71,30 @@ def _signature(function: Any, imports: dict[str, str], skip_self: bool) -> str:
         star_seen = star_seen or parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.KEYWORD_ONLY)
         parts.append(f"{prefix}{parameter.name}: {annotation}{_default(parameter.default)}")
     returns = signature.return_annotation if signature.return_annotation is not inspect.Signature.empty else "None"
-    returns = _expand_aliases(str(returns), function)
+    returns = _expand_aliases(_format(returns, imports), function)
     _collect_imports(str(returns), function, imports)
     return f"({', '.join(parts)}) -> {returns}"
+
+
+def _format(annotation: Any, imports: dict[str, str]) -> str:
+    """An annotation object (from a generated signature) as stub text, noting what to import."""
+    if isinstance(annotation, str):
+        return annotation
+    if annotation is None or annotation is type(None):
+        return "None"
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return " | ".join(_format(part, imports) for part in typing.get_args(annotation))
+    if typing.get_args(annotation):
+        origin = typing.get_origin(annotation)
+        args = ", ".join(_format(part, imports) for part in typing.get_args(annotation))
+        return f"{_format(origin, imports)}[{args}]"
+    if annotation is typing.Any:
+        imports["Any"] = "typing"
+        return "Any"
+    name = getattr(annotation, "__name__", repr(annotation))
+    if not hasattr(builtins, name):
+        imports[name] = "robot.api.types" if name == "Secret" else annotation.__module__
+    return name
 
 
 def _expand_aliases(annotation: str, function: Any) -> str:
@@ -160,7 +183,9 @@ def main() -> int:
         for name in LIBRARIES:
             html = Path(folder) / f"{name}.html"
             libdoc_html(name, html)
-            outputs[ROOT / "docs" / f"{name}.html"] = html.read_text(encoding="utf-8")
+            # Libdoc writes absolute source paths; relative ones make the HTML the same in every checkout.
+            text = html.read_text(encoding="utf-8").replace(str(ROOT / "src") + os.sep, "src/")
+            outputs[ROOT / "docs" / f"{name}.html"] = text
             outputs[ROOT / "src" / "Connectors" / f"{name}.pyi"] = stub(name)
         readme_path = ROOT / "README.md"
         outputs[readme_path] = readme(readme_path.read_text(encoding="utf-8"))

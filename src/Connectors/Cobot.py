@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from robot.api.types import Secret
+from typing import Any
 
-from Connectors.library import ConnectorLibrary, connecting_doc, given
+from Connectors.library import ConnectorLibrary, connecting_doc, takes_settings
 from Connectors.vendors.cobot.client import CobotClient
 from Connectors.vendors.cobot.keywords import (
     CobotBookingKeywords,
@@ -21,23 +21,8 @@ from Connectors.vendors.cobot.profile import COBOT
 class Cobot(ConnectorLibrary[CobotClient]):
     client_class = CobotClient
 
-    def __init__(
-        self,
-        url: str | None = None,
-        access_token: str | Secret | None = None,
-        client_id: str | None = None,
-        client_secret: str | Secret | None = None,
-        token_store: str | None = None,
-        space: str | None = None,
-        space_url_template: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | str | None = None,
-        rate_scale: float | str | None = None,
-        timeout: float | str | None = None,
-        throttle_store: str | None = None,
-        workers: int | str | None = None,
-    ) -> None:
+    @takes_settings(COBOT)
+    def __init__(self, *args: Any, **settings: Any) -> None:
         """Settings given here are the defaults of `Connect To Cobot` (see `Connecting`).
 
         | Library | Connectors.Cobot | space=my-space |
@@ -52,7 +37,8 @@ class Cobot(ConnectorLibrary[CobotClient]):
                 CobotCheckInKeywords(self),
                 CobotWebhookKeywords(self),
             ],
-            given(locals()),
+            args,
+            settings,
         )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from robot.api.types import Secret
+from typing import Any
 
-from Connectors.library import ConnectorLibrary, given
+from Connectors.library import ConnectorLibrary, takes_settings
 from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.keywords import (
     ControlRoomArtifactKeywords,
@@ -14,6 +14,7 @@ from Connectors.vendors.controlroom.keywords import (
     ControlRoomWebhookKeywords,
     ControlRoomWorkItemKeywords,
 )
+from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 
 class ControlRoom(ConnectorLibrary[ControlRoomClient]):
@@ -61,22 +62,8 @@ class ControlRoom(ConnectorLibrary[ControlRoomClient]):
 
     client_class = ControlRoomClient
 
-    def __init__(
-        self,
-        workspace_id: str | None = None,
-        api_key: str | Secret | None = None,
-        url: str | None = None,
-        api: str | None = None,
-        legacy_url: str | None = None,
-        organization: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | str | None = None,
-        rate_scale: float | str | None = None,
-        timeout: float | str | None = None,
-        throttle_store: str | None = None,
-        workers: int | str | None = None,
-    ) -> None:
+    @takes_settings(CONTROLROOM)
+    def __init__(self, *args: Any, **settings: Any) -> None:
         """Settings given here are the defaults of `Connect To Control Room`.
 
         | Library | Connectors.ControlRoom | api=legacy | url=https://cloud.robocorp.com |
@@ -90,5 +77,6 @@ class ControlRoom(ConnectorLibrary[ControlRoomClient]):
                 ControlRoomArtifactKeywords(self),
                 ControlRoomWebhookKeywords(self),
             ],
-            given(locals()),
+            args,
+            settings,
         )

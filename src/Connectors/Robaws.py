@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from robot.api.types import Secret
+from typing import Any
 
-from Connectors.library import ConnectorLibrary, connecting_doc, given
+from Connectors.library import ConnectorLibrary, connecting_doc, takes_settings
 from Connectors.vendors.robaws.client import RobawsClient
 from Connectors.vendors.robaws.keywords import (
     RobawsBusinessKeywords,
@@ -18,23 +18,8 @@ from Connectors.vendors.robaws.profile import ROBAWS
 class Robaws(ConnectorLibrary[RobawsClient]):
     client_class = RobawsClient
 
-    def __init__(
-        self,
-        url: str | None = None,
-        username: str | None = None,
-        password: str | Secret | None = None,
-        client_id: str | None = None,
-        client_secret: str | Secret | None = None,
-        token_store: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | str | None = None,
-        rate_scale: float | str | None = None,
-        daily_quota: int | str | None = None,
-        timeout: float | str | None = None,
-        throttle_store: str | None = None,
-        workers: int | str | None = None,
-    ) -> None:
+    @takes_settings(ROBAWS)
+    def __init__(self, *args: Any, **settings: Any) -> None:
         """Settings given here are the defaults of `Connect To Robaws` (see `Connecting`).
 
         | Library | Connectors.Robaws | url=https://app.robaws.be | rate_limit=10/s |
@@ -46,7 +31,8 @@ class Robaws(ConnectorLibrary[RobawsClient]):
                 RobawsBusinessKeywords(self),
                 RobawsWebhookKeywords(self),
             ],
-            given(locals()),
+            args,
+            settings,
         )
 
 

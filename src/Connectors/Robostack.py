@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from robot.api.types import Secret
+from typing import Any
 
-from Connectors.library import ConnectorLibrary, connecting_doc, given
+from Connectors.library import ConnectorLibrary, connecting_doc, takes_settings
 from Connectors.vendors.robostack.client import RobostackClient
 from Connectors.vendors.robostack.keywords import ConnectionKeywords, RecordKeywords
 from Connectors.vendors.robostack.profile import ROBOSTACK
@@ -14,26 +14,13 @@ from Connectors.vendors.robostack.selection import MATCH_ALL_OPERATORS
 class Robostack(ConnectorLibrary[RobostackClient]):
     client_class = RobostackClient
 
-    def __init__(
-        self,
-        app_uuid: str | None = None,
-        api_key: str | Secret | None = None,
-        api_secret: str | Secret | None = None,
-        url: str | None = None,
-        chunk_size: int | str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | str | None = None,
-        rate_scale: float | str | None = None,
-        timeout: float | str | None = None,
-        throttle_store: str | None = None,
-        workers: int | str | None = None,
-    ) -> None:
+    @takes_settings(ROBOSTACK)
+    def __init__(self, *args: Any, **settings: Any) -> None:
         """Settings given here are the defaults of `Connect To Robostack` (see `Connecting`).
 
         | Library | Connectors.Robostack | rate_limit=2/s | chunk_size=50 |
         """
-        super().__init__([ConnectionKeywords(self), RecordKeywords(self)], given(locals()))
+        super().__init__([ConnectionKeywords(self), RecordKeywords(self)], args, settings)
 
 
 _OPERATORS = ", ".join(f"``{op}``" for op in MATCH_ALL_OPERATORS)

@@ -12,26 +12,89 @@ from Connectors.core.errors import ConnectorError
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
 
 
+SANDBOX_EXTRA = "pip install 'robotframework-connectors[sandbox]'"
+
+
+def _fault_spec(text: str) -> str:
+    from Connectors.sandbox.options import FaultSpec
+
+    try:
+        FaultSpec.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def _sandbox_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8700)
-    parser.add_argument("--demo", action="store_true", help="load demo data and demo credentials")
+    parser.add_argument("--demo", action="store_true", help="load demo data (the demo credentials are fixed)")
     parser.add_argument("--rate-scale", type=float, default=1.0, help="multiply every rate limit (benchmarks)")
-    parser.add_argument("--faults", default="", help="e.g. 5xx=0.1,reset=0.05,lost=0.05,slow=0.02")
+    parser.add_argument("--faults", type=_fault_spec, default="", help="e.g. 5xx=0.1,reset=0.05,lost=0.05,slow=0.02")
     parser.add_argument("--seed", type=int, default=None, help="seed for deterministic fault injection")
     parser.add_argument("--run-seconds", type=float, default=None, help="how long a Control Room run takes")
     parser.add_argument("--log-file", default=None, help="write the (redacted) access log here")
+    parser.add_argument(
+        "--admin-token",
+        default=None,
+        help="require 'Authorization: Bearer TOKEN' on /_sandbox/* (for a sandbox shared on a network; "
+        "default: CONNECTORS_SANDBOX_ADMIN_TOKEN)",
+    )
+
+
+def _missing_sandbox_extra() -> str | None:
+    """The name of a missing module of the [sandbox] extra, if any."""
+    import importlib
+
+    for names in (("starlette",), ("uvicorn",), ("python_multipart", "multipart"), ("jsonpatch",)):
+        for name in names:
+            try:
+                importlib.import_module(name)
+                break
+            except ImportError:
+                continue
+        else:
+            return names[0]
+    return None
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from Connectors.sandbox.server import options_from_args, serve
+    import errno
+    import os
 
-    options = options_from_args(args.demo, args.rate_scale, args.faults, args.seed, args.run_seconds)
-    print(
-        f"Sandbox on http://{args.host}:{args.port} (/robaws /cobot /controlroom /robostack, admin /_sandbox)",
-        flush=True,
-    )
-    serve(args.host, args.port, options, args.log_file)
+    from Connectors.sandbox.options import ADMIN_TOKEN_VARIABLE
+    from Connectors.sandbox.server import bind, options_from_args
+
+    missing = _missing_sandbox_extra()
+    if missing:
+        print(
+            f"error: the sandbox needs the [sandbox] extra ({missing} is not installed): {SANDBOX_EXTRA}",
+            file=sys.stderr,
+        )
+        return 1
+    from Connectors.sandbox.server import serve
+
+    token = args.admin_token or os.environ.get(ADMIN_TOKEN_VARIABLE)
+    options = options_from_args(args.demo, args.rate_scale, args.faults, args.seed, args.run_seconds, token)
+    url = f"http://{args.host}:{args.port}"
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        reason = "the port is in use (another sandbox?)" if exc.errno == errno.EADDRINUSE else exc.strerror
+        print(
+            f"error: cannot start the sandbox on {args.host}:{args.port}: {reason}. "
+            "Stop the other process or choose another port with --port.",
+            file=sys.stderr,
+        )
+        return 1
+    prefixes = " ".join(f"/{name}" for name in options.vendors)
+    where = f"{url}/_sandbox/config" + (" (with the admin token)" if token else "")
+    if args.demo:
+        credentials = f"demo data; demo credentials: {where}, devdata/env.json and devdata/vault.json"
+    else:
+        credentials = f"no demo data (add --demo); credentials: {where}"
+    print(f"Sandbox on {url} ({prefixes}, admin /_sandbox) with {credentials}", flush=True)
+    serve(args.host, args.port, options, args.log_file, sock)
     return 0
 
 

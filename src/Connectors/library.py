@@ -7,8 +7,9 @@ keyword merges its own arguments over them, and any keyword used before it conne
 
 from __future__ import annotations
 
+import inspect
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from robot.api.deco import keyword
@@ -18,11 +19,12 @@ from Connectors import __version__
 from Connectors.core import arguments, log
 from Connectors.core.config import secret_value
 from Connectors.core.errors import ConfigurationError
-from Connectors.core.profile import VendorProfile
+from Connectors.core.profile import Setting, VendorProfile
 from Connectors.vendors.base import BaseClient
 
 ClientT = TypeVar("ClientT", bound=BaseClient)
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 #: The most items a list keyword returns unless told otherwise (``limit=0``: all; Python callers iterate).
 DEFAULT_LIST_LIMIT = 1000
@@ -46,6 +48,38 @@ def given(values: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _annotation(setting: Setting) -> Any:
+    from robot.api.types import Secret
+
+    return (str | Secret | None) if setting.secret else (setting.kind | None)
+
+
+def takes_settings(profile: VendorProfile) -> Callable[[F], F]:
+    """Give a connect keyword or a library's ``__init__`` the profile's settings as its arguments.
+
+    The function is written as ``(self, *args, **settings)``; its signature and type hints - what Libdoc,
+    Robot Framework's argument conversion, IDEs and the generated stubs read - come from the profile, so
+    the vendor's settings are listed once, there, and the import, the keyword and the client agree.
+    """
+
+    def decorate(function: F) -> F:
+        parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        parameters += [
+            inspect.Parameter(s.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=_annotation(s))
+            for s in profile.settings
+        ]
+        function.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+        function.__annotations__ = {s.name: _annotation(s) for s in profile.settings} | {"return": None}
+        return function
+
+    return decorate
+
+
+def bind_settings(method: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The settings a ``takes_settings`` method was called with, by name (``method`` bound)."""
+    return given(inspect.signature(method).bind(*args, **kwargs).arguments)
+
+
 class ConnectorLibrary(DynamicCore, Generic[ClientT]):
     """Base of the vendor libraries."""
 
@@ -54,8 +88,9 @@ class ConnectorLibrary(DynamicCore, Generic[ClientT]):
     ROBOT_LIBRARY_DOC_FORMAT = "ROBOT"
     client_class: type[ClientT]
 
-    def __init__(self, components: Sequence[Any], import_settings: Mapping[str, Any]) -> None:
-        self.import_settings = given(import_settings)
+    def __init__(self, components: Sequence[Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        # The import arguments, by the names of the settings (the subclass's __init__ takes the profile's).
+        self.import_settings = given(inspect.signature(type(self).__init__).bind(self, *args, **kwargs).arguments)
         for setting in self.profile.settings:
             if setting.secret:
                 secret_value(self.import_settings.get(setting.name))
@@ -157,10 +192,24 @@ def _output() -> Any:
     return context.output if context is not None else None
 
 
+def connect_keyword(profile: VendorProfile, doc: str) -> Any:
+    """The ``Connect To <Vendor>`` keyword, written once for every vendor: its arguments are the profile's
+    settings (``takes_settings``), merged over the library import's."""
+
+    # The keyword's name comes from the attribute it is assigned to (connect_to_robaws = connect_keyword(…)).
+    @keyword(tags=[profile.key, "connection"])
+    @takes_settings(profile)
+    def connect(self: KeywordComponent[Any], *args: Any, **settings: Any) -> None:
+        self.library.connect(bind_settings(connect.__get__(self), args, settings))
+
+    connect.__doc__ = doc
+    return connect
+
+
 def rate_limit_status_keyword(profile: VendorProfile, extra_keys: str = "") -> Any:
     """The ``Get <Vendor> Rate Limit Status`` keyword, written once for every vendor."""
 
-    @keyword(name=f"Get {profile.name} Rate Limit Status", tags=[profile.key, "connection", "rate-limit"])
+    @keyword(tags=[profile.key, "connection", "rate-limit"])
     def get_rate_limit_status(self: KeywordComponent[Any]) -> dict[str, Any]:
         return dict(self.client.rate_limit_status())
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from Connectors.core.errors import ConfigurationError, ConnectorError, RateLimited, ValidationError
-from Connectors.sandbox.robostack_pipeline import PipelineError, run_pipeline
+from Connectors.sandbox.robostack.aggregation import PipelineError, run_pipeline
 from Connectors.vendors.robostack import client as client_module
 from Connectors.vendors.robostack.client import RobostackClient
 

@@ -30,6 +30,8 @@ class Setting:
     secret: bool = False
     default: str | None = None
     doc: str = ""
+    # The type a keyword or library import converts the value to (a secret: text or a ``Secret``).
+    kind: type = str
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -145,12 +147,13 @@ def common_settings(prefix: str, rate: RateSpec | None, *, daily_quota: int | No
         Setting(
             "rate_limit", f"{prefix}_RATE_LIMIT", doc=f"client-side limit such as ``15/s`` or ``60/min`` ({limit})"
         ),
-        Setting("burst", f"{prefix}_RATE_BURST", doc="how many requests may go at once before pacing starts"),
+        Setting("burst", f"{prefix}_RATE_BURST", doc="how many requests may go at once before pacing starts", kind=int),
         Setting(
             "rate_scale",
             f"{prefix}_RATE_SCALE",
             default="1",
             doc="multiplies the vendor's limits, for a sandbox started with ``--rate-scale``",
+            kind=float,
         ),
     ]
     if daily_quota:
@@ -163,7 +166,7 @@ def common_settings(prefix: str, rate: RateSpec | None, *, daily_quota: int | No
             )
         )
     settings += [
-        Setting("timeout", f"{prefix}_TIMEOUT", doc="seconds to wait for an answer (default 60)"),
+        Setting("timeout", f"{prefix}_TIMEOUT", doc="seconds to wait for an answer (default 60)", kind=float),
         Setting(
             "throttle_store",
             "CONNECTORS_THROTTLE_STORE",
@@ -174,6 +177,7 @@ def common_settings(prefix: str, rate: RateSpec | None, *, daily_quota: int | No
             "workers",
             "CONNECTORS_THROTTLE_WORKERS",
             doc="how many workers share the credential; each takes its share when no shared store answers",
+            kind=int,
         ),
     ]
     return tuple(settings)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypedDict
 
 from Connectors.core.config import env, secret_value
 from Connectors.core.errors import ConfigurationError
@@ -26,6 +26,21 @@ from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorP
 from Connectors.core.vault import get_secret
 
 Lookup = Callable[[Setting], Any]
+
+
+class CommonSettings(TypedDict, total=False):
+    """The settings every client takes (``profile.common_settings``); each client adds the vendor's own.
+
+    A client's ``__init__`` takes them as ``**common: Unpack[CommonSettings]``, so they are declared once.
+    """
+
+    vault_secret: str | None
+    rate_limit: str | None
+    burst: int | str | None
+    rate_scale: float | str | None
+    timeout: float | str | None
+    throttle_store: str | None
+    workers: int | str | None
 
 
 @dataclass

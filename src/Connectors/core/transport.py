@@ -43,6 +43,8 @@ from Connectors.core.retry import IDEMPOTENT_METHODS, RetryPolicy
 from Connectors.core.throttle import Throttle
 
 USER_AGENT = f"robotframework-connectors/{__version__} (+https://pypi.org/project/robotframework-connectors/)"
+# Answers that settle nothing about an earlier attempt: still in progress (409), refused for load (429).
+UNSETTLED_STATUSES = frozenset({409, 429})
 # Methods an idempotency header applies to (vendors ignore it on the others).
 KEYED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -179,8 +181,9 @@ class Transport:
         connect_failures = 0
         started = time.time()
         clock = time.monotonic()
-        # Set once an attempt may have reached the server's application (then a write may exist).
-        maybe_applied = False
+        # Set once an attempt may have reached the server's application (then a write may exist). A repeat
+        # of a write whose earlier outcome is unknown starts that way: only a success settles it.
+        maybe_applied = write is not None and journal.pending(write) is not None
         refreshed_auth = False
         while True:
             attempt += 1
@@ -211,7 +214,13 @@ class Transport:
                     if connect_failures < cfg.retry.connect_attempts:
                         self._pause_before_retry(attempt, None, reason, method, display_path)
                         continue
-                    raise self._unreachable(reason, method, display_path, attempt, clock, url, write) from None
+                    unreachable = self._unreachable(reason, method, display_path, attempt, clock, url)
+                    if write and maybe_applied:
+                        # An earlier attempt may have got through: the write may exist although this one never left.
+                        raise self._uncertain(unreachable, idempotency_key, write, started, error_context) from None
+                    if write:
+                        journal.forget(write)  # never sent: nothing can exist
+                    raise unreachable from None
                 maybe_applied = True
                 if can_repeat and attempt < cfg.retry.max_attempts:
                     self._pause_before_retry(attempt, None, reason, method, display_path)
@@ -248,9 +257,12 @@ class Transport:
                     continue
             if status >= 400:
                 failure = self.error_for(response, method, display_path, attempt, can_repeat, hints)
-                if write and maybe_applied:
+                # A request refused on its merits (a 4xx other than "busy") is a definite answer for this
+                # attempt; an earlier attempt's unknown outcome stays remembered.
+                definite = status < 500 and status not in UNSETTLED_STATUSES
+                if write and maybe_applied and not definite:
                     raise self._uncertain(failure, idempotency_key, write, started, error_context) from None
-                if write:
+                if write and not maybe_applied:
                     journal.forget(write)
                 raise failure
             if write:
@@ -311,10 +323,8 @@ class Transport:
         time.sleep(delay)
 
     def _unreachable(
-        self, reason: str, method: str, path: str, attempts: int, clock: float, url: str, write: str | None
+        self, reason: str, method: str, path: str, attempts: int, clock: float, url: str
     ) -> TransportError:
-        if write:
-            journal.forget(write)  # never sent: nothing can exist
         seconds = time.monotonic() - clock
         return TransportError(
             f"{reason} to {_origin(url)} ({_attempts(attempts)} over {seconds:.1f} s).",

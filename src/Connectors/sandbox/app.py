@@ -1,25 +1,30 @@
-"""The sandbox application: vendor emulations under their prefixes, admin endpoints under /_sandbox."""
+"""The sandbox application: vendor emulations under their prefixes, admin endpoints under /_sandbox.
+
+Layers, outermost first: fault injection (vendor prefixes only) → access log (statistics, one line per
+request, every 5xx named) → admin guard (/_sandbox: JSON only, optional token) → Starlette routing.
+Unknown paths, unknown methods and unexpected failures are answered as JSON in the format of the vendor
+whose prefix the path has.
+"""
 
 from __future__ import annotations
 
 import importlib
-import json
-import logging
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import requests
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount
 
-from Connectors.sandbox.common import BadRequest, FaultSpec, SandboxOptions, Stats, error
+from Connectors.sandbox.admin import admin_routes
+from Connectors.sandbox.common import ApiError, Stats
+from Connectors.sandbox.delivery import Deliveries, RetrySchedule
 from Connectors.sandbox.faults import FaultMiddleware
-
-log = logging.getLogger("connectors.sandbox")
+from Connectors.sandbox.middleware import AccessLog, AdminGuard
+from Connectors.sandbox.options import SandboxOptions
+from Connectors.sandbox.pipeline import ErrorFormat, note_server_error
 
 VENDOR_MODULES = {
     "robaws": "Connectors.sandbox.robaws",
@@ -27,6 +32,7 @@ VENDOR_MODULES = {
     "controlroom": "Connectors.sandbox.controlroom",
     "robostack": "Connectors.sandbox.robostack",
 }
+ADMIN_ERRORS = ErrorFormat("message")
 
 
 class SandboxContext:
@@ -35,9 +41,9 @@ class SandboxContext:
     def __init__(self, options: SandboxOptions) -> None:
         self.options = options
         self.stats = Stats()
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="sandbox-webhooks")
         self.deliveries: list[dict[str, Any]] = []
         self._deliveries_lock = threading.Lock()
+        self._webhooks = Deliveries(lambda: self.options.time_scale, self._delivered)
         # Every credential, token and webhook secret the sandbox has minted or accepts, kept across
         # resets, so the secret-leak test can grep real outputs for each value.
         self.minted_secrets: set[str] = set()
@@ -54,38 +60,49 @@ class SandboxContext:
     def scaled(self, value: float) -> float:
         return value * self.options.rate_scale
 
-    def deliver(self, url: str, body: bytes, headers: dict[str, str], attempts: int = 4, timeout: float = 2.0) -> None:
-        """POST a webhook in the background; retried with back-off until a 2xx (like the vendors)."""
+    def deliver(
+        self,
+        url: str,
+        body: bytes,
+        headers: dict[str, str],
+        schedule: RetrySchedule | None = None,
+        on_outcome: Any = None,
+    ) -> None:
+        """POST a webhook in the background, retried on ``schedule`` until a 2xx; ``on_outcome`` hears
+        ``delivered``, ``gone`` (a final status such as Cobot's 410) or ``failed`` (retries ran out)."""
+        self._webhooks.send(url, body, headers, schedule or RetrySchedule(), on_outcome)
 
-        def run() -> None:
-            record = {"url": url, "attempts": 0, "status": None}
-            for attempt in range(attempts):
-                record["attempts"] = attempt + 1
-                try:
-                    response = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
-                    record["status"] = response.status_code
-                    if 200 <= response.status_code < 300 or response.status_code == 410:
-                        break
-                except requests.RequestException as exc:
-                    record["status"] = type(exc).__name__
-                time.sleep(min(5.0, 0.2 * 2**attempt))
-            with self._deliveries_lock:
-                self.deliveries.append(record)
-            self.stats.bump("webhook_deliveries")
+    def _delivered(self, record: dict[str, Any]) -> None:
+        with self._deliveries_lock:
+            self.deliveries.append(record)
+        self.stats.bump("webhook_deliveries")
 
-        self._pool.submit(run)
+    def reset(self) -> None:
+        self._webhooks.reset()
+        with self._deliveries_lock:
+            self.deliveries.clear()
 
 
 class VendorSandbox:
     """Base of a vendor emulation: routes under ``/<name>``, data that ``reset()`` restores."""
 
     name = "vendor"
+    # How this vendor writes errors; used for its unknown paths and methods and unexpected failures too.
+    errors = ErrorFormat("message")
 
     def __init__(self, ctx: SandboxContext) -> None:
         self.ctx = ctx
 
     def routes(self) -> list[BaseRoute]:
         return []
+
+    def mount(self) -> BaseRoute:
+        """The vendor's routes under its prefix (a vendor may add middleware, e.g. Cobot's space hosts)."""
+        return Mount(f"/{self.name}", routes=self.routes())
+
+    def log_path(self, path: str) -> str:
+        """The path as the access log may show it: a vendor whose paths can carry a credential masks it."""
+        return path
 
     def admin_routes(self) -> list[BaseRoute]:
         """Test controls for this vendor, served under ``/_sandbox/<name>/`` (not counted as API calls)."""
@@ -99,47 +116,7 @@ class VendorSandbox:
         return {}
 
 
-def _json_errors(app: Any) -> Any:
-    async def handle_bad_request(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, BadRequest)
-        return error(exc.status, exc.message)
-
-    app.add_exception_handler(BadRequest, handle_bad_request)
-    return app
-
-
-class StatsMiddleware:
-    """Counts requests and 429s per vendor prefix, and writes a redacted access log."""
-
-    def __init__(self, app: Any, stats: Stats, vendors: tuple[str, ...]) -> None:
-        self.app = app
-        self.stats = stats
-        self.prefixes = {f"/{name}": name for name in vendors}
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope.get("path", "")
-        vendor = next(
-            (name for prefix, name in self.prefixes.items() if path.startswith(prefix + "/") or path == prefix), None
-        )
-        status_holder: dict[str, int] = {}
-
-        async def capture(message: Any) -> None:
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, capture)
-        status = status_holder.get("status", 0)
-        if vendor:
-            self.stats.count_request(vendor, status)
-        # Path only: query strings may carry tokens, and headers are never logged.
-        log.info("%s %s -> %s", scope.get("method"), path, status)
-
-
-def create_app(options: SandboxOptions | None = None) -> Starlette:
+def create_app(options: SandboxOptions | None = None) -> Any:
     options = options or SandboxOptions()
     ctx = SandboxContext(options)
     vendors: dict[str, VendorSandbox] = {}
@@ -147,81 +124,69 @@ def create_app(options: SandboxOptions | None = None) -> Starlette:
         module = importlib.import_module(VENDOR_MODULES[name])
         vendors[name] = module.create(ctx)
 
+    def errors_for(path: str) -> ErrorFormat:
+        for name, vendor in vendors.items():
+            if path == f"/{name}" or path.startswith(f"/{name}/"):
+                return vendor.errors
+        return ADMIN_ERRORS
+
+    def error_response(path: str, error: ApiError) -> Response:
+        return errors_for(path).response(error)
+
+    def log_path(path: str) -> str:
+        for name, vendor in vendors.items():
+            if path.startswith(f"/{name}/"):
+                return vendor.log_path(path)
+        return path
+
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return error_response(request.url.path, exc)
+
+    async def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        path, method = request.url.path, request.method
+        if exc.status_code == 404:
+            message = f"Unknown path {path}"
+        elif exc.status_code == 405:
+            message = f"{method} is not allowed on {path}"
+        else:
+            message = str(exc.detail)
+        return error_response(path, ApiError(message, exc.status_code, headers=dict(exc.headers or {})))
+
+    async def on_failure(request: Request, exc: Exception) -> Response:
+        note_server_error(request.scope, exc)
+        return error_response(request.url.path, ApiError("Internal server error", 500))
+
     def reset_all(demo: bool | None = None) -> None:
         if demo is not None:
             options.demo = demo
         ctx.stats.reset()
+        ctx.reset()
         fault_layer.reseed(options.seed)
         for vendor in vendors.values():
             vendor.reset()
 
-    async def reset(request: Request) -> Response:
-        body: dict[str, Any] = {}
-        raw = await request.body()
-        if raw:
-            body = json.loads(raw)
-        reset_all(body.get("demo"))
-        return JSONResponse({"reset": True, "demo": options.demo})
-
-    async def stats(request: Request) -> Response:
-        data = ctx.stats.as_dict()
-        for name in vendors:
-            data.setdefault(name, {"requests": 0, "rate_limited": 0})
-        data["faults_injected"] = dict(fault_layer.injected)
-        return JSONResponse(data)
-
-    async def config(request: Request) -> Response:
-        if request.method == "POST":
-            body = json.loads(await request.body() or b"{}")
-            if "rate_scale" in body:
-                options.rate_scale = float(body["rate_scale"])
-            if "faults" in body:
-                options.faults = FaultSpec.parse(body["faults"])
-            if "seed" in body:
-                options.seed = body["seed"]
-                fault_layer.reseed(options.seed)
-            if "time_scale" in body:
-                options.time_scale = float(body["time_scale"])
-            if "run_seconds" in body:
-                options.run_seconds = float(body["run_seconds"])
-            if body.get("reset", "rate_scale" in body):
-                reset_all()
-        return JSONResponse(
-            {
-                "demo": options.demo,
-                "rate_scale": options.rate_scale,
-                "seed": options.seed,
-                "faults": options.faults.__dict__,
-                "run_seconds": options.run_seconds,
-                "time_scale": options.time_scale,
-                "vendors": {name: vendor.info() for name, vendor in vendors.items()},
-            }
-        )
-
-    async def deliveries(request: Request) -> Response:
-        return JSONResponse(list(ctx.deliveries))
-
-    async def minted(request: Request) -> Response:
-        return JSONResponse(sorted(ctx.minted_secrets))
-
-    routes: list[BaseRoute] = [
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-        Route("/_sandbox/stats", stats, methods=["GET"]),
-        Route("/_sandbox/config", config, methods=["GET", "POST"]),
-        Route("/_sandbox/webhook-deliveries", deliveries, methods=["GET"]),
-        Route("/_sandbox/secrets", minted, methods=["GET"]),
-    ]
+    routes: list[BaseRoute] = admin_routes(ctx, vendors, reset_all, lambda: fault_layer)
     for name, vendor in vendors.items():
         admin = vendor.admin_routes()
         if admin:
             routes.append(Mount(f"/_sandbox/{name}", routes=admin))
-        routes.append(Mount(f"/{name}", routes=vendor.routes()))
-    app = _json_errors(Starlette(routes=routes))
+        routes.append(vendor.mount())
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: on_api_error, HTTPException: on_http_error, Exception: on_failure},
+    )
     app.state.ctx = ctx
     app.state.vendors = vendors
-    stats_layer = StatsMiddleware(app, ctx.stats, tuple(vendors))
+    guarded = AdminGuard(app, lambda: options.admin_token)
+    logged = AccessLog(guarded, ctx.stats, tuple(vendors), error_response, log_path)
     fault_layer = FaultMiddleware(
-        stats_layer, lambda: options.faults, options.seed, tuple(f"/{name}/" for name in vendors)
+        logged,
+        lambda: options.faults,
+        options.seed,
+        tuple(f"/{name}/" for name in vendors),
+        lambda path, status: errors_for(path).body(ApiError(f"injected fault: HTTP {status}", status)),
     )
     reset_all()
     outer: Any = fault_layer

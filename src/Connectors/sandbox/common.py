@@ -1,69 +1,46 @@
-"""Pieces every vendor emulation uses: options, statistics, server-side token buckets, JSON replies."""
+"""Pieces every vendor emulation uses: statistics, server-side token buckets, the error every handler
+raises, credentials from headers, and JSON bodies that are checked before anything is stored."""
 
 from __future__ import annotations
 
 import base64
+import json
 import math
-import random
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from pyrate_limiter import InMemoryStateStore, TokenBucket
 from pyrate_limiter.abstracts.rate import Rate
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 
-@dataclass
-class FaultSpec:
-    """Probabilities of injected faults per request (``--faults 5xx=0.1,reset=0.05,lost=0.05,slow=0.02``)."""
+class ApiError(Exception):
+    """A refusal raised anywhere in a vendor emulation; the request pipeline writes it in the vendor's
+    own error format.
 
-    server_error: float = 0.0
-    reset: float = 0.0
-    lost: float = 0.0
-    slow: float = 0.0
-    slow_seconds: float = 1.0
+    ``fields`` are extra keys of the vendor's error object (e.g. Robaws' list of field errors); ``body``
+    replaces the whole answer where the vendor documents another shape for this case (Cobot's 422
+    ``{"errors": {...}}``).
+    """
 
-    @classmethod
-    def parse(cls, text: str | None) -> FaultSpec:
-        spec = cls()
-        names = {
-            "5xx": "server_error",
-            "500": "server_error",
-            "reset": "reset",
-            "lost": "lost",
-            "slow": "slow",
-            "slow_seconds": "slow_seconds",
-        }
-        for part in (text or "").split(","):
-            if not part.strip():
-                continue
-            name, _, value = part.partition("=")
-            attr = names.get(name.strip().lower())
-            if attr is None:
-                raise ValueError(f"unknown fault {name!r}; use 5xx, reset, lost, slow, slow_seconds")
-            setattr(spec, attr, float(value))
-        return spec
-
-    @property
-    def active(self) -> bool:
-        return any((self.server_error, self.reset, self.lost, self.slow))
-
-
-@dataclass
-class SandboxOptions:
-    demo: bool = False
-    rate_scale: float = 1.0
-    seed: int | None = None
-    faults: FaultSpec = field(default_factory=FaultSpec)
-    # Seconds a Control Room run takes in sandbox time, and how fast sandbox time runs.
-    run_seconds: float = 6.0
-    time_scale: float = 1.0
-    public_url: str = ""
-    vendors: tuple[str, ...] = ("robaws", "cobot", "controlroom", "robostack")
+    def __init__(
+        self,
+        message: str,
+        status: int = 400,
+        *,
+        headers: Mapping[str, str] | None = None,
+        fields: dict[str, Any] | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.headers = dict(headers or {})
+        self.fields = dict(fields or {})
+        self.body = body
 
 
 class Stats:
@@ -132,17 +109,21 @@ class ServerBucket:
 
 
 class DailyQuota:
-    """A fixed daily window per key (resets at midnight UTC of sandbox time)."""
+    """A fixed daily window per key (resets at midnight UTC)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._used: dict[str, tuple[int, int]] = {}
         self._lock = threading.Lock()
 
+    @staticmethod
+    def _today() -> tuple[int, int]:
+        now = int(time.time())
+        return now // 86400, 86400 - now % 86400
+
     def take(self, key: str) -> tuple[bool, int, int]:
         """(allowed, remaining after this call, seconds until reset)."""
-        now = int(time.time())
-        day, reset_in = now // 86400, 86400 - now % 86400
+        day, reset_in = self._today()
         with self._lock:
             current_day, used = self._used.get(key, (day, 0))
             if current_day != day:
@@ -153,13 +134,12 @@ class DailyQuota:
             self._used[key] = (day, used)
             return True, self.limit - used, reset_in
 
-    def reset(self) -> None:
+    def peek(self, key: str) -> tuple[int, int]:
+        """(remaining, seconds until reset) without spending a request."""
+        day, reset_in = self._today()
         with self._lock:
-            self._used.clear()
-
-
-def error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"message": message, **extra}, status_code=status)
+            current_day, used = self._used.get(key, (day, 0))
+        return (self.limit if current_day != day else max(0, self.limit - used)), reset_in
 
 
 def basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -167,7 +147,7 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     if not header.lower().startswith("basic "):
         return None
     try:
-        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        user, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
     except (ValueError, UnicodeDecodeError):
         return None
     return user, password
@@ -178,33 +158,49 @@ def bearer_token(request: Request) -> str | None:
     return header[7:].strip() if header.lower().startswith("bearer ") else None
 
 
-async def json_body(request: Request) -> Any:
-    """The parsed JSON body, or raises ``BadRequest`` with a readable message."""
-    raw = await request.body()
-    if not raw:
-        return None
-    import json
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity parse in Python but cannot be written back as JSON: refused like any other
+    # value that could be stored but never served.
+    raise ValueError(f"{name} is not a JSON number")
 
+
+def check_text(value: Any) -> None:
+    """Raise ``ApiError`` (400) when ``value`` holds a string that is not valid Unicode (a lone surrogate
+    such as ``"\\ud800"``), which JSON can spell but no answer can carry."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ApiError(
+                    "The JSON body contains text that is not valid Unicode (an unpaired surrogate such as \\ud800)"
+                ) from None
+
+
+def parse_json(raw: bytes) -> Any:
+    """Decode a request body as JSON, or raise ``ApiError`` (400) naming the problem."""
     try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise BadRequest(f"Malformed JSON body: {exc}") from exc
+        value = json.loads(raw, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ApiError("Malformed JSON body: nested too deeply") from None
+    except ValueError as exc:  # also UnicodeDecodeError: bytes that are not UTF-8
+        raise ApiError(f"Malformed JSON body: {exc}") from None
+    check_text(value)
+    return value
 
 
-class BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
-
-def no_content() -> Response:
-    return Response(status_code=204)
+async def json_body(request: Request) -> Any:
+    """The parsed JSON body (None when empty), or raises ``ApiError`` with a readable message."""
+    raw = await request.body()
+    return parse_json(raw) if raw else None
 
 
 def ceil_seconds(value: float) -> int:
     return max(1, math.ceil(value))
-
-
-def make_rng(seed: int | None) -> random.Random:
-    return random.Random(seed)

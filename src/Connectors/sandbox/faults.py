@@ -14,7 +14,7 @@ import random
 import threading
 from typing import Any
 
-from Connectors.sandbox.common import FaultSpec
+from Connectors.sandbox.options import FaultSpec
 
 Scope = dict[str, Any]
 
@@ -30,8 +30,12 @@ def _abort(send: Any) -> bool:
 
 
 class FaultMiddleware:
-    def __init__(self, app: Any, faults_ref: Any, seed: int | None, prefixes: tuple[str, ...]) -> None:
+    def __init__(
+        self, app: Any, faults_ref: Any, seed: int | None, prefixes: tuple[str, ...], error_body: Any = None
+    ) -> None:
         self.app = app
+        # path, status -> the JSON body of an injected server error, in the vendor's error format
+        self.error_body = error_body or (lambda path, status: {"message": f"injected fault: HTTP {status}"})
         self.faults_ref = faults_ref  # a callable returning the current FaultSpec (reconfigurable)
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
@@ -70,7 +74,7 @@ class FaultMiddleware:
         if fault == "5xx":
             with self.lock:
                 status = self.rng.choice((502, 503, 504))
-            body = json.dumps({"message": f"injected fault: HTTP {status}"}).encode()
+            body = json.dumps(self.error_body(path, status)).encode()
             await send(
                 {
                     "type": "http.response.start",

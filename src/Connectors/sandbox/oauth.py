@@ -40,6 +40,7 @@ class Grant:
     client_id: str
     scopes: tuple[str, ...]
     expires_at: float | None = None
+    space: str | None = None  # a token that belongs to one space (Cobot's space-owned tokens)
 
     @property
     def expired(self) -> bool:
@@ -107,7 +108,10 @@ class OAuthServer:
 
     # -- used by vendor endpoints ---------------------------------------------------------------
     def grant_for(self, request: Request) -> Grant | None:
-        token = bearer_token(request)
+        return self.grant_of(bearer_token(request) or "")
+
+    def grant_of(self, token: str) -> Grant | None:
+        """What an access token stands for, or None when it is unknown or expired."""
         if not token:
             return None
         with self._lock:
@@ -115,15 +119,6 @@ class OAuthServer:
         if grant is None or grant.expired:
             return None
         return grant
-
-    def issue_direct(self, user: dict[str, Any], client_id: str, scopes: list[str], ttl: float | None = None) -> str:
-        """A ready-made access token (for demo credentials and tests)."""
-        token = secrets.token_urlsafe(24)
-        self.remember(token)
-        expires = None if ttl is None else time.time() + ttl
-        with self._lock:
-            self._access[token] = Grant(user, client_id, tuple(scopes), expires)
-        return token
 
     def expire_all(self) -> None:
         """Expire every access token at once (tests of refresh after 401)."""

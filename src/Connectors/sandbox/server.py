@@ -1,4 +1,8 @@
-"""Running the sandbox: in this process (``serve``) or as a child process for tests and robots."""
+"""Running the sandbox: in this process (``serve``) or as a child process for tests and robots.
+
+Importing this module needs no ``[sandbox]`` extra: ``serve`` imports uvicorn and the application when
+it runs.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +19,33 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from Connectors.sandbox.common import FaultSpec, SandboxOptions
+from Connectors.sandbox.options import ADMIN_TOKEN_VARIABLE, FaultSpec, SandboxOptions
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; ``OSError`` (``errno.EADDRINUSE``) when the port is taken.
+
+    Bound here rather than by uvicorn, so a busy port is found before anything claims to be running.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # Like uvicorn: a port left in TIME_WAIT by a previous run is free; a listening one is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 8700, options: SandboxOptions | None = None, log_file: str | None = None
+    host: str = "127.0.0.1",
+    port: int = 8700,
+    options: SandboxOptions | None = None,
+    log_file: str | None = None,
+    sock: socket.socket | None = None,
 ) -> None:
     import uvicorn
 
@@ -30,14 +56,18 @@ def serve(
         options.public_url = f"http://{host}:{port}"
     logging.basicConfig(
         level=logging.INFO,
-        format="%(asctime)s %(name)s %(message)s",
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
         filename=log_file,
         force=True,
     )
     app = create_app(options)
+    sock = sock or bind(host, port)
     # h11 keeps the transport reachable for the connection-reset faults; the access log is our
     # own (paths only), because uvicorn's would print query strings that can carry tokens.
-    uvicorn.run(app, host=host, port=port, http="h11", access_log=False, log_level="warning", timeout_keep_alive=30)
+    config = uvicorn.Config(
+        app, host=host, port=port, http="h11", access_log=False, log_level="warning", timeout_keep_alive=30
+    )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -47,7 +77,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 class SandboxProcess:
-    """A sandbox in a child process on a free port; a context manager for tests and scripts."""
+    """A sandbox in a child process on a free port; a context manager for tests and scripts.
+
+    ``admin_token`` (default: ``CONNECTORS_SANDBOX_ADMIN_TOKEN``) is handed to the child through its
+    environment, never its command line, and sent with every admin call.
+    """
 
     def __init__(
         self,
@@ -60,11 +94,13 @@ class SandboxProcess:
         host: str = "127.0.0.1",
         log_file: str | Path | None = None,
         extra_args: list[str] | None = None,
+        admin_token: str | None = None,
     ) -> None:
         self.host = host
         self.port = port or free_port(host)
         self.url = f"http://{host}:{self.port}"
         self.log_file = str(log_file) if log_file else None
+        self.admin_token = admin_token or os.environ.get(ADMIN_TOKEN_VARIABLE) or None
         args = [
             sys.executable,
             "-m",
@@ -93,7 +129,10 @@ class SandboxProcess:
         # A file, not a pipe: nobody reads a pipe while the sandbox runs, and a full pipe would
         # block the server on its next log line.
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the child process
-        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self._stderr)
+        env = dict(os.environ)
+        if self.admin_token:
+            env[ADMIN_TOKEN_VARIABLE] = self.admin_token
+        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self._stderr, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -127,13 +166,11 @@ class SandboxProcess:
         self.stop()
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        request = urllib.request.Request(  # noqa: S310
-            self.url + path,
-            data=data,
-            method=method,
-            headers={"Content-Type": "application/json"},
-        )
+        data = json.dumps(body).encode() if body is not None else (b"{}" if method == "POST" else None)
+        headers = {"Content-Type": "application/json"}
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
+        request = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)  # noqa: S310
         # Only http URLs of the sandbox this object started (or was pointed at) reach here.
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
             return json.loads(response.read() or b"null")
@@ -161,9 +198,16 @@ class SandboxProcess:
 
 
 def options_from_args(
-    demo: bool, rate_scale: float, faults: str | None, seed: int | None, run_seconds: float | None = None
+    demo: bool,
+    rate_scale: float,
+    faults: str | None,
+    seed: int | None,
+    run_seconds: float | None = None,
+    admin_token: str | None = None,
 ) -> SandboxOptions:
-    options = SandboxOptions(demo=demo, rate_scale=rate_scale, seed=seed, faults=FaultSpec.parse(faults))
+    options = SandboxOptions(
+        demo=demo, rate_scale=rate_scale, seed=seed, faults=FaultSpec.parse(faults), admin_token=admin_token or None
+    )
     if run_seconds is not None:
         options.run_seconds = run_seconds
     env_vendors = os.environ.get("CONNECTORS_SANDBOX_VENDORS")

@@ -16,6 +16,15 @@ from Connectors.core.settings import ResolvedSettings, resolve
 from Connectors.core.throttle import Throttle
 from Connectors.core.transport import Transport
 
+# Constructor parameters that are not connection settings.
+_NOT_SETTINGS = frozenset({"self", "session", "retry", "common"})
+
+
+def settings_of(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """A client constructor's connection settings from its ``locals()``: its own and ``**common``."""
+    own = {name: value for name, value in arguments.items() if name not in _NOT_SETTINGS and not name.startswith("__")}
+    return {**own, **dict(arguments.get("common") or {})}
+
 
 class BaseClient:
     """Holds a ``Transport`` built from the vendor's profile; vendor clients add typed methods on top.

@@ -47,13 +47,28 @@ class SandboxLibrary:
         self.process.reset(demo=True)
 
     @keyword
-    def configure_sandbox(self, **settings: Any) -> dict[str, Any]:
-        """Change sandbox settings (rate_scale, faults, seed, time_scale, run_seconds, reset).
+    def configure_sandbox(
+        self,
+        rate_scale: float | None = None,
+        faults: str | None = None,
+        seed: int | None = None,
+        time_scale: float | None = None,
+        run_seconds: float | None = None,
+        reset: bool | None = None,
+    ) -> dict[str, Any]:
+        """Change sandbox settings; only the ones given are sent (the sandbox checks their JSON types,
+        hence the typed arguments), except ``seed``, which is always sent: without one, faults are drawn
+        unseeded.
 
         Returns the general settings only: the vendors' demo credentials in the full config must not
         reach Robot Framework's log, where return values are written at TRACE.
         """
         assert self.process
+        given = {"rate_scale": rate_scale, "faults": faults, "time_scale": time_scale, "run_seconds": run_seconds}
+        settings: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
+        if reset is not None:
+            settings["reset"] = reset
+        settings["seed"] = seed
         config = self.process.configure(**settings)
         return {key: value for key, value in config.items() if key != "vendors"}
 

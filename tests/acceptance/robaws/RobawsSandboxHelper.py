@@ -84,7 +84,7 @@ class RobawsSandboxHelper:
 
     @keyword
     def expire_robaws_sandbox_tokens(self, sandbox_url: str) -> None:
-        requests.post(f"{sandbox_url}/_sandbox/robaws/expire-tokens", timeout=10).raise_for_status()
+        requests.post(f"{sandbox_url}/_sandbox/robaws/expire-tokens", json={}, timeout=10).raise_for_status()
 
     @keyword
     def set_robaws_sandbox_daily_quota(self, sandbox_url: str, limit: int, mode: str | None = None) -> None:

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
@@ -26,8 +26,14 @@ from Connectors.core.config import Credential, require, secret_value
 from Connectors.core.errors import AuthenticationError, ConfigurationError, ValidationError
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 from Connectors.core.paths import build
-from Connectors.vendors.base import BaseClient
+from Connectors.core.retry import RetryPolicy
+from Connectors.core.settings import CommonSettings
+from Connectors.vendors.base import BaseClient, settings_of
 from Connectors.vendors.cobot.profile import COBOT
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
 Record = dict[str, Any]
@@ -96,34 +102,11 @@ class CobotClient(BaseClient):
         token_store: str | os.PathLike[str] | None = None,
         space: str | None = None,
         space_url_template: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | str | None = None,
-        rate_scale: float | str | None = None,
-        timeout: float | str | None = None,
-        throttle_store: str | None = None,
-        workers: int | str | None = None,
         session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        **common: Unpack[CommonSettings],
     ) -> None:
-        super().__init__(
-            {
-                "url": url,
-                "access_token": access_token,
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "token_store": token_store,
-                "space": space,
-                "space_url_template": space_url_template,
-                "vault_secret": vault_secret,
-                "rate_limit": rate_limit,
-                "burst": burst,
-                "rate_scale": rate_scale,
-                "timeout": timeout,
-                "throttle_store": throttle_store,
-                "workers": workers,
-            },
-            session=session,
-        )
+        super().__init__(settings_of(locals()), session=session, retry=retry)
         self.default_space = self.settings.text("space")
         self.client_id = self.settings.text("client_id")
 

@@ -8,7 +8,7 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from Connectors.core import arguments, log
-from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, given, rate_limit_status_keyword
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.cobot.client import CobotClient
 from Connectors.vendors.cobot.profile import COBOT
 
@@ -17,24 +17,8 @@ Component = KeywordComponent[CobotClient]
 
 
 class CobotConnectionKeywords(Component):
-    @keyword(tags=["cobot", "connection"])
-    def connect_to_cobot(
-        self,
-        url: str | None = None,
-        access_token: str | Secret | None = None,
-        client_id: str | None = None,
-        client_secret: str | Secret | None = None,
-        token_store: str | None = None,
-        space: str | None = None,
-        space_url_template: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        rate_scale: float | None = None,
-        timeout: float | None = None,
-        throttle_store: str | None = None,
-        workers: int | None = None,
-    ) -> None:
+    connect_to_cobot = connect_keyword(
+        COBOT,
         """Connect to Cobot with an access token or the OAuth2 token of ``connectors login cobot``.
 
         Every argument is optional: what is not given comes from the library import, the Vault or the
@@ -46,8 +30,8 @@ class CobotConnectionKeywords(Component):
         | Connect To Cobot |
         | Connect To Cobot | access_token=%{COBOT_ACCESS_TOKEN} | space=my-space |
         | Connect To Cobot | client_id=my-app | token_store=tokens.json |
-        """
-        self.library.connect(given(locals()))
+        """,
+    )
 
     get_cobot_rate_limit_status = rate_limit_status_keyword(COBOT)
 

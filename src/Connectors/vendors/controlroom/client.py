@@ -14,8 +14,10 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
+
+import requests
 
 from Connectors.core.config import Credential, env, require, secret_value
 from Connectors.core.errors import (
@@ -28,9 +30,14 @@ from Connectors.core.errors import (
 from Connectors.core.paging import Page, paginate
 from Connectors.core.redact import redactor
 from Connectors.core.retry import RetryPolicy
+from Connectors.core.settings import CommonSettings
 from Connectors.core.webhooks import verify_body
-from Connectors.vendors.base import BaseClient
+from Connectors.vendors.base import BaseClient, settings_of
 from Connectors.vendors.controlroom.profile import CLOUD_LEGACY_URL, CONTROLROOM
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 
 FINISHED = frozenset({"completed", "unresolved"})
 RUN_STATES = ("new", "in_progress", "terminating", "completed", "unresolved")
@@ -120,35 +127,11 @@ class ControlRoomClient(BaseClient):
         api: str | None = None,
         legacy_url: str | None = None,
         organization: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | str | None = None,
-        rate_scale: float | str | None = None,
-        timeout: float | str | None = None,
-        throttle_store: str | None = None,
-        workers: int | str | None = None,
+        session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        session: Any = None,
+        **common: Unpack[CommonSettings],
     ) -> None:
-        super().__init__(
-            {
-                "workspace_id": workspace_id,
-                "api_key": api_key,
-                "url": url,
-                "api": api,
-                "legacy_url": legacy_url,
-                "organization": organization,
-                "vault_secret": vault_secret,
-                "rate_limit": rate_limit,
-                "burst": burst,
-                "rate_scale": rate_scale,
-                "timeout": timeout,
-                "throttle_store": throttle_store,
-                "workers": workers,
-            },
-            session=session,
-            retry=retry,
-        )
+        super().__init__(settings_of(locals()), session=session, retry=retry)
         self.workspace_id = self.settings.require("workspace_id")
         chosen = (self.settings.text("api") or "current").lower()
         if chosen not in ("current", "legacy"):

@@ -16,7 +16,7 @@ from robot.api.types import Secret
 
 from Connectors.core import log
 from Connectors.core.errors import NotFound
-from Connectors.library import KeywordComponent, given, rate_limit_status_keyword
+from Connectors.library import KeywordComponent, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.profile import CONTROLROOM
 
@@ -46,23 +46,8 @@ def _payload(value: Any) -> Any:
 
 
 class ControlRoomConnectionKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "connection"])
-    def connect_to_control_room(
-        self,
-        workspace_id: str | None = None,
-        api_key: str | Secret | None = None,
-        url: str | None = None,
-        api: str | None = None,
-        legacy_url: str | None = None,
-        organization: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        rate_scale: float | None = None,
-        timeout: float | None = None,
-        throttle_store: str | None = None,
-        workers: int | None = None,
-    ) -> None:
+    connect_to_control_room = connect_keyword(
+        CONTROLROOM,
         """Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).
 
         Every argument is optional: what is not given comes from the library import, the Vault or the
@@ -79,8 +64,8 @@ class ControlRoomConnectionKeywords(KeywordComponent):
         | Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |
         | Connect To Control Room | api=legacy |
         | Connect To Control Room | vault_secret=controlroom |
-        """
-        self.library.connect(given(locals()))
+        """,
+    )
 
     get_control_room_rate_limit_status = rate_limit_status_keyword(CONTROLROOM)
 

@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import requests
@@ -28,8 +28,10 @@ from Connectors.core.paging import page_number_fetcher, paginate
 from Connectors.core.paths import build
 from Connectors.core.redact import redactor
 from Connectors.core.repeats import journal, key_for
+from Connectors.core.retry import RetryPolicy
+from Connectors.core.settings import CommonSettings
 from Connectors.core.webhooks import SignatureError, event_of, verify_timestamped
-from Connectors.vendors.base import BaseClient
+from Connectors.vendors.base import BaseClient, settings_of
 from Connectors.vendors.robaws.profile import MAX_UPLOAD_MB, ROBAWS
 from Connectors.vendors.robaws.query import (
     JSON_PATCH,
@@ -38,6 +40,10 @@ from Connectors.vendors.robaws.query import (
     encode_query,
     validate_json_patch,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 
 MAX_PAGE_SIZE = 100
 # Robaws takes at most 6 MB in one upload request; larger files go in parts of at most this size.
@@ -92,35 +98,12 @@ class RobawsClient(BaseClient):
         client_id: str | None = None,
         client_secret: Credential = None,
         token_store: str | os.PathLike[str] | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | str | None = None,
-        rate_scale: float | str | None = None,
         daily_quota: int | str | None = None,
-        timeout: float | str | None = None,
-        throttle_store: str | None = None,
-        workers: int | str | None = None,
         session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        **common: Unpack[CommonSettings],
     ) -> None:
-        super().__init__(
-            {
-                "url": url,
-                "username": username,
-                "password": password,
-                "client_id": client_id,
-                "client_secret": client_secret,
-                "token_store": token_store,
-                "vault_secret": vault_secret,
-                "rate_limit": rate_limit,
-                "burst": burst,
-                "rate_scale": rate_scale,
-                "daily_quota": daily_quota,
-                "timeout": timeout,
-                "throttle_store": throttle_store,
-                "workers": workers,
-            },
-            session=session,
-        )
+        super().__init__(settings_of(locals()), session=session, retry=retry)
         self.mode = LIVE
 
     def __repr__(self) -> str:

@@ -14,7 +14,7 @@ from robot.api.types import Secret
 
 from Connectors.core import arguments, log
 from Connectors.core.errors import ConfigurationError
-from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, given, rate_limit_status_keyword
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.robaws.client import RobawsClient, idempotency_key_for
 from Connectors.vendors.robaws.profile import ROBAWS
 
@@ -22,24 +22,8 @@ Component = KeywordComponent[RobawsClient]
 
 
 class RobawsConnectionKeywords(Component):
-    @keyword(tags=["robaws", "connection"])
-    def connect_to_robaws(
-        self,
-        url: str | None = None,
-        username: str | None = None,
-        password: str | Secret | None = None,
-        client_id: str | None = None,
-        client_secret: str | Secret | None = None,
-        token_store: str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        rate_scale: float | None = None,
-        daily_quota: str | None = None,
-        timeout: float | None = None,
-        throttle_store: str | None = None,
-        workers: int | None = None,
-    ) -> None:
+    connect_to_robaws = connect_keyword(
+        ROBAWS,
         """Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.
 
         Every argument is optional: what is not given comes from the library import, the Vault or the
@@ -54,8 +38,8 @@ class RobawsConnectionKeywords(Component):
         | Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |
         | Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |
         | Connect To Robaws | vault_secret=robaws | rate_limit=10/s |
-        """
-        self.library.connect(given(locals()))
+        """,
+    )
 
     @keyword(tags=["robaws", "connection"])
     def use_robaws_replica_mode(self) -> None:

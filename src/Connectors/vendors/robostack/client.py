@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -28,10 +28,15 @@ from Connectors.core.config import Credential
 from Connectors.core.errors import ConfigurationError, ConnectorError, NotFound, ValidationError
 from Connectors.core.paths import build
 from Connectors.core.retry import RetryPolicy
-from Connectors.vendors.base import BaseClient
+from Connectors.core.settings import CommonSettings
+from Connectors.vendors.base import BaseClient, settings_of
 from Connectors.vendors.robostack import creates
 from Connectors.vendors.robostack.profile import DEFAULT_CHUNK_SIZE, ROBOSTACK
 from Connectors.vendors.robostack.selection import PINNING_FORMS, pins
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 
 Selection = Mapping[str, Any]
 
@@ -53,34 +58,11 @@ class RobostackClient(BaseClient):
         *,
         url: str | None = None,
         chunk_size: int | str | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | str | None = None,
-        rate_scale: float | str | None = None,
-        timeout: float | str | None = None,
-        throttle_store: str | None = None,
-        workers: int | str | None = None,
-        retry: RetryPolicy | None = None,
         session: requests.Session | None = None,
+        retry: RetryPolicy | None = None,
+        **common: Unpack[CommonSettings],
     ) -> None:
-        super().__init__(
-            {
-                "app_uuid": app_uuid,
-                "api_key": api_key,
-                "api_secret": api_secret,
-                "url": url,
-                "chunk_size": chunk_size,
-                "vault_secret": vault_secret,
-                "rate_limit": rate_limit,
-                "burst": burst,
-                "rate_scale": rate_scale,
-                "timeout": timeout,
-                "throttle_store": throttle_store,
-                "workers": workers,
-            },
-            session=session,
-            retry=retry,
-        )
+        super().__init__(settings_of(locals()), session=session, retry=retry)
         self.app_uuid = self.settings.require("app_uuid")
         self.chunk_size = _positive(self.settings.get("chunk_size"), DEFAULT_CHUNK_SIZE, "chunk_size")
 

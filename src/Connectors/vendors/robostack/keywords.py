@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from robot.api.deco import keyword
-from robot.api.types import Secret
 
 from Connectors.core import arguments, log
 from Connectors.core.errors import ValidationError
-from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, given, rate_limit_status_keyword
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.robostack.client import RobostackClient
 from Connectors.vendors.robostack.profile import ROBOSTACK
 
@@ -17,22 +16,8 @@ Component = KeywordComponent[RobostackClient]
 
 
 class ConnectionKeywords(Component):
-    @keyword(tags=["robostack", "connection"])
-    def connect_to_robostack(
-        self,
-        app_uuid: str | None = None,
-        api_key: str | Secret | None = None,
-        api_secret: str | Secret | None = None,
-        url: str | None = None,
-        chunk_size: int | None = None,
-        vault_secret: str | None = None,
-        rate_limit: str | None = None,
-        burst: int | None = None,
-        rate_scale: float | None = None,
-        timeout: float | None = None,
-        throttle_store: str | None = None,
-        workers: int | None = None,
-    ) -> None:
+    connect_to_robostack = connect_keyword(
+        ROBOSTACK,
         """Connects to one Robostack application with a token (Key + Secret) granted to it.
 
         Every argument is optional: what is not given comes from the library import, the Vault or the
@@ -44,8 +29,8 @@ class ConnectionKeywords(Component):
         | Connect To Robostack |
         | Connect To Robostack | ${APP_UUID} | %{ROBOSTACK_API_KEY} | %{ROBOSTACK_API_SECRET} |
         | Connect To Robostack | vault_secret=robostack |
-        """
-        self.library.connect(given(locals()))
+        """,
+    )
 
     get_robostack_rate_limit_status = rate_limit_status_keyword(ROBOSTACK)
 

@@ -38,6 +38,7 @@ ROBOSTACK = VendorProfile(
             "ROBOSTACK_CHUNK_SIZE",
             default=str(DEFAULT_CHUNK_SIZE),
             doc="records per create request",
+            kind=int,
         ),
         *common_settings("ROBOSTACK", RATE),
     ),

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from Connectors.sandbox.common import BadRequest
+from Connectors.sandbox.common import ApiError
 
 MAX_FILE = 6 * 1024 * 1024
 BUCKET_TTL = 3600.0
@@ -95,12 +95,12 @@ class Files:
         self._expire()
         bucket = self.buckets.get(bucket_id)
         if bucket is None:
-            raise BadRequest(f"Unknown or expired temp document bucket '{bucket_id}'", 404)
+            raise ApiError(f"Unknown or expired temp document bucket '{bucket_id}'", 404)
         return bucket
 
     def add(self, bucket_id: str, file_name: str, content_type: str, content: bytes) -> Document:
         if len(content) > MAX_FILE:
-            raise BadRequest(TOO_LARGE, 413)
+            raise ApiError(TOO_LARGE, 413)
         return self._store(bucket_id, file_name, content_type, content)
 
     def _store(self, bucket_id: str, file_name: str, content_type: str, content: bytes) -> Document:
@@ -114,12 +114,12 @@ class Files:
     def new_session(self, bucket_id: str, body: Any) -> UploadSession:
         bucket = self.bucket(bucket_id)
         if not isinstance(body, dict):
-            raise BadRequest("Send a JSON object with fileName, fileSize and optionally contentType")
+            raise ApiError("Send a JSON object with fileName, fileSize and optionally contentType")
         name, size = body.get("fileName"), body.get("fileSize")
         if not isinstance(name, str) or not name:
-            raise BadRequest("fileName is required")
+            raise ApiError("fileName is required")
         if not isinstance(size, int) or isinstance(size, bool) or size < 1:
-            raise BadRequest("fileSize must be a positive number of bytes")
+            raise ApiError("fileSize must be a positive number of bytes")
         session = UploadSession(
             str(uuid.uuid4()), bucket.id, name, size, str(body.get("contentType") or "application/octet-stream")
         )
@@ -130,20 +130,20 @@ class Files:
         """Append a part; the part that completes the file puts the document into the bucket."""
         session = self.sessions.get(session_id)
         if session is None:
-            raise BadRequest(f"Unknown document upload session '{session_id}'", 404)
+            raise ApiError(f"Unknown document upload session '{session_id}'", 404)
         if not isinstance(part_number, int) or isinstance(part_number, bool):
-            raise BadRequest("partNumber must be a whole number starting at 0")
+            raise ApiError("partNumber must be a whole number starting at 0")
         if len(content) > MAX_FILE:
-            raise BadRequest(f"Part is larger than 6 MB: send parts of at most {MAX_FILE} bytes", 413)
+            raise ApiError(f"Part is larger than 6 MB: send parts of at most {MAX_FILE} bytes", 413)
         if part_number == session.next_part - 1 and content == session.last_part:
             # The same part sent again because its answer was lost: answer as before, store nothing twice.
             return self._part_answer(session, part_number)
         if session.document_id is not None:
-            raise BadRequest("This upload session is complete: start a new session for another file")
+            raise ApiError("This upload session is complete: start a new session for another file")
         if part_number != session.next_part:
-            raise BadRequest(f"Wrong partNumber {part_number}: expected part {session.next_part}")
+            raise ApiError(f"Wrong partNumber {part_number}: expected part {session.next_part}")
         if session.received + len(content) > session.file_size:
-            raise BadRequest(f"Part {part_number} goes beyond the announced fileSize of {session.file_size} bytes")
+            raise ApiError(f"Part {part_number} goes beyond the announced fileSize of {session.file_size} bytes")
         session.chunks.append(content)
         session.received += len(content)
         session.next_part += 1
@@ -171,7 +171,7 @@ class Files:
     def attach(self, document_id: Any, owner: str) -> Document:
         document = self.find_unattached(document_id) if isinstance(document_id, str) else None
         if document is None:
-            raise BadRequest("Unknown documentId: upload the file to a temp document bucket first")
+            raise ApiError("Unknown documentId: upload the file to a temp document bucket first")
         assert document.bucket is not None
         del self.buckets[document.bucket].documents[document.id]
         document.bucket = None

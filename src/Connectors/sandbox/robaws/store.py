@@ -13,7 +13,7 @@ from typing import Any
 import jsonpatch
 import jsonpointer
 
-from Connectors.sandbox.common import BadRequest
+from Connectors.sandbox.common import ApiError
 
 COLLECTIONS = (
     "articles",
@@ -77,7 +77,7 @@ def _parse_instant(text: str, name: str) -> datetime:
         else:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise BadRequest(f"{name} must be an ISO date or date-time, e.g. 2024-03-09 or 2024-03-09T07:58:22Z")
+        raise ApiError(f"{name} must be an ISO date or date-time, e.g. 2024-03-09 or 2024-03-09T07:58:22Z")
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -85,7 +85,7 @@ def _parse_date(text: str, name: str) -> str:
     try:
         return date.fromisoformat(text[:10]).isoformat()
     except ValueError:
-        raise BadRequest(f"{name} must be an ISO date such as 2024-03-09")
+        raise ApiError(f"{name} must be an ISO date such as 2024-03-09")
 
 
 def _camel_to_kebab(name: str) -> str:
@@ -122,13 +122,13 @@ def merge_patch(target: Any, patch: Any) -> Any:
 def apply_json_patch(document: dict[str, Any], operations: Any) -> Any:
     """RFC 6902 JSON Patch; any malformed or failing operation is a 400 naming the problem."""
     if not isinstance(operations, list):
-        raise BadRequest("Invalid JSON patch: the body must be a JSON array of operations")
+        raise ApiError("Invalid JSON patch: the body must be a JSON array of operations")
     try:
         return jsonpatch.JsonPatch(operations).apply(document)
     except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-        raise BadRequest(f"Invalid JSON patch: {exc}")
+        raise ApiError(f"Invalid JSON patch: {exc}")
     except (TypeError, KeyError, ValueError, AttributeError, IndexError) as exc:
-        raise BadRequest(f"Invalid JSON patch: malformed operation ({type(exc).__name__}: {exc})")
+        raise ApiError(f"Invalid JSON patch: malformed operation ({type(exc).__name__}: {exc})")
 
 
 def _text(value: Any) -> str | None:
@@ -199,7 +199,7 @@ class Store:
     @staticmethod
     def check_collection(name: str) -> None:
         if name not in COLLECTIONS:
-            raise BadRequest(f"Unknown collection '{name}'", 404)
+            raise ApiError(f"Unknown collection '{name}'", 404)
 
     def get(self, collection: str, entity_id: Any) -> dict[str, Any]:
         self.check_collection(collection)
@@ -209,7 +209,7 @@ class Store:
             key = -1
         entity = self.data[collection].get(key)
         if entity is None:
-            raise BadRequest(f"No {collection} item with id {entity_id}", 404)
+            raise ApiError(f"No {collection} item with id {entity_id}", 404)
         return entity
 
     def exists(self, collection: str, entity_id: Any) -> bool:
@@ -368,9 +368,9 @@ def _is_extra_value(value: Any) -> bool:
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in EXTRA_VALUE_KEYS
 
 
-class ValidationFailed(BadRequest):
+class ValidationFailed(ApiError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("Validation failed: " + "; ".join(e["message"] for e in errors))
+        super().__init__("Validation failed: " + "; ".join(e["message"] for e in errors), fields={"errors": errors})
         self.errors = errors
 
 
@@ -392,10 +392,10 @@ def _int_param(text: str | None, name: str, default: int, low: int, high: int | 
     try:
         value = int(text)
     except ValueError:
-        raise BadRequest(f"{name} must be a whole number")
+        raise ApiError(f"{name} must be a whole number")
     if value < low or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise BadRequest(f"{name} must be {bounds}, got {value}")
+        raise ApiError(f"{name} must be {bounds}, got {value}")
     return value
 
 
@@ -407,6 +407,6 @@ def _parse_sort(text: str | None) -> list[tuple[str, bool]]:
         name, _, direction = part.strip().partition(":")
         direction = direction.strip().lower() or "asc"
         if direction not in ("asc", "desc"):
-            raise BadRequest(f"sort direction must be asc or desc, got {direction!r} for {name!r}")
+            raise ApiError(f"sort direction must be asc or desc, got {direction!r} for {name!r}")
         keys.append((name.strip(), direction == "desc"))
     return keys

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from Connectors.sandbox.robostack import Application
+    from Connectors.sandbox.robostack.api import Application
 
 SUPPLIERS = {
     1001: "Bouwmaterialen Peeters",
@@ -54,7 +54,7 @@ CUSTOMERS = [
 
 
 def load(app: Application, warehouse: Application) -> None:
-    from Connectors.sandbox.robostack import Resource
+    from Connectors.sandbox.robostack.api import Resource
 
     products = Resource()
     by_sku = {}

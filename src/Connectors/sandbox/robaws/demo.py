@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from Connectors.sandbox.robaws_store import Store
+from Connectors.sandbox.robaws.store import Store
 
 _START = datetime(2024, 1, 8, 8, 0, tzinfo=timezone.utc)
 

@@ -12,11 +12,15 @@ What it leaves open is decided here and documented in docs/robostack.md:
   position; answer ``{"matched": n, "modified": n, "results": [updated records]}``.
 - delete: ``{"selection": {...}}`` or a list of selections; answer ``{"matched": n, "deleted": n}``.
 - aggregation: ``POST .../aggregation`` with ``{"pipeline": [stages]}`` or a bare list of stages
-  (see ``robostack_pipeline``); answer ``{"results": [documents]}``.
+  (see ``aggregation``); answer ``{"results": [documents]}``.
 - errors: ``{"message": ...}`` with 400 (malformed body, naming the problem), 401 (missing or wrong
-  key/secret), 403 (token not granted to the application), 404 (unknown application or resource),
-  429 with ``Retry-After`` when a rate limit is configured (there is none by default: no limit is
-  published), set with ``POST /_sandbox/robostack/rate-limit {"per_second": 5, "burst": 10}``.
+  key/secret), 403 (token not granted to the application), 404 (unknown application or resource,
+  unknown path), 405 (unknown method), 429 with ``Retry-After`` when a rate limit is configured (there
+  is none by default: no limit is published), set with
+  ``POST /_sandbox/robostack/rate-limit {"per_second": 5, "burst": 10}``.
+
+Every call passes the shared request pipeline: authenticate (key and secret) → rate-limit →
+authorise (application granted to the token, resource exists) → handle.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from Connectors.sandbox.admin import admin_body, number, optional, settings, whole
 from Connectors.sandbox.app import SandboxContext, VendorSandbox
-from Connectors.sandbox.common import BadRequest, ServerBucket, ceil_seconds, error, json_body
-from Connectors.sandbox.robostack_pipeline import PipelineError, run_pipeline
+from Connectors.sandbox.common import ApiError, ServerBucket, ceil_seconds, json_body
+from Connectors.sandbox.pipeline import Call, RequestPipeline
+from Connectors.sandbox.robostack.aggregation import PipelineError, run_pipeline
 
 DEMO_APP_UUID = "5f1c9a2e-7b3d-4c8e-9a61-0d2f4b8e6c17"
 DEMO_APP_NAME = "Field Orders"
@@ -72,7 +78,7 @@ class Token:
     apps: frozenset[str]
 
 
-class RobostackSandbox(VendorSandbox):
+class RobostackSandbox(VendorSandbox, RequestPipeline[None, Token]):
     name = "robostack"
 
     def __init__(self, ctx: SandboxContext) -> None:
@@ -99,7 +105,7 @@ class RobostackSandbox(VendorSandbox):
                 self._load_demo()
 
     def _load_demo(self) -> None:
-        from Connectors.sandbox.robostack_demo import load
+        from Connectors.sandbox.robostack.demo import load
 
         main = Application(DEMO_APP_UUID, DEMO_APP_NAME)
         other = Application(OTHER_APP_UUID, "Warehouse")
@@ -132,10 +138,10 @@ class RobostackSandbox(VendorSandbox):
         # Both spellings: the documented URL ends with '/', and Starlette would otherwise answer
         # the other one with a redirect, which clients do not follow for PUT/PATCH/DELETE.
         return [
-            Route(base + "/aggregation", self.aggregate, methods=["POST"]),
-            Route(base + "/aggregation/", self.aggregate, methods=["POST"]),
-            Route(base + "/", self.records, methods=methods),
-            Route(base, self.records, methods=methods),
+            self.route(base + "/aggregation", self.aggregate, None, ["POST"]),
+            self.route(base + "/aggregation/", self.aggregate, None, ["POST"]),
+            self.route(base + "/", self.records, None, methods),
+            self.route(base, self.records, None, methods),
         ]
 
     def admin_routes(self) -> list[BaseRoute]:
@@ -145,92 +151,79 @@ class RobostackSandbox(VendorSandbox):
             Route("/apps/{app}/{resource}", self.admin_records, methods=["GET"]),
         ]
 
-    def _authorised_resource(self, request: Request) -> Any:
-        """The addressed resource, or the 401/403/404 response that refuses the request."""
-        denied = self._guard(request)
-        return denied if denied is not None else self._resource(request)
-
-    async def records(self, request: Request) -> Response:
-        resource = self._authorised_resource(request)
-        if isinstance(resource, Response):
-            return resource
-        body = await json_body(request)
+    async def records(self, call: Call[None, Token]) -> Response:
+        body = await json_body(call.request)
         handler = {"POST": self._find, "PUT": self._create, "PATCH": self._update, "DELETE": self._delete}
         with self._lock:
-            return handler[request.method](resource, body)
+            return handler[call.request.method](call.target, body)
 
-    async def aggregate(self, request: Request) -> Response:
-        resource = self._authorised_resource(request)
-        if isinstance(resource, Response):
-            return resource
-        body = await json_body(request)
+    async def aggregate(self, call: Call[None, Token]) -> Response:
+        body = await json_body(call.request)
         if isinstance(body, dict):
             if set(body) != {"pipeline"}:
                 extra = ", ".join(sorted(set(body) - {"pipeline"})) or "none (no 'pipeline')"
-                raise BadRequest(
+                raise ApiError(
                     'An aggregation body is {"pipeline": [stages]} (or the list of stages '
                     f"alone); unexpected keys: {extra}."
                 )
             pipeline = body["pipeline"]
         elif body is None:
-            raise BadRequest('An aggregation needs a body: {"pipeline": [stages]}.')
+            raise ApiError('An aggregation needs a body: {"pipeline": [stages]}.')
         else:
             pipeline = body
         with self._lock:
-            records = list(resource.records)
+            records = list(call.target.records)
         try:
             results = run_pipeline(records, pipeline)
         except PipelineError as exc:
-            raise BadRequest(f"Invalid aggregation pipeline: {exc}")
+            raise ApiError(f"Invalid aggregation pipeline: {exc}")
         return JSONResponse({"results": results})
 
-    # -- checks -----------------------------------------------------------------------------
-    def _guard(self, request: Request) -> Response | None:
+    # -- the pipeline's steps ---------------------------------------------------------------------
+    def authenticate(self, request: Request, access: None, headers: dict[str, str]) -> Token:
         key = request.headers.get("x-api-key")
         secret = request.headers.get("x-api-secret")
         if not key or not secret:
-            return error(401, "Missing x-api-key or x-api-secret header.")
+            raise ApiError("Missing x-api-key or x-api-secret header.", 401)
         with self._lock:
             token = self.tokens.get(key)
-            app = self.apps.get(request.path_params["app"])
-            bucket = self.bucket
-        if token is None or not secrets.compare_digest(token.secret, secret):
-            return error(401, "Invalid token key or secret.")
-        if app is None:
-            return error(404, f"Application {request.path_params['app']!r} does not exist.")
-        if app.uuid not in token.apps:
-            return error(
-                403, "This token has not been granted access to this application (API Access > Add Token Access)."
-            )
-        if bucket is not None:
-            allowed, _remaining, wait = bucket.take(key)
-            if not allowed:
-                return JSONResponse(
-                    {"message": "Too many requests; slow down."},
-                    status_code=429,
-                    headers={"Retry-After": str(ceil_seconds(wait))},
-                )
-        return None
+        if token is None or not secrets.compare_digest(token.secret.encode(), secret.encode()):
+            raise ApiError("Invalid token key or secret.", 401)
+        return token
 
-    def _resource(self, request: Request) -> Resource | Response:
-        name = request.path_params["resource"]
+    def rate_limit(self, call: Call[None, Token]) -> None:
+        bucket = self.bucket
+        if bucket is not None:
+            allowed, _remaining, wait = bucket.take(call.principal.key)
+            if not allowed:
+                raise ApiError("Too many requests; slow down.", 429, headers={"Retry-After": str(ceil_seconds(wait))})
+
+    def authorise(self, call: Call[None, Token]) -> None:
+        app_uuid, name = call.params["app"], call.params["resource"]
         with self._lock:
-            resource = self.apps[request.path_params["app"]].resources.get(name)
+            app = self.apps.get(app_uuid)
+            resource = app.resources.get(name) if app else None
+        if app is None:
+            raise ApiError(f"Application {app_uuid!r} does not exist.", 404)
+        if app.uuid not in call.principal.apps:
+            raise ApiError(
+                "This token has not been granted access to this application (API Access > Add Token Access).", 403
+            )
         if resource is None:
-            return error(404, f"Resource {name!r} does not exist in this application.")
-        return resource
+            raise ApiError(f"Resource {name!r} does not exist in this application.", 404)
+        call.target = resource
 
     # -- operations -------------------------------------------------------------------------
     def _find(self, resource: Resource, body: Any) -> Response:
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            raise BadRequest(f'A find body is an object such as {{"selection": {{"id": 1}}}}, got {_kind(body)}.')
+            raise ApiError(f'A find body is an object such as {{"selection": {{"id": 1}}}}, got {_kind(body)}.')
         selection = body.get("selection")
         if selection is None:
             selection = {}
         if not isinstance(selection, dict):
-            raise BadRequest(f"'selection' must be an object of field values, got {_kind(selection)}.")
+            raise ApiError(f"'selection' must be an object of field values, got {_kind(selection)}.")
         _check_selection(selection, "selection")
         found = [copy.deepcopy(r) for r in resource.records if _matches(r, selection)]
         return JSONResponse({"results": found})
@@ -241,22 +234,22 @@ class RobostackSandbox(VendorSandbox):
         elif isinstance(body, list) and body:
             items = body
         else:
-            raise BadRequest(
+            raise ApiError(
                 "A create body is one record object or a non-empty list of record objects, "
                 f"got {_kind(body) if body != [] else 'an empty list'}."
             )
         for index, item in enumerate(items):
             where = "the record" if isinstance(body, dict) else f"record {index + 1}"
             if not isinstance(item, dict) or not item:
-                raise BadRequest(f"{where} must be a non-empty object of field values, got {_kind(item)}.")
+                raise ApiError(f"{where} must be a non-empty object of field values, got {_kind(item)}.")
             if "id" in item:
-                raise BadRequest(f"{where} has an 'id': Robostack assigns ids; remove it.")
+                raise ApiError(f"{where} has an 'id': Robostack assigns ids; remove it.")
         created = [resource.insert(item) for item in items]
         return JSONResponse({"results": copy.deepcopy(created)})
 
     def _update(self, resource: Resource, body: Any) -> Response:
         if not isinstance(body, dict) or "selection" not in body or "updation" not in body:
-            raise BadRequest(
+            raise ApiError(
                 'An update body is {"selection": {...}, "updation": {...}} '
                 "(or two lists of the same length, paired by position)."
             )
@@ -265,25 +258,25 @@ class RobostackSandbox(VendorSandbox):
             pairs = [(selection, updation)]
         elif isinstance(selection, list) and isinstance(updation, list):
             if not selection or len(selection) != len(updation):
-                raise BadRequest(
+                raise ApiError(
                     f"'selection' and 'updation' lists must be non-empty and of the same length "
                     f"(got {len(selection)} and {len(updation)})."
                 )
             pairs = list(zip(selection, updation, strict=True))
         else:
-            raise BadRequest(
+            raise ApiError(
                 f"'selection' and 'updation' must both be objects or both be lists, got "
                 f"{_kind(selection)} and {_kind(updation)}."
             )
         for index, (sel, upd) in enumerate(pairs):
             where = "" if len(pairs) == 1 and isinstance(selection, dict) else f" {index + 1}"
             if not isinstance(sel, dict):
-                raise BadRequest(f"selection{where} must be an object, got {_kind(sel)}.")
+                raise ApiError(f"selection{where} must be an object, got {_kind(sel)}.")
             _check_selection(sel, f"selection{where}")
             if not isinstance(upd, dict) or not upd:
-                raise BadRequest(f"updation{where} must be a non-empty object of new field values.")
+                raise ApiError(f"updation{where} must be a non-empty object of new field values.")
             if "id" in upd:
-                raise BadRequest(f"updation{where} changes 'id'; ids cannot be changed.")
+                raise ApiError(f"updation{where} changes 'id'; ids cannot be changed.")
         matched = modified = 0
         touched: dict[int, dict[str, Any]] = {}
         for sel, upd in pairs:
@@ -300,15 +293,15 @@ class RobostackSandbox(VendorSandbox):
 
     def _delete(self, resource: Resource, body: Any) -> Response:
         if not isinstance(body, dict) or "selection" not in body:
-            raise BadRequest('A delete body is {"selection": {...}} or {"selection": [{...}, ...]}.')
+            raise ApiError('A delete body is {"selection": {...}} or {"selection": [{...}, ...]}.')
         selection = body["selection"]
         selections = selection if isinstance(selection, list) else [selection]
         if not selections:
-            raise BadRequest("'selection' is an empty list; give at least one selection.")
+            raise ApiError("'selection' is an empty list; give at least one selection.")
         for index, sel in enumerate(selections):
             where = "" if not isinstance(selection, list) else f" {index + 1}"
             if not isinstance(sel, dict):
-                raise BadRequest(f"selection{where} must be an object, got {_kind(sel)}.")
+                raise ApiError(f"selection{where} must be an object, got {_kind(sel)}.")
             _check_selection(sel, f"selection{where}")
         doomed = [r for r in resource.records if any(_matches(r, sel) for sel in selections)]
         doomed_ids = {r["id"] for r in doomed}
@@ -318,23 +311,27 @@ class RobostackSandbox(VendorSandbox):
     # -- admin --------------------------------------------------------------------------------
     async def admin_rate_limit(self, request: Request) -> Response:
         if request.method == "POST":
-            body = await json_body(request) or {}
+            body = settings(
+                await admin_body(request),
+                {"per_second": optional(number(0.0, allow_minimum=True)), "burst": optional(whole(1))},
+            )
             per_second = body.get("per_second")
             with self._lock:
-                if per_second in (None, 0):
+                if not per_second:
                     self.bucket = None
                 else:
-                    rate = float(per_second) * self.ctx.options.rate_scale
-                    burst = int(body.get("burst") or max(1, round(rate)))
+                    rate = per_second * self.ctx.options.rate_scale
+                    burst = body.get("burst") or max(1, round(rate))
                     self.bucket = ServerBucket(rate, burst)
         bucket = self.bucket
         return JSONResponse(None if bucket is None else {"per_second": bucket.per_second, "burst": bucket.burst})
 
     async def admin_token(self, request: Request) -> Response:
         """Mint a token granted to one application (tests of several credentials)."""
+        settings(await admin_body(request), {})
         app = request.path_params["app"]
         if app not in self.apps:
-            return error(404, f"Application {app!r} does not exist.")
+            raise ApiError(f"Application {app!r} does not exist.", 404)
         token = Token("rsk_" + secrets.token_hex(10), "rss_" + secrets.token_urlsafe(24), frozenset({app}))
         self.ctx.remember_secret(token.key, token.secret)
         with self._lock:
@@ -347,7 +344,7 @@ class RobostackSandbox(VendorSandbox):
             app = self.apps.get(request.path_params["app"])
             resource = app.resources.get(request.path_params["resource"]) if app else None
             if resource is None:
-                return error(404, "No such application or resource.")
+                raise ApiError("No such application or resource.", 404)
             return JSONResponse(copy.deepcopy(resource.records))
 
 
@@ -366,7 +363,7 @@ def _matches(record: dict[str, Any], selection: dict[str, Any]) -> bool:
 def _check_selection(selection: dict[str, Any], where: str) -> None:
     for name, value in selection.items():
         if isinstance(value, (dict, list)):
-            raise BadRequest(
+            raise ApiError(
                 f"{where}: field {name!r} must be matched with a plain value (exact match), "
                 f"got {_kind(value)}; use an aggregation $match for conditions."
             )

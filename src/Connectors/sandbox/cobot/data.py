@@ -98,34 +98,67 @@ _RESOURCES = {
 }
 
 
+# The documented fields of a space (create, update and details answers) and what the sandbox sets when
+# a request leaves them out.
+SPACE_DEFAULTS: dict[str, Any] = {
+    "email": None,
+    "description": None,
+    "country": "Belgium",
+    "currency": "EUR",
+    "tax_rate": "21.0",
+    "locale": "en",
+    "in_eu": True,
+    "price_display": "gross",
+    "time_zone_name": "Europe/Brussels",
+    "time_zone_offset": 1,
+    "hour_format": 24,
+}
+PUBLIC_SPACE_KEYS = ("id", "subdomain", "name", "url", "created_at", "owner_id", *SPACE_DEFAULTS)
+
+
+def new_space(subdomain: str, url: str, name: str, owner_id: str, **details: Any) -> dict[str, Any]:
+    """An empty space; ``details`` override SPACE_DEFAULTS (and ``created_at``)."""
+    return {
+        "id": cobot_id("space", subdomain),
+        "subdomain": subdomain,
+        "name": name,
+        "url": url,
+        "created_at": details.pop("created_at", None) or iso(datetime.now(timezone.utc)),
+        "owner_id": owner_id,
+        **SPACE_DEFAULTS,
+        **details,
+        "admins": [owner_id],
+        "memberships": {},
+        "resources": {},
+        "bookings": {},
+        "invoices": {},
+        "check_ins": {},
+        "time_passes": {},
+        "subscriptions": {},
+    }
+
+
+def public_space(space: dict[str, Any]) -> dict[str, Any]:
+    return {key: space[key] for key in PUBLIC_SPACE_KEYS}
+
+
 def build(space_url: str, today: date | None = None) -> dict[str, Any]:
     """Fresh demo data; ``space_url`` is a format string with ``{subdomain}`` for resource links."""
     today = today or datetime.now(timezone.utc).date()
     spaces: dict[str, dict[str, Any]] = {}
     for subdomain, facts in _SPACES.items():
         base = space_url.format(subdomain=subdomain)
-        space: dict[str, Any] = {
-            "id": cobot_id("space", subdomain),
-            "subdomain": subdomain,
-            "name": facts["name"],
-            "url": base,
-            "email": facts["email"],
-            "description": f"{facts['name']}, a sandbox coworking space.",
-            "country": facts["country"],
-            "currency": "EUR",
-            "tax_rate": "21.0",
-            "locale": "en",
-            "time_zone_name": "Europe/Brussels",
-            "created_at": "2021-01-04T09:00:00+00:00",
-            "admins": list(facts["admins"]),
-            "memberships": {},
-            "resources": {},
-            "bookings": {},
-            "invoices": {},
-            "check_ins": {},
-            "time_passes": {},
-            "subscriptions": {},
-        }
+        space = new_space(
+            subdomain,
+            base,
+            facts["name"],
+            facts["admins"][0],
+            email=facts["email"],
+            description=f"{facts['name']}, a sandbox coworking space.",
+            country=facts["country"],
+            created_at="2021-01-04T09:00:00+00:00",
+        )
+        space["admins"] = list(facts["admins"])
         for number, (name, company, email, phone, plan, user) in enumerate(_MEMBERS[subdomain], start=1):
             membership_id = cobot_id("membership", subdomain, name)
             space["memberships"][membership_id] = {
@@ -316,14 +349,18 @@ def _check_ins(space: dict[str, Any], today: date) -> None:
                 continue
             start = datetime.combine(day, time(8 + index), tzinfo=timezone.utc)
             check_in_id = cobot_id("check_in", space["subdomain"], day.isoformat(), member["id"])
-            space["check_ins"][check_in_id] = {
-                "id": check_in_id,
-                "membership_id": member["id"],
-                "membership": {"id": member["id"], "name": member["name"]},
-                "valid_from": iso(start),
-                "valid_until": iso(start + timedelta(hours=9)),
-                "created_at": iso(start),
-            }
+            space["check_ins"][check_in_id] = check_in_record(check_in_id, member, start, start + timedelta(hours=9))
+
+
+def check_in_record(check_in_id: str, member: dict[str, Any], start: datetime, end: datetime) -> dict[str, Any]:
+    return {
+        "id": check_in_id,
+        "membership_id": member["id"],
+        "membership": {"id": member["id"], "name": member["name"]},
+        "valid_from": iso(start),
+        "valid_until": iso(end),
+        "created_at": iso(start),
+    }
 
 
 def _time_passes(space: dict[str, Any]) -> None:
