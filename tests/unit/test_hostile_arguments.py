@@ -134,6 +134,8 @@ def test_robaws_refuses_before_sending() -> None:
         (lambda: client.update("clients", 1, {}), "changes is empty"),
         (lambda: client.create("clients", {"a": 1}, idempotency_key=b"k"), "idempotency_key must be a text"),
         (lambda: client.create("clients", {"a": 1}, idempotency_key="a\nb"), "not printable ASCII"),
+        # requests refuses such a header value: it must fail here, not as six "network" failures.
+        (lambda: client.create("clients", {"a": 1}, idempotency_key=" k "), "idempotency_key has spaces around it"),
         (lambda: list(client.list("clients", extra_fields="Contact via")), "extra_fields must be a dictionary"),
         (lambda: list(client.list("clients", sort=["name", None])), r"sort[1] is not an id"),
         (lambda: list(client.list("clients", name=b"x")), "name must be a text, a number"),

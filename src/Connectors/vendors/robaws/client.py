@@ -69,6 +69,18 @@ def idempotency_key_for(*parts: Any) -> str:
     return key_for(*parts, max_length=ROBAWS.max_idempotency_key)
 
 
+def _key(key: Any) -> str | None:
+    """A caller's idempotency key as a text (``None`` or blank: none). The transport checks its length
+    and characters; a bytes key would be sent as "b'…'" and spaces around it are refused as a header value."""
+    if key is None or (isinstance(key, str) and not key.strip()):
+        return None
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
+        raise ValidationError(f"idempotency_key must be a text, got {type(key).__name__}.", vendor=ROBAWS.name)
+    if isinstance(key, str) and key != key.strip():
+        raise ValidationError("idempotency_key has spaces around it.", vendor=ROBAWS.name, hint="Pass the key alone.")
+    return str(key)
+
+
 def _sub_key(key: str | None, step: str) -> str | None:
     # A follow-up request of one business operation gets its own key, derived from the caller's.
     return None if key is None else idempotency_key_for(key, step)
@@ -127,10 +139,7 @@ class RobawsClient(BaseClient):
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> requests.Response:
         send = dict(headers or {})
-        key = kwargs.get("idempotency_key")
-        if key is not None and (isinstance(key, bool) or not isinstance(key, (str, int))):
-            # Its length and characters are checked by the transport; a bytes key would be sent as "b'…'".
-            raise ValidationError(f"idempotency_key must be a text, got {type(key).__name__}.", vendor=self.vendor)
+        kwargs["idempotency_key"] = _key(kwargs.get("idempotency_key"))
         if self.mode == REPLICA:
             send["Database-Mode"] = REPLICA
         return self.transport.request(method, path, headers=send, quota_scope=self.mode, **kwargs)
@@ -269,6 +278,7 @@ class RobawsClient(BaseClient):
         failure - creates no second invoice: Robaws replays the create and the attach.
         """
         invoice = arguments.mapping(invoice, "invoice")
+        idempotency_key = _key(idempotency_key)
         if invoice.get("supplierId") in (None, ""):
             raise ValidationError(
                 "A Robaws purchase invoice needs a supplierId.",
