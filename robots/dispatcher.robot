@@ -81,7 +81,7 @@ Describe Run
     ...    duration=${run}[duration]
     IF    $run["state"] != "completed"
         ${steps}    List Step Runs    ${run}
-        ${failed}    Evaluate    [s for s in $steps if s["state"] in ("failed", "terminated")]
+        ${failed}    Evaluate    [s for s in $steps if s["state"] == "failed"]
         IF    $failed
             Set To Dictionary    ${result}    failed_step=${failed}[-1][step][name]    error=${failed}[-1][error]
         END

@@ -7,19 +7,27 @@ from typing import Any
 from Connectors.library import ConnectorLibrary, takes_settings
 from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.keywords import (
-    ControlRoomArtifactKeywords,
     ControlRoomConnectionKeywords,
     ControlRoomProcessKeywords,
     ControlRoomRunKeywords,
-    ControlRoomWebhookKeywords,
+)
+from Connectors.vendors.controlroom.keywords_items import (
+    ControlRoomArtifactKeywords,
+    ControlRoomStepKeywords,
     ControlRoomWorkItemKeywords,
+)
+from Connectors.vendors.controlroom.keywords_workspace import (
+    ControlRoomAssetKeywords,
+    ControlRoomWebhookKeywords,
+    ControlRoomWorkerKeywords,
 )
 from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 
 class ControlRoom(ConnectorLibrary[ControlRoomClient]):
     """Keywords for [https://robocorp.com/docs/control-room|Robocorp Control Room]: trigger process runs,
-    wait for them, page through runs and work items, stop runs, retry failed work, fetch artifacts.
+    wait for them, page through runs and work items, stop and delete runs, retry, fix or delete failed
+    work, read step runs, console output and artifacts, manage process webhooks, assets, and list workers.
 
     = Connecting =
 
@@ -41,23 +49,25 @@ class ControlRoom(ConnectorLibrary[ControlRoomClient]):
 
     = Two API generations =
 
-    ``api=current`` (default) uses ``/api/v1``: server-side filters, paging with ``next`` links, stopping
-    runs. ``api=legacy`` uses the deprecated ``/process-v1`` API (the one ``RPA.Robocorp.Process`` speaks);
+    ``api=current`` (default) uses ``/api/v1`` as Robocorp's OpenAPI spec describes it: server-side
+    filters, paging with ``next`` links, stopping and deleting runs, webhooks, assets, workers.
+    ``api=legacy`` uses the deprecated ``/process-v1`` API (the one ``RPA.Robocorp.Process`` speaks);
     results have the same shape either way, with the original legacy answer under ``legacy``.
 
     = Runs and waiting =
 
-    Run states: ``new``, ``in_progress``, ``terminating``, ``completed``, ``unresolved`` (a step or a work
+    Run states: ``new``, ``in_progress``, ``stopping``, ``completed``, ``unresolved`` (a step or a work
     item failed, or the run was stopped). `Wait For Process Run` polls with back-off and fails with the
     state, the failing step and a link to the run.
 
     = Errors =
 
-    A failure is one line that says what to do, for example a 403 names the permission the API key
-    probably lacks (``trigger_processes``, ``read_runs``, ``write_runs``, ``read_work_items``,
-    ``write_work_items``, ``read_run_outputs``, ``read_processes``). Requests refused with 429 are
-    retried after ``Retry-After``; a trigger is never repeated after an unclear network failure, so it
-    cannot start two runs. The API key never appears in the log, at any log level.
+    A failure is one line that says what to do, for example a 403 names the permission the operation
+    needs according to Control Room's API specification (``Processes.trigger_processes`` to start or
+    stop runs, ``Processes.read_processes`` to read a run, ``Processes.read_runs`` to list them, …).
+    Requests refused with 429 are retried after ``Retry-After``; a trigger is never repeated after an
+    unclear network failure, so it cannot start two runs: it fails saying a run may have started and
+    how to check. The API key never appears in the log, at any log level.
     """
 
     client_class = ControlRoomClient
@@ -73,9 +83,12 @@ class ControlRoom(ConnectorLibrary[ControlRoomClient]):
                 ControlRoomConnectionKeywords(self),
                 ControlRoomProcessKeywords(self),
                 ControlRoomRunKeywords(self),
+                ControlRoomStepKeywords(self),
                 ControlRoomWorkItemKeywords(self),
                 ControlRoomArtifactKeywords(self),
                 ControlRoomWebhookKeywords(self),
+                ControlRoomAssetKeywords(self),
+                ControlRoomWorkerKeywords(self),
             ],
             args,
             settings,

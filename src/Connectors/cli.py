@@ -99,27 +99,64 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _webhooks_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from Connectors.webhooks.service import ReceiverSettings, serve
 
-    from Connectors.receiver import build_receiver, create_app
+    settings = ReceiverSettings(
+        store=args.store, work_items=args.work_items, process=args.process, max_body=args.max_body
+    )
+    serve(settings, args.host, args.port)
+    return 0
 
-    receiver = build_receiver(args.store, args.work_items, args.process)
-    sources = ", ".join(f"/webhooks/{name}" for name in receiver.sources)
-    print(f"Receiving webhooks on http://{args.host}:{args.port} ({sources})", flush=True)
-    uvicorn.run(create_app(receiver), host=args.host, port=args.port, access_log=False, log_level="warning")
+
+def _webhooks_status(args: argparse.Namespace) -> int:
+    import json
+
+    from Connectors.webhooks.service import format_status, status
+
+    report = status(args.store, args.last)
+    print(json.dumps(report, indent=2) if args.json else format_status(report), flush=True)
+    return 0
+
+
+def _webhooks_retry(args: argparse.Namespace) -> int:
+    from Connectors.webhooks.service import retry
+
+    count = retry(args.store, args.source)
+    print(f"{count} failed event(s) queued again; a running receiver hands them off within a second.", flush=True)
     return 0
 
 
 def _webhooks_args(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="webhooks_command", required=True)
-    serve = sub.add_parser("serve", help="verify, store, de-duplicate and hand off vendor webhooks")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve = sub.add_parser(
+        "serve",
+        help="verify, store, de-duplicate and hand off vendor webhooks",
+        description="Receive signed Robaws (ROBAWS_WEBHOOK_SECRET) and Control Room (CONTROLROOM_WEBHOOK_SECRET) "
+        "webhooks on POST /webhooks/robaws and /webhooks/controlroom, and hand each event off exactly once.",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; put a reverse proxy in front)"
+    )
     serve.add_argument("--port", type=int, default=8710)
     serve.add_argument("--store", default="webhook-events.db", help="SQLite file of received events")
+    serve.add_argument(
+        "--max-body", type=int, default=1024 * 1024, help="largest body accepted, in bytes (default 1 MB)"
+    )
     target = serve.add_mutually_exclusive_group()
-    target.add_argument("--work-items", help="folder (or .json file) receiving one input work item per event")
-    target.add_argument("--process", help="Control Room process id (or name) to start once per event")
+    target.add_argument(
+        "--work-items", help="folder (or .json file) receiving one input work item per event, plus work-items.json"
+    )
+    target.add_argument("--process", help="Control Room process id or name to start once per event")
     serve.set_defaults(run=_webhooks_serve)
+    status = sub.add_parser("status", help="counts and the last events of a receiver's store")
+    status.add_argument("--store", default="webhook-events.db", help="SQLite file of received events")
+    status.add_argument("--last", type=int, default=10, help="how many of the latest events to list")
+    status.add_argument("--json", action="store_true", help="print JSON")
+    status.set_defaults(run=_webhooks_status)
+    retry = sub.add_parser("retry", help="queue the events whose hand-off failed again")
+    retry.add_argument("--store", default="webhook-events.db", help="SQLite file of received events")
+    retry.add_argument("--source", choices=["robaws", "controlroom"], help="only this source's events")
+    retry.set_defaults(run=_webhooks_retry)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -129,4 +129,4 @@ def test_host_from_rc_api_process_host_and_a_key_without_trigger_permission(
     with pytest.raises(requests.HTTPError) as refused:
         process.start_process({"x": 1})
     assert refused.value.response.status_code == 403
-    assert "trigger_processes" in refused.value.response.json()["message"]
+    assert "Processes.trigger_processes" in refused.value.response.json()["error"]["message"]

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
-from Connectors.core.errors import ConfigurationError, PermissionDenied
+from Connectors.core.errors import (
+    ConfigurationError,
+    PermissionDenied,
+    TransportError,
+    UncertainOutcome,
+    ValidationError,
+)
 from Connectors.core.webhooks import SignatureError, sign_body
-from Connectors.sandbox.controlroom_model import Conflict, ControlRoomModel, Outcome
-from Connectors.vendors.controlroom.client import (
-    ControlRoomClient,
+from Connectors.sandbox.controlroom.model import STOPPED, ControlRoomModel, Outcome
+from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
+from Connectors.vendors.controlroom.errors import (
     ProcessRunFailed,
     ProcessRunTimeout,
-    _legacy_run_state,
+    RunTriggerUncertain,
 )
+from Connectors.vendors.controlroom.legacy import legacy_run_state
+from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 
 class ManualClock:
@@ -64,21 +73,19 @@ def test_stop_and_retry_rewrite_the_schedule(model: tuple[ControlRoomModel, Manu
     sim, clock = model
     run = sim.trigger(sim.processes["pid"], [{}])
     clock.t = 2.0
-    sim.stop(run, set_done=False, terminate=False, reason="enough")
+    assert sim.stop(run, set_done=False, terminate=False, reason="enough")
     # A graceful stop lets the running step finish its current work for up to 2 s.
-    assert sim.run_state(run, 3.0) == "terminating"
+    assert sim.run_state(run, 3.0) == "stopping"
     assert sim.run_state(run, 4.1) == "unresolved"
-    assert [(s.outcome, s.error and s.error["message"]) for s in run.step_runs] == [
-        ("terminated", "Process run stopped: enough")
-    ]
+    assert [(s.outcome, s.error) for s in run.step_runs] == [("failed", {"code": STOPPED})]
+    item = sim.items[run.item_ids[0]]
+    assert item.at(4.1).exception == {"type": "orchestrator", "code": STOPPED, "message": "Process run stopped: enough"}
     clock.t = 5.0
-    with pytest.raises(Conflict):
-        sim.stop(run, False, False, "")
-    sim.retry([sim.items[run.item_ids[0]]])
+    assert not sim.stop(run, False, False, "")  # not accepted: it has finished
+    assert sim.retry([item]) == [item]
     assert sim.run_state(run, 5.2) == "in_progress"
     assert sim.run_state(run, 100) == "completed"
-    with pytest.raises(Conflict, match="only failed work items"):
-        sim.retry([sim.items[run.item_ids[0]]])
+    assert sim.retry([item]) == []  # only failed work items are retried
 
 
 def test_urls_and_legacy_host(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -138,7 +145,7 @@ def test_vault_secret_supplies_the_credentials(monkeypatch: pytest.MonkeyPatch, 
     ],
 )
 def test_legacy_run_states(raw: dict[str, Any], state: str) -> None:
-    assert _legacy_run_state(raw) == state
+    assert legacy_run_state(raw) == state
 
 
 def test_403_names_the_missing_permission(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -155,10 +162,12 @@ def test_403_names_the_missing_permission(monkeypatch: pytest.MonkeyPatch) -> No
         )
 
     monkeypatch.setattr(client.transport, "request", refuse)
-    with pytest.raises(PermissionDenied, match="probably lacks the 'write_work_items' permission"):
+    with pytest.raises(PermissionDenied, match=r"probably lacks the 'Processes\.write_work_items' permission"):
         client.retry_work_items(["w1"])
-    with pytest.raises(PermissionDenied, match="'read_run_outputs'"):
+    with pytest.raises(PermissionDenied, match=r"'Processes\.read_run_outputs'"):
         client.list_artifacts("r1", "s1")
+    with pytest.raises(PermissionDenied, match=r"'Processes\.trigger_processes'"):
+        client.stop_run("r1")
 
 
 class FakeRuns(ControlRoomClient):
@@ -176,18 +185,16 @@ class FakeRuns(ControlRoomClient):
 
     def list_step_runs(self, run_id: str, process: str | None = None) -> list[dict[str, Any]]:
         return [
-            {
-                "id": "s",
-                "state": "failed",
-                "step": {"name": "Post"},
-                "error": {"code": "ROBOT_FAILURE", "message": "boom"},
-            }
+            {"id": "s", "state": "failed", "step": {"id": "p1", "name": "Post"}, "error": {"code": "ROBOT_FAILURE"}}
         ]
+
+    def list_work_items(self, *args: Any, **kwargs: Any) -> Any:
+        return iter([{"id": "w", "state": "failed", "exception": {"type": "application", "message": "boom"}}])
 
 
 def test_wait_backs_off_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
-    monkeypatch.setattr("Connectors.vendors.controlroom.client.time.sleep", sleeps.append)
+    monkeypatch.setattr("Connectors.vendors.controlroom.waiting.time.sleep", sleeps.append)
     client = FakeRuns(["in_progress"] * 9 + ["completed"])
     assert client.wait_for_run("r", timeout=1000)["state"] == "completed"
     assert sleeps == [2.0, 3.0, 4.5, 6.75, 10.0, 10.0, 10.0, 10.0, 10.0]
@@ -195,7 +202,7 @@ def test_wait_backs_off_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_wait_fails_on_unresolved_with_the_failing_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("Connectors.vendors.controlroom.client.time.sleep", lambda _s: None)
+    monkeypatch.setattr("Connectors.vendors.controlroom.waiting.time.sleep", lambda _s: None)
     with pytest.raises(ProcessRunFailed, match=r"step 'Post' failed \(ROBOT_FAILURE: boom\); see http"):
         FakeRuns(["new", "unresolved"]).wait_for_run("r")
     assert FakeRuns(["unresolved"]).wait_for_run("r", fail_on_unresolved=False)["state"] == "unresolved"
@@ -210,9 +217,78 @@ def test_wait_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_webhook_signature(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONTROLROOM_WEBHOOK_SECRET", "whsec_unit_test")
-    body = '{"event":"process_run_state_changed","payload":{"x":1}}'
+    body = '{"id":"e1","event":"process_run.completed","payload":{"x":1}}'
     assert ControlRoomClient.verify_webhook(body, sign_body("whsec_unit_test", body))["payload"] == {"x": 1}
     with pytest.raises(SignatureError):
         ControlRoomClient.verify_webhook(body, sign_body("other", body))
     with pytest.raises(SignatureError, match="no signature"):
         ControlRoomClient.verify_webhook(body, None)
+
+
+def test_error_body_is_read_as_the_spec_has_it() -> None:
+    # The profile's error format reads the spec's genericErrorResponse.
+    body = {"error": {"code": "bad_request", "message": "No payloads"}}
+    assert CONTROLROOM.error_format.message_of(body) == "[bad_request] No payloads"
+
+
+def test_an_unanswered_trigger_is_uncertain_and_says_how_to_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    client.process_names["11111111-1111-1111-1111-111111111111"] = "Invoices"
+
+    def lost(method: str, path: str, **kwargs: Any) -> Any:
+        raise UncertainOutcome("the connection was dropped", vendor="Control Room", method=method, path=path)
+
+    monkeypatch.setattr(client.transport, "request", lost)
+    with pytest.raises(RunTriggerUncertain) as uncertain:
+        client.trigger_run("11111111-1111-1111-1111-111111111111", {"a": 1})
+    error = uncertain.value
+    assert isinstance(error, UncertainOutcome) and error.process_id.startswith("1111") and error.since.endswith("Z")
+    assert "may or may not have started" in str(error)
+    assert f"List Process Runs with process=Invoices since={error.since}" in str(error)
+
+
+def test_a_failed_read_back_returns_the_started_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    pid = "11111111-1111-1111-1111-111111111111"
+    monkeypatch.setattr(client.backend, "start", lambda process_id, body: "run-7")
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise TransportError("could not connect", vendor="Control Room")
+
+    monkeypatch.setattr(client.backend, "get_run", unreachable)
+    run = client.trigger_run(pid)
+    assert run == {"id": "run-7", "state": "new", "process": {"id": pid, "name": ""}}
+
+
+def test_callback_is_checked_before_sending() -> None:
+    assert callback_of(None, None) is None
+    assert (callback_of("https://x.test/cb", "s3cret-value") or {})["callback_events"] == ["completed", "unresolved"]
+    with pytest.raises(ConfigurationError, match="needs a secret"):
+        callback_of("https://x.test/cb", None)
+    with pytest.raises(ConfigurationError, match="Unknown callback event 'finished'"):
+        callback_of("https://x.test/cb", "s3cret-value", ["finished"])
+
+
+@pytest.mark.parametrize("bad", ["..", "a/../../admin", "r1?x=1", "line\nbreak"])
+def test_ids_are_one_path_segment_or_refused(bad: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    sent: list[str] = []
+
+    class Answer:
+        content = b"{}"
+
+        @staticmethod
+        def json() -> dict[str, Any]:
+            return {}
+
+    def record(method: str, path: str, **kwargs: Any) -> Answer:
+        sent.append(path)
+        return Answer()
+
+    monkeypatch.setattr(client.transport, "request", record)
+    try:
+        client.get_run(bad)
+    except ValidationError as error:
+        assert "run_id" in str(error) and not sent
+    else:
+        assert sent == [f"/workspaces/ws1/process-runs/{quote(bad, safe='')}"]

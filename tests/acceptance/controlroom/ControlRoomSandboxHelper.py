@@ -46,12 +46,12 @@ class ControlRoomSandboxHelper:
 
     @keyword
     def get_control_room_webhook_event(self, run_id: str, timeout: float = 5) -> dict[str, str]:
-        """The signed webhook event (``body``, ``signature``) the sandbox sent when ``run_id`` finished."""
+        """The signed ``process_run.completed`` event (``body``, ``signature``) of the workspace webhook."""
         deadline = time.monotonic() + float(timeout)
         while time.monotonic() < deadline:
             for event in _admin("GET", "/_sandbox/controlroom/webhook-events"):
-                if run_id in event["body"]:
-                    return dict(event)
+                if run_id in event["body"] and "process_run.completed" in event["body"] and not event["url"]:
+                    return {"body": event["body"], "signature": event["signature"]}
             time.sleep(0.1)
         raise AssertionError(f"No webhook event for run {run_id} within {timeout} s")
 

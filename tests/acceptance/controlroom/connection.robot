@@ -41,7 +41,7 @@ Connect With A Vault Secret
         ${runs}    List Process Runs    limit=1
         Length Should Be    ${runs}    1
         # The Vault held the read-only key: starting a run is refused.
-        Run Keyword And Expect Error    *HTTP 403*trigger_processes*
+        Run Keyword And Expect Error    *HTTP 403*Processes.trigger_processes*
         ...    Trigger Process Run    Invoice Processing
     FINALLY
         Remove Environment Variable    RPA_SECRET_FILE
@@ -65,17 +65,18 @@ A Key Without Trigger Permission Gets A 403 Naming It
     ${runs}    List Process Runs    limit=2
     Length Should Be    ${runs}    2
     VAR    ${expected}    Control Room POST /workspaces/*/process-runs: HTTP 403:
-    ...    *lacks the permission 'trigger_processes'* The API key probably lacks the 'trigger_processes' permission*
+    ...    *lacks the permission 'Processes.trigger_processes'*
+    ...    The API key probably lacks the 'Processes.trigger_processes' permission*
     Run Keyword And Expect Error    ${expected}    Trigger Process Run    Invoice Processing
-    Run Keyword And Expect Error    *HTTP 403*write_runs*    Stop Process Run    ${runs}[0]
-    Run Keyword And Expect Error    *HTTP 403*write_work_items*    Retry Work Items    some-item
+    Run Keyword And Expect Error    *HTTP 403*Processes.trigger_processes*    Stop Process Run    ${runs}[0]
+    Run Keyword And Expect Error    *HTTP 403*Processes.write_work_items*    Retry Work Items    some-item
     [Teardown]    Connect To Control Room
 
 A Wrong Key Or A Key Of Another Workspace Is Refused
     [Documentation]    401 for an unknown key; 403 saying the key belongs to another workspace.
     VAR    ${wrong: Secret}    %{CONTROLROOM_READONLY_API_KEY}-but-mistyped
     Connect To Control Room    api_key=${wrong}
-    Run Keyword And Expect Error    *HTTP 401: Invalid API key*Check the API key*    List Processes
+    Run Keyword And Expect Error    *HTTP 401: [[]unauthorized] Invalid API key*Check the API key*    List Processes
     VAR    ${other: Secret}    %{CONTROLROOM_OTHER_WORKSPACE_API_KEY}
     Connect To Control Room    api_key=${other}
     Run Keyword And Expect Error    *HTTP 403*belongs to another workspace*    List Processes

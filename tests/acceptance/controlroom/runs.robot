@@ -38,7 +38,7 @@ Trigger A Run And Wait For It
 Trigger A Payload Given As JSON Text
     [Documentation]    Payloads written as JSON in a .robot file are parsed.
     ${run}    Trigger Process Run    Customer Onboarding    {"customer": "ACME"}
-    ${items}    List Work Items    run=${run}    include_data=${True}
+    ${items}    List Work Items    run_id=${run}    include_data=${True}
     Should Be Equal    ${items}[0][payload][customer]    ACME
 
 Trigger A Batch And Wait For All
@@ -57,7 +57,7 @@ Trigger A Run With Existing Work Items
     ${two}    Create Work Item    Invoice Processing    ${{ {"invoice": "INV-2"} }}
     ${run}    Trigger Process Run With Work Items    Invoice Processing    ${{ [$one["id"], $two["id"]] }}
     Wait For Process Run    ${run}    &{FAST}
-    ${items}    List Work Items    run=${run}    state=done
+    ${items}    List Work Items    run_id=${run}    state=done
     Length Should Be    ${items}    2
 
 A Failing Run Fails The Wait With State, Step And Link
@@ -79,7 +79,7 @@ An Unresolved Run Names Its Failed Work Items
     ${run}    Trigger Process Run    Customer Onboarding
     ...    ${{ {"sandbox": {"outcome": "unresolved", "message": "VAT number missing"}} }}
     Run Keyword And Expect Error
-    ...    *ended unresolved: 1 work item(s) failed (BUSINESS INVALID_DATA: VAT number missing)*
+    ...    *ended unresolved: 1 work item(s) failed (business INVALID_DATA: VAT number missing)*
     ...    Wait For Process Run    ${run}    &{FAST}
 
 Waiting Times Out With The Running Step
@@ -91,19 +91,21 @@ Waiting Times Out With The Running Step
     [Teardown]    Stop Process Run    ${run}    terminate_ongoing=${True}
 
 Stop A Run
-    [Documentation]    A graceful stop lets the step wind down (terminating); the run ends unresolved and the
-    ...    wait names the terminated step and the reason.
+    [Documentation]    A graceful stop lets the step wind down (stopping); the run ends unresolved and the
+    ...    wait names the failed step and the reason.
     ${run}    Trigger Process Run    Report Generation    ${{ {"sandbox": {"seconds": 72000}} }}
     Wait Until Keyword Succeeds    5s    0.05s    Run Should Be In Progress    ${run}
     ${stopped}    Stop Process Run    ${run}    reason=Wrong input file
-    Should Be Equal    ${stopped}[state]    terminating
-    VAR    ${expected}    *ended unresolved: step 'Collect data' terminated
+    # Stopping lasts up to 2 s of sandbox time (0.1 s here): the run may have finished already.
+    Should Be True    $stopped["state"] in ("stopping", "unresolved")
+    VAR    ${expected}    *ended unresolved: step 'Collect data' failed
     ...    (PROCESS_RUN_STOPPED: Process run stopped: Wrong input file)*
     Run Keyword And Expect Error    ${expected}    Wait For Process Run    ${run}    &{FAST}
-    ${items}    List Work Items    run=${run}    state=failed
+    ${items}    List Work Items    run_id=${run}    state=failed
     Length Should Be    ${items}    1
-    Run Keyword And Expect Error    *HTTP 409*only a new or running run can be stopped*
-    ...    Stop Process Run    ${run}
+    # Control Room does not accept stopping a finished run: the run comes back as it is.
+    ${again}    Stop Process Run    ${run}
+    Should Be Equal    ${again}[state]    unresolved
 
 Stop A Run Marking Its Work Items Done
     [Documentation]    With set_remaining_work_items_as_done the stopped run completes.
@@ -122,7 +124,7 @@ List Runs With Server Side Filters
     Should Be Equal    ${unresolved}[0][id]    ${bad}[id]
     ${all}    List Process Runs    Customer Onboarding
     Length Should Be    ${all}    2
-    Run Keyword And Expect Error    *Unknown run state 'failed'*    List Process Runs    state=failed
+    Run Keyword And Expect Error    *'state' got value 'failed'*RunState*    List Process Runs    state=failed
 
 Paging Follows Next Links Beyond Three Pages
     [Documentation]    13 runs in pages of 3: five requests for all, two for the first four.

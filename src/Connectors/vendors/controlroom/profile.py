@@ -5,6 +5,7 @@ from __future__ import annotations
 from Connectors.core.config import RateSpec
 from Connectors.core.error_format import ErrorFormat
 from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile, common_settings
+from Connectors.vendors.controlroom.enums import ControlRoomApi
 
 # No published limit: stay polite by default; CONTROLROOM_RATE_LIMIT overrides.
 RATE = RateSpec(10, 1.0, burst=20)
@@ -29,7 +30,13 @@ CONTROLROOM = VendorProfile(
             doc="a workspace API key with the permissions the robot needs",
         ),
         Setting("url", "CONTROLROOM_URL", default=CLOUD_URL, doc="Control Room (SSO: ``https://<sub>.robocorp.com``)"),
-        Setting("api", "CONTROLROOM_API", default="current", doc="``current`` (``/api/v1``) or ``legacy``"),
+        Setting(
+            "api",
+            "CONTROLROOM_API",
+            default="current",
+            doc="``current`` (``/api/v1``) or ``legacy``",
+            kind=ControlRoomApi,
+        ),
         Setting(
             "legacy_url",
             "CONTROLROOM_LEGACY_URL",

@@ -1,49 +1,46 @@
 """The Control Room simulation behind both API generations: processes, runs, step runs, work items.
 
-Nothing here speaks HTTP. A run is scheduled when it is triggered: every step run gets a start and
-an end in *sandbox time* and every work item a list of timed state changes, so any later request
-reads the state "as of now" without a background scheduler. Stopping and retrying rewrite the
+Nothing here speaks HTTP. A simulated run is scheduled when it is triggered: every step run gets a
+start and an end in *sandbox time* and every work item a list of timed state changes, so any later
+request reads the state "as of now" without a background scheduler. Stopping and retrying rewrite the
 schedule from the moment they happen. Sandbox time runs ``time_scale`` times faster than the wall
-clock, so a 60 s run can finish in 6 s for a test.
+clock, so a 60 s run can finish in 6 s for a test. Steps with a real command are executed instead
+(``executions.py``): their timeline is written as the robots reserve and release work items.
 
-Run states (current API): ``new`` → ``in_progress`` → ``completed`` | ``unresolved``; a stop passes
-through ``terminating``. A run is ``unresolved`` when any of its work items failed, as in Control
-Room; it becomes ``completed`` once the failed items are retried successfully.
-Work item states: ``new`` (created, not in a run), ``pending``, ``in_progress``, ``done``, ``failed``.
-Step run states: ``in_progress``, ``completed``, ``failed``, ``terminated``.
+States as the spec enumerates them: runs ``new`` → ``in_progress`` → ``completed`` | ``unresolved``
+(a stop passes through ``stopping``); step runs ``awaiting_worker`` → ``in_progress`` →
+``completed`` | ``failed``; work items ``new`` (created, not in a run), ``pending``, ``in_progress``,
+``done``, ``failed``. A run is ``unresolved`` when any of its work items failed, as in Control Room; it
+becomes ``completed`` once the failed items are retried successfully.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
-import os
-import subprocess
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-# Work item exceptions as Control Room reports them.
+# Work item exception codes as the sandbox reports them (the spec documents the field, not the codes).
 ROBOT_FAILURE = "ROBOT_FAILURE"
 STOPPED = "PROCESS_RUN_STOPPED"
+FINISHED = ("completed", "unresolved")
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Clock:
-    """Sandbox time: seconds since the sandbox started, advancing ``time_scale`` times the wall clock.
+def stable_id(name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"https://sandbox.invalid/controlroom/{name}"))
 
-    The scale is read on every call, so a change through ``/_sandbox/config`` takes effect from the
-    next request on without moving times that already passed.
-    """
+
+class Clock:
+    """Sandbox time: seconds since the sandbox started, advancing ``time_scale`` times the wall clock."""
 
     def __init__(self, scale: Callable[[], float]) -> None:
         self._scale = scale
@@ -69,16 +66,28 @@ class Clock:
 
 
 @dataclass
+class Step:
+    """One step of a process; with ``command`` its runs execute that argv, ``parallel`` at a time."""
+
+    id: str
+    name: str
+    command: list[str] | None = None
+    cwd: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+    parallel: int = 1
+
+
+@dataclass
 class Process:
     id: str
     name: str
     workspace_id: str
-    steps: list[str]
+    steps: list[Step]
     created: float = 0.0
-    # A real command per run (a robot.yaml task): argv, working directory and extra environment.
-    command: list[str] | None = None
-    cwd: str | None = None
-    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def runs_commands(self) -> bool:
+        return any(step.command for step in self.steps)
 
 
 @dataclass
@@ -94,15 +103,25 @@ class StepRun:
     run_id: str
     index: int
     name: str
+    step_id: str
+    queued: float
     start: float
     end: float | None  # None while a real command is still running
-    outcome: str  # state once ended: completed | failed | terminated
+    outcome: str  # state once ended: completed | failed
     error: dict[str, str] | None = None
     item_ids: list[str] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
+    console: list[tuple[float, str]] = field(default_factory=list)
 
     def state(self, now: float) -> str:
+        if now < self.start:
+            return "awaiting_worker"
         return "in_progress" if self.end is None or now < self.end else self.outcome
+
+    def updated(self, now: float) -> float:
+        if now < self.start:
+            return self.queued
+        return self.start if self.end is None or now < self.end else self.end
 
 
 @dataclass
@@ -122,6 +141,7 @@ class WorkItem:
     created: float
     seq: int
     run_id: str | None = None
+    parent_id: str | None = None
     files: dict[str, bytes] = field(default_factory=dict)
     events: list[ItemEvent] = field(default_factory=list)
 
@@ -137,6 +157,18 @@ class WorkItem:
 
 
 @dataclass
+class Output:
+    """A work item the run's last step produced (``GET /process-runs/{id}/outputs``)."""
+
+    id: str
+    run_id: str
+    process_id: str
+    payload: Any
+    created: float
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+@dataclass
 class Run:
     id: str
     workspace_id: str
@@ -147,17 +179,20 @@ class Run:
     started_by: str = "api"
     item_ids: list[str] = field(default_factory=list)
     step_runs: list[StepRun] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)
     stop: dict[str, Any] | None = None
+    callback: dict[str, Any] | None = None
+    executing: bool = False  # a step with a real command is being worked on
 
     def finish(self) -> float | None:
-        if not self.step_runs or any(step.end is None for step in self.step_runs):
+        if self.executing or not self.step_runs or any(step.end is None for step in self.step_runs):
             return None
         return max(step.end for step in self.step_runs if step.end is not None)
 
 
 @dataclass
 class Outcome:
-    """What the payload's ``sandbox`` field asks of one work item."""
+    """What the payload's ``sandbox`` field asks of one work item in a simulated run."""
 
     result: str = "ok"  # ok | fail | unresolved
     step: int | None = None  # the step index where it goes wrong (default: the last step)
@@ -165,6 +200,7 @@ class Outcome:
     message: str = ""
     retry: str = "ok"
     artifacts: dict[str, str] = field(default_factory=dict)
+    outputs: list[Any] = field(default_factory=list)
 
     @classmethod
     def of(cls, payload: Any) -> Outcome:
@@ -177,6 +213,7 @@ class Outcome:
         seconds = spec.get("seconds")
         step = spec.get("step")
         artifacts = spec.get("artifacts") or {}
+        outputs = spec.get("outputs") or []
         return cls(
             result,
             int(step) if step is not None else None,
@@ -184,6 +221,7 @@ class Outcome:
             str(spec.get("message", "")),
             str(spec.get("retry_outcome", "ok")).lower(),
             {str(k): str(v) for k, v in artifacts.items()} if isinstance(artifacts, dict) else {},
+            list(outputs) if isinstance(outputs, list) else [],
         )
 
 
@@ -207,15 +245,21 @@ class ControlRoomModel:
         self.step_runs: dict[str, StepRun] = {}
         self._seq = itertools.count(1)
         self._numbers: dict[str, itertools.count[int]] = {}
+        # Called with (process, run, items, first step) when a run of a process with commands starts.
+        self.executor: Callable[[Process, Run, list[WorkItem], int], None] | None = None
 
     # -- set-up --------------------------------------------------------------------------------
     def add_workspace(self, workspace_id: str, name: str) -> None:
         self.workspaces[workspace_id] = name
 
     def add_process(
-        self, workspace_id: str, name: str, steps: list[str], process_id: str | None = None, **extra: Any
+        self, workspace_id: str, name: str, steps: list[Step | str], process_id: str | None = None
     ) -> Process:
-        process = Process(process_id or new_id(), name, workspace_id, steps or ["Run robot"], self.clock.now(), **extra)
+        pid = process_id or new_id()
+        built = [
+            s if isinstance(s, Step) else Step(stable_id(f"step/{pid}/{i}"), str(s)) for i, s in enumerate(steps)
+        ] or [Step(stable_id(f"step/{pid}/0"), "Run robot")]
+        process = Process(pid, name, workspace_id, built, self.clock.now())
         self.processes[process.id] = process
         return process
 
@@ -236,37 +280,38 @@ class ControlRoomModel:
         step = self.step_runs.get(step_run_id)
         if step is None:
             return None
-        run = self.runs[step.run_id]
-        return step if run.workspace_id == workspace_id and step.start <= self.clock.now() else None
+        run = self.runs.get(step.run_id)
+        return step if run and run.workspace_id == workspace_id and step.queued <= self.clock.now() else None
 
     # -- states ---------------------------------------------------------------------------------
     def run_state(self, run: Run, now: float) -> str:
         if run.stop and run.stop["at"] <= now < run.stop["until"]:
-            return "terminating"
+            return "stopping"
         finish = run.finish()
         if finish is None or now < finish:
             return "in_progress" if any(step.start <= now for step in run.step_runs) else "new"
-        states = [self.items[item_id].at(now).state for item_id in run.item_ids]
+        states = [self.items[item_id].at(now).state for item_id in run.item_ids if item_id in self.items]
         return "completed" if all(state == "done" for state in states) else "unresolved"
 
     def visible_steps(self, run: Run, now: float) -> list[StepRun]:
-        return [step for step in run.step_runs if step.start <= now]
+        return [step for step in run.step_runs if step.queued <= now]
 
     # -- work items -----------------------------------------------------------------------------
-    def create_item(self, process: Process, payload: Any, state: str = "new", at: float | None = None) -> WorkItem:
+    def create_item(
+        self, process: Process, payload: Any, state: str = "new", at: float | None = None, parent: str | None = None
+    ) -> WorkItem:
         Outcome.of(payload)  # reject a malformed sandbox field before anything is stored
         now = self.clock.now() if at is None else at
-        item = WorkItem(
-            new_id(),
-            process.workspace_id,
-            process.id,
-            payload if payload is not None else {},
-            now,
-            next(self._seq),
-        )
+        item = WorkItem(new_id(), process.workspace_id, process.id, payload, now, next(self._seq), parent_id=parent)
         item.events.append(ItemEvent(now, state))
         self.items[item.id] = item
         return item
+
+    def waiting_inputs(self, process: Process) -> list[WorkItem]:
+        """Items created for the process and not yet in a run: its input queue, oldest first."""
+        now = self.clock.now()
+        rows = [i for i in self.items.values() if i.process_id == process.id and i.run_id is None]
+        return sorted((i for i in rows if i.at(now).state == "new"), key=lambda i: i.seq)
 
     # -- runs -----------------------------------------------------------------------------------
     def trigger(
@@ -276,6 +321,7 @@ class ControlRoomModel:
         item_ids: list[str] | None = None,
         started_by: str = "api",
         at: float | None = None,
+        callback: dict[str, Any] | None = None,
     ) -> Run:
         """Start a run with new work items (one per payload) or with existing ones."""
         with self.lock:
@@ -292,21 +338,30 @@ class ControlRoomModel:
                 items.append(self.create_item(process, payload, at=now))
             counter = self._numbers.setdefault(process.id, itertools.count(1))
             run = Run(new_id(), process.workspace_id, process.id, next(counter), now, next(self._seq), started_by)
+            run.callback = callback
             for item in items:
                 item.run_id = run.id
                 item.events.append(ItemEvent(now, "pending"))
                 run.item_ids.append(item.id)
             self.runs[run.id] = run
-            start = now + self.QUEUE_SECONDS
-            if process.command:
-                self._start_command(process, run, items, start)
+            if process.runs_commands and self.executor is not None:
+                run.executing = True
+                self.executor(process, run, items, 0)
             else:
-                self._schedule(process, run, items, 0, start, {item.id: Outcome.of(item.payload) for item in items})
+                outcomes = {item.id: Outcome.of(item.payload) for item in items}
+                self._schedule(process, run, items, 0, now, now + self.QUEUE_SECONDS, outcomes)
             return run
 
     def _seconds(self, outcomes: dict[str, Outcome]) -> float:
         asked = [o.seconds for o in outcomes.values() if o.seconds is not None]
         return max(asked) if asked else float(self.default_seconds())
+
+    def new_step_run(self, process: Process, run: Run, index: int, queued: float, start: float) -> StepRun:
+        step = process.steps[index]
+        step_run = StepRun(new_id(), run.id, index, step.name, step.id, queued, start, None, "completed")
+        run.step_runs.append(step_run)
+        self.step_runs[step_run.id] = step_run
+        return step_run
 
     def _schedule(
         self,
@@ -314,6 +369,7 @@ class ControlRoomModel:
         run: Run,
         items: list[WorkItem],
         first_step: int,
+        queued: float,
         start: float,
         outcomes: dict[str, Outcome],
         retry: bool = False,
@@ -325,17 +381,11 @@ class ControlRoomModel:
         alive = list(items)
         last = len(steps) - 1
         for index in range(first_step, len(steps)):
-            step = StepRun(
-                new_id(),
-                run.id,
-                index,
-                steps[index],
-                moment,
-                moment + share,
-                "completed",
-                item_ids=[item.id for item in alive],
-            )
+            step = self.new_step_run(process, run, index, queued if index == first_step else moment, moment)
             end = moment + share
+            step.end = end
+            step.item_ids = [item.id for item in alive]
+            step.console = [(moment, f"Robot started: {step.name}"), (moment, f"{len(alive)} work item(s) to process")]
             for item in alive:
                 item.events.append(ItemEvent(moment, "in_progress", step.id))
             wants = {item.id: (outcomes[item.id].retry if retry else outcomes[item.id].result) for item in alive}
@@ -347,38 +397,30 @@ class ControlRoomModel:
             crashing = [item for item in alive if fails_here(item, "fail")]
             if crashing:
                 message = (
-                    outcomes[crashing[0].id].message or f"Robot failed in step {steps[index]!r}: task raised an error"
+                    outcomes[crashing[0].id].message
+                    or f"Robot failed in step {steps[index].name!r}: task raised an error"
                 )
                 step.outcome = "failed"
-                step.error = {"code": ROBOT_FAILURE, "message": message}
+                step.error = {"code": ROBOT_FAILURE}
+                step.console.append((end, message))
                 for item in alive:
-                    item.events.append(
-                        ItemEvent(
-                            end,
-                            "failed",
-                            step.id,
-                            {"type": "APPLICATION", "code": ROBOT_FAILURE, "message": message},
-                        )
-                    )
+                    exception = {"type": "application", "code": ROBOT_FAILURE, "message": message}
+                    item.events.append(ItemEvent(end, "failed", step.id, exception))
                 alive = []
             else:
                 for item in [item for item in alive if fails_here(item, "unresolved")]:
                     message = outcomes[item.id].message or "Business rule failed: the input data is not valid"
-                    item.events.append(
-                        ItemEvent(
-                            end,
-                            "failed",
-                            step.id,
-                            {"type": "BUSINESS", "code": "INVALID_DATA", "message": message},
-                        )
-                    )
+                    exception = {"type": "business", "code": "INVALID_DATA", "message": message}
+                    item.events.append(ItemEvent(end, "failed", step.id, exception))
+                    step.console.append((end, f"Work item {item.id} failed: {message}"))
                     alive.remove(item)
                 if index == last:
                     for item in alive:
                         item.events.append(ItemEvent(end, "done", step.id))
+                        for payload in outcomes[item.id].outputs:
+                            run.outputs.append(Output(new_id(), run.id, process.id, payload, end))
+            step.console.append((end, f"Robot finished: {step.outcome}"))
             step.artifacts = self._artifacts(process, run, step, items, outcomes, index == last)
-            run.step_runs.append(step)
-            self.step_runs[step.id] = step
             if not alive:
                 break
             moment = end
@@ -412,14 +454,15 @@ class ControlRoomModel:
                     artifacts.append(Artifact(new_id(), name, text.encode()))
         return artifacts
 
-    def stop(self, run: Run, set_done: bool, terminate: bool, reason: str) -> None:
+    def stop(self, run: Run, set_done: bool, terminate: bool, reason: str) -> bool:
+        """Stop a new or running run; False (not accepted) when it has finished or is stopping already."""
         with self.lock:
             now = self.clock.now()
             state = self.run_state(run, now)
-            if state in ("completed", "unresolved", "terminating"):
-                raise Conflict(f"Process run {run.id} is {state}; only a new or running run can be stopped")
+            if state in ("completed", "unresolved", "stopping"):
+                return False
             current = [step for step in run.step_runs if step.start <= now and (step.end is None or step.end > now)]
-            grace = 0.0 if terminate or not current else min(2.0, min((s.end or now) - now for s in current))
+            grace = 0.0 if terminate or not current else min(2.0, min((s.end or now + 2.0) - now for s in current))
             until = now + grace
             message = f"Process run stopped: {reason}" if reason else "Process run stopped through the API"
             kept: list[StepRun] = []
@@ -429,35 +472,32 @@ class ControlRoomModel:
                     continue
                 if step.end is None or step.end > until:
                     step.end = until
-                    step.outcome = "terminated"
-                    step.error = {"code": STOPPED, "message": message}
+                    step.outcome = "failed"
+                    step.error = {"code": STOPPED}
+                    step.console.append((until, message))
                 kept.append(step)
             run.step_runs = kept
-            if not kept:  # stopped while queued: an empty step record keeps the timeline closed
-                step = StepRun(
-                    new_id(), run.id, 0, "", until, until, "terminated", {"code": STOPPED, "message": message}
-                )
-                run.step_runs, self.step_runs[step.id] = [step], step
-                step.name = self.processes[run.process_id].steps[0]
+            if not kept:  # stopped while queued: one failed step record keeps the timeline closed
+                process = self.processes[run.process_id]
+                step = self.new_step_run(process, run, 0, run.created, until)
+                step.end, step.outcome, step.error = until, "failed", {"code": STOPPED}
             for item_id in run.item_ids:
                 item = self.items[item_id]
                 item.events = [event for event in item.events if event.at < until or event is item.events[0]]
                 if item.events[-1].state not in ("done", "failed"):
-                    exception = None if set_done else {"type": "APPLICATION", "code": STOPPED, "message": message}
+                    exception = None if set_done else {"type": "orchestrator", "code": STOPPED, "message": message}
                     item.events.append(ItemEvent(until, "done" if set_done else "failed", None, exception))
-            run.stop = {"at": now, "until": until, "reason": reason, "set_done": set_done}
+            run.stop = {"at": now, "until": until, "reason": reason, "set_done": set_done, "terminate": terminate}
+            run.executing = False
+            return True
 
-    def retry(self, items: list[WorkItem]) -> None:
-        """Send failed work items through their failed step again (and the steps after it)."""
+    def retry(self, items: list[WorkItem]) -> list[WorkItem]:
+        """Send failed work items through their failed step again; items in another state are skipped."""
         with self.lock:
             now = self.clock.now()
-            for item in items:
-                if item.at(now).state != "failed":
-                    raise Conflict(
-                        f"Work item {item.id} is {item.at(now).state}; only failed work items can be retried"
-                    )
+            failed = [item for item in items if item.at(now).state == "failed" and item.run_id]
             groups: dict[tuple[str, int], list[WorkItem]] = {}
-            for item in items:
+            for item in failed:
                 state = item.at(now)
                 step = self.step_runs.get(state.step_run_id or "")
                 groups.setdefault((item.run_id or "", step.index if step else 0), []).append(item)
@@ -465,97 +505,42 @@ class ControlRoomModel:
             for (run_id, index), group in groups.items():
                 run = self.runs[run_id]
                 process = self.processes[run.process_id]
+                run.stop = None
+                if process.runs_commands and self.executor is not None:
+                    run.executing = True
+                    self.executor(process, run, group, index)
+                    continue
                 outcomes = {item.id: Outcome.of(item.payload) for item in group}
-                self._schedule(process, run, group, index, now + self.QUEUE_SECONDS, outcomes, retry=True)
+                self._schedule(process, run, group, index, now, now + self.QUEUE_SECONDS, outcomes, retry=True)
+            return failed
 
-    # -- real commands --------------------------------------------------------------------------
-    def _start_command(self, process: Process, run: Run, items: list[WorkItem], start: float) -> None:
-        step = StepRun(
-            new_id(),
-            run.id,
-            0,
-            process.steps[0],
-            start,
-            None,
-            "completed",
-            item_ids=[item.id for item in items],
-        )
-        run.step_runs.append(step)
-        self.step_runs[step.id] = step
-        for item in items:
-            item.events.append(ItemEvent(start, "in_progress", step.id))
-        threading.Thread(
-            target=self._run_command,
-            args=(process, run, step, items),
-            daemon=True,
-            name=f"controlroom-run-{run.number}",
-        ).start()
-
-    def _run_command(self, process: Process, run: Run, step: StepRun, items: list[WorkItem]) -> None:
-        with tempfile.TemporaryDirectory(prefix="controlroom-run-") as folder:
-            work = Path(folder)
-            (work / "input").mkdir()
-            (work / "output").mkdir()
-            inputs = [{"payload": item.payload, "files": {}} for item in items]
-            for item, entry in zip(items, inputs, strict=True):
-                for name, content in item.files.items():
-                    (work / "input" / name).write_bytes(content)
-                    entry["files"][name] = str(work / "input" / name)
-            (work / "input" / "work-items.json").write_text(json.dumps(inputs))
-            env = dict(
-                os.environ,
-                **process.env,
-                RC_PROCESS_RUN_ID=run.id,
-                RC_PROCESS_ID=process.id,
-                RC_WORKSPACE_ID=run.workspace_id,
-                RC_ACTIVITY_RUN_ID=step.id,
-                RPA_WORKITEMS_ADAPTER="RPA.Robocorp.WorkItems.FileAdapter",
-                RC_WORKITEM_ADAPTER="FileAdapter",
-                RPA_INPUT_WORKITEM_PATH=str(work / "input" / "work-items.json"),
-                RC_WORKITEM_INPUT_PATH=str(work / "input" / "work-items.json"),
-                RPA_OUTPUT_WORKITEM_PATH=str(work / "output" / "work-items.json"),
-                RC_WORKITEM_OUTPUT_PATH=str(work / "output" / "work-items.json"),
-                ROBOT_ARTIFACTS=str(work / "output"),
-            )
-            try:
-                result = subprocess.run(
-                    process.command or [],
-                    cwd=process.cwd,
-                    env=env,
-                    capture_output=True,
-                    timeout=600,
-                    check=False,
-                )
-                code, tail = (
-                    result.returncode,
-                    (result.stdout + result.stderr).decode(errors="replace")[-2000:],
-                )
-            except (OSError, subprocess.TimeoutExpired) as error:
-                code, tail = -1, str(error)
-            artifacts = [
-                Artifact(new_id(), path.name, path.read_bytes())
-                for path in sorted((work / "output").iterdir())
-                if path.is_file()
-            ]
-            artifacts.append(Artifact(new_id(), "console.txt", tail.encode()))
+    def mark_done(self, items: list[WorkItem]) -> list[WorkItem]:
         with self.lock:
-            end = self.clock.now()
-            if run.stop and step.end is not None:
-                return  # stopped meanwhile: the stop already closed the timeline
-            step.artifacts = artifacts
-            if code == 0:
-                for item in items:
-                    item.events.append(ItemEvent(end, "done", step.id))
-            else:
-                step.outcome = "failed"
-                step.error = {"code": ROBOT_FAILURE, "message": f"The robot exited with code {code}"}
-                for item in items:
-                    item.events.append(
-                        ItemEvent(
-                            end,
-                            "failed",
-                            step.id,
-                            {"type": "APPLICATION", "code": ROBOT_FAILURE, "message": step.error["message"]},
-                        )
-                    )
-            step.end = end
+            now = self.clock.now()
+            failed = [item for item in items if item.at(now).state == "failed"]
+            for item in failed:
+                item.events.append(ItemEvent(now, "done", item.at(now).step_run_id))
+            return failed
+
+    def delete_items(self, items: list[WorkItem]) -> list[WorkItem]:
+        """Delete items that no robot is working on (new, done or failed)."""
+        with self.lock:
+            now = self.clock.now()
+            gone = [item for item in items if item.at(now).state in ("new", "done", "failed")]
+            for item in gone:
+                self.items.pop(item.id, None)
+                if item.run_id and item.run_id in self.runs:
+                    run = self.runs[item.run_id]
+                    run.item_ids = [i for i in run.item_ids if i != item.id]
+            return gone
+
+    def delete_run(self, run: Run) -> None:
+        with self.lock:
+            state = self.run_state(run, self.clock.now())
+            if state not in FINISHED:
+                raise Conflict(f"Process run {run.id} is {state}; stop it before deleting it")
+            for step in run.step_runs:
+                self.step_runs.pop(step.id, None)
+            for item_id in run.item_ids:
+                self.items.pop(item_id, None)
+            del self.runs[run.id]

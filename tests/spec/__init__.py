@@ -1,0 +1,1 @@
+"""Vendor specifications and the validating layers built on them (test support)."""

@@ -1,0 +1,81 @@
+"""The compatibility matrix: the oldest and newest Python the package claims, with Robot Framework 7.4
+(the oldest it supports) and the newest 7.x. Each entry gets its own virtualenv and runs the unit tests and
+the library-import integration tests (the full suite runs once, in ``make test``).
+
+    python tools/matrix.py            # every entry whose Python is installed
+    python tools/matrix.py --list     # the entries and whether their Python was found
+
+An entry whose interpreter is not on this machine is reported as skipped, never silently passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ENTRIES = [
+    ("3.10", "robotframework==7.4.*"),
+    ("3.13", "robotframework>=7.4,<8"),
+]
+TESTS = ["tests/unit", "tests/integration/test_library_imports.py"]
+
+
+def interpreter(version: str) -> str | None:
+    # pyenv's own builds first: its shims exist for every version but run only the selected ones.
+    candidates = sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
+    candidates += [found] if (found := shutil.which(f"python{version}")) else []
+    for candidate in candidates:
+        if subprocess.run([candidate, "--version"], capture_output=True, check=False).returncode == 0:
+            return candidate
+    return None
+
+
+def run(command: list[str], **kwargs: object) -> int:
+    print("$ " + " ".join(command), flush=True)
+    return subprocess.run(command, cwd=ROOT, check=False, **kwargs).returncode  # type: ignore[call-overload]
+
+
+def entry(version: str, robot: str) -> str:
+    python = interpreter(version)
+    if python is None:
+        return f"Python {version} + {robot}: SKIPPED (no python{version} on this machine)"
+    venv = ROOT / ".venv-matrix" / f"py{version}"
+    started = time.monotonic()
+    if not (venv / "bin" / "python").exists() and run([python, "-m", "venv", str(venv)]) != 0:
+        return f"Python {version} + {robot}: FAILED (venv)"
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+    if run([*pip, "-e", ".[test]", robot]) != 0:
+        return f"Python {version} + {robot}: FAILED (install)"
+    installed = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import robot; print(robot.__version__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    code = run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *TESTS])
+    status = "passed" if code == 0 else "FAILED"
+    return f"Python {version} + Robot Framework {installed}: {status} in {time.monotonic() - started:.0f} s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+    if args.list:
+        for version, robot in ENTRIES:
+            print(f"Python {version} + {robot}: {interpreter(version) or 'not installed'}")
+        return 0
+    results = [entry(version, robot) for version, robot in ENTRIES]
+    print("\n".join(["", "Compatibility matrix:", *(f"  {line}" for line in results)]))
+    return 1 if any("FAILED" in line for line in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
