@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from Connectors import CobotClient, RobawsClient, RobostackClient
+from Connectors import CobotClient, ControlRoomClient, RobawsClient, RobostackClient
+from Connectors.ControlRoom import ControlRoom
 from Connectors.core import arguments
 from Connectors.core.errors import ConfigurationError, ConnectorError, ValidationError
 from Connectors.Robaws import Robaws
@@ -45,6 +46,15 @@ def one_line(error: pytest.ExceptionInfo[ConnectorError], *words: str) -> str:
     for word in words:
         assert word in text, text
     return text
+
+
+def all_refused_before_sending(client: Any, cases: list[tuple[Any, str]]) -> None:
+    """Each call fails with one line containing its words, and the client sent nothing at all."""
+    for call, words in cases:
+        with pytest.raises(ConnectorError) as raised:
+            call()
+        one_line(raised, words)
+    assert client.transport.stats["requests"] == 0
 
 
 # -- the validators ---------------------------------------------------------------------------
@@ -147,11 +157,7 @@ def test_robaws_refuses_before_sending() -> None:
         (lambda: RobawsClient.verify_webhook({}, "t=1,v1=0", "whsec-arguments"), "body must be the raw request"),
         (lambda: client.idempotency_key_for("invoice", None), "part 2 is empty"),
     ]
-    for call, words in cases:
-        with pytest.raises(ConnectorError) as raised:
-            call()
-        one_line(raised, words)
-    assert client.transport.stats["requests"] == 0
+    all_refused_before_sending(client, cases)
 
 
 def test_robaws_keyword_merges_check_the_dictionary_first() -> None:
@@ -177,11 +183,7 @@ def test_cobot_refuses_before_sending() -> None:
         (lambda: client.get_identity("\ud800"), "The id token is not a JWT"),
         (lambda: client.list_invoices(ids=[1, None]), r"ids[1] is not an id"),
     ]
-    for call, words in cases:
-        with pytest.raises(ConnectorError) as raised:
-            call()
-        one_line(raised, words)
-    assert client.transport.stats["requests"] == 0
+    all_refused_before_sending(client, cases)
 
 
 def test_robostack_refuses_before_sending() -> None:
@@ -201,11 +203,7 @@ def test_robostack_refuses_before_sending() -> None:
         (lambda: client.delete("orders", {"status": "x"}, allow_all="False"), "allow_all must be True or False"),
         (lambda: client.update("orders", {"a": 1}, "b=2"), "updation must be a dictionary, got str"),
     ]
-    for call, words in cases:
-        with pytest.raises(ConnectorError) as raised:
-            call()
-        one_line(raised, words)
-    assert client.transport.stats["requests"] == 0
+    all_refused_before_sending(client, cases)
 
 
 def test_robostack_keyword_merges_check_the_dictionary_first() -> None:
@@ -216,3 +214,64 @@ def test_robostack_keyword_merges_check_the_dictionary_first() -> None:
     with pytest.raises(ValidationError, match="limit must be a whole number"):
         library.run_keyword("find_robostack_records", ["orders"], {"limit": "all"})
     assert library.client.transport.stats["requests"] == 0
+
+
+def controlroom() -> ControlRoomClient:
+    return ControlRoomClient("ws-1", "rc-wskey-arguments-1", url=DEAD)
+
+
+PROCESS = "0f8d3c1e-2b4a-4c6d-8e9f-a1b2c3d4e5f6"
+
+
+def test_controlroom_refuses_before_sending(tmp_path: Path) -> None:
+    client = controlroom()
+    cases: list[tuple[Any, str]] = [
+        # The issue's example: a text is not a list of payloads (it started three runs, one per character).
+        (lambda: client.trigger_runs(PROCESS, "abc"), "payloads must be a list of payloads"),
+        (lambda: client.trigger_run(PROCESS, {"pdf": b"%PDF"}), "payloads[0]['pdf'] is bytes"),
+        (lambda: client.trigger_run(PROCESS, callback="https://x"), "callback must be a dictionary"),
+        (lambda: client.trigger_run_with_work_items(PROCESS, None), "No work item ids given"),
+        (lambda: client.trigger_run_with_work_items(PROCESS, ["a", None]), r"work_item_ids[1] is not an id"),
+        (lambda: client.get_run(""), "run_id is empty"),
+        (lambda: client.get_run(".."), "run_id is a dot segment"),
+        (lambda: list(client.list_runs(state=["new"])), "state must be a text, got list"),
+        (lambda: list(client.list_runs(since="yesterday")), "since is not an ISO 8601 moment"),
+        (lambda: list(client.list_runs(limit="all")), "limit must be a whole number"),
+        (lambda: list(client.list_work_items(include_data="yes")), "include_data must be True or False"),
+        (lambda: client.list_step_runs(" "), "run_id is empty"),
+        (lambda: client.stop_run("r1", reason=b"x"), "reason must be a text"),
+        (lambda: client.stop_run("r1", terminate_ongoing="False"), "terminate_ongoing must be True or False"),
+        (lambda: client.update_work_item_payload("i1", {"n": float("inf")}), "payload['n'] is inf"),
+        (lambda: client.create_work_item(PROCESS, files="missing.pdf"), "does not exist"),
+        (lambda: client.create_work_item(PROCESS, files=5), "files must be a list of file paths"),
+        (lambda: client.wait_for_run("r1", timeout="soon"), "timeout must be a number"),
+        (lambda: client.wait_for_runs(None), "run_ids must be a list of ids"),
+        (lambda: client.download_artifacts("r1", "a\x00b", step_run_id="s1"), "folder contains a control"),
+        (lambda: client.set_asset("a", {"x": 1}, content_type="日本"), "content_type must be a media type"),
+        (lambda: client.set_asset("a", "\ud800"), "value contains invalid Unicode"),
+        (lambda: client.create_webhook(PROCESS, "https://x", ["process_run.done"]), "Unknown webhook event"),
+        (lambda: ControlRoomClient.verify_webhook(b"{}", 0, "whsec-arguments-1"), "not ASCII text"),
+        (lambda: ControlRoomClient.verify_webhook({}, "00", "whsec-arguments-1"), "body must be the raw request"),
+        (lambda: client.process_id_by_name(["a"]), "name must be a text, got list"),
+        (lambda: client.retry_work_items(["a", "b\nc"]), r"item_ids[1] contains a control character"),
+    ]
+    all_refused_before_sending(client, cases)
+    assert client.run_link("../x").endswith("/processes/runs/..%2Fx")
+
+
+def test_controlroom_keywords_check_ids_and_payloads() -> None:
+    library = ControlRoom()
+    library.client = controlroom()
+    cases: list[tuple[Any, str]] = [
+        (
+            lambda: library.run_keyword("get_process_run", [{"state": "new"}], {}),
+            "run_id is a dictionary without an 'id'",
+        ),
+        (lambda: library.run_keyword("get_process_run", [None], {}), "run_id must be a text, got nothing"),
+        (lambda: library.run_keyword("trigger_process_runs", [PROCESS, "abc"], {}), "payloads must be a list"),
+        (lambda: library.run_keyword("trigger_process_run", [PROCESS, "{not json"], {}), "payload looks like JSON"),
+        (lambda: library.run_keyword("list_processes", [], {"limit": "all"}), "limit must be a whole number"),
+        (lambda: library.run_keyword("wait_for_process_run", ["r1"], {"timeout": ""}), "timeout must be a number"),
+        (lambda: library.run_keyword("retry_work_items", [[{"id": "a"}, {}]], {}), "work_item_ids[1] is a dictionary"),
+    ]
+    all_refused_before_sending(library.client, cases)

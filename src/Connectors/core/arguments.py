@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from Connectors.core.config import secret_value
 from Connectors.core.errors import ConfigurationError, ValidationError
 
 #: Longest field name accepted at the top of a body (vendors' field names are short identifiers).
@@ -122,6 +123,16 @@ def texts(value: Any, argument: str, *, allow_empty: bool = False) -> list[str]:
     if not result and not allow_empty:
         raise ValidationError(f"{argument} is empty.", hint="Pass at least one id.")
     return result
+
+
+def credential(value: Any, argument: str) -> str | None:
+    """A credential given as text or as a Robot Framework ``Secret`` (``None``: not given), registered for
+    redaction. Anything else is refused without showing it, and never registered: ``True`` as a "secret"
+    would mask every "True" in every later log line."""
+    text = getattr(value, "value", value)
+    if value is not None and not isinstance(text, str):
+        raise ValidationError(f"{argument} must be a text or a Secret, got {type(value).__name__}.")
+    return secret_value(text)
 
 
 # -- numbers and flags ---------------------------------------------------------------------------

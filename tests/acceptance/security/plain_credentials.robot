@@ -8,6 +8,7 @@ Documentation       Credentials given as plain strings - what most robots write 
 
 Library             Collections
 Library             Connectors.Cobot
+Library             Connectors.ControlRoom
 Library             Connectors.Robaws
 Library             Connectors.Robostack
 Library             PlainCredentials.py
@@ -107,6 +108,30 @@ Robostack Connects That Fail On Purpose
     Run Keyword And Expect Error    *HTTP 401*    Count Robostack Records    orders
     [Teardown]    Connect To Robostack
 
+Control Room With A Plain API Key
+    [Documentation]    ``api_key=\%{CONTROLROOM_API_KEY}`` by name and by position; a webhook secret and a
+    ...    callback secret as plain text.
+    Connect To Control Room    workspace_id=%{CONTROLROOM_WORKSPACE_ID}    api_key=%{CONTROLROOM_API_KEY}
+    ${processes}    List Processes
+    Should Not Be Empty    ${processes}
+    Connect To Control Room    %{CONTROLROOM_WORKSPACE_ID}    ${CONTROLROOM_API_KEY}
+    ${processes}    List Processes
+    Should Not Be Empty    ${processes}
+    Run Keyword And Expect Error    *signature*
+    ...    Verify Control Room Webhook Signature    {}    00    %{CONTROLROOM_WEBHOOK_SECRET}
+    Run Keyword And Expect Error    *No process named*    Trigger Process Run    No Such Process
+    ...    callback_url=https://example.com/done    callback_secret=%{CONTROLROOM_WEBHOOK_SECRET}
+
+Control Room Connects That Fail On Purpose
+    [Documentation]    A wrong type in another argument, a misspelled name and a key of another workspace.
+    Run Keyword And Expect Error    *burst*
+    ...    Connect To Control Room    %{CONTROLROOM_WORKSPACE_ID}    %{CONTROLROOM_API_KEY}    burst=many
+    Run Keyword And Expect Error    *has no argument 'api_kye'*
+    ...    Connect To Control Room    api_kye=%{CONTROLROOM_API_KEY}
+    Connect To Control Room    api_key=%{CONTROLROOM_OTHER_WORKSPACE_API_KEY}
+    Run Keyword And Expect Error    *HTTP 40*    List Processes
+    [Teardown]    Connect To Control Room
+
 
 *** Keywords ***
 Start Sandbox With Plain Credentials
@@ -114,6 +139,7 @@ Start Sandbox With Plain Credentials
     ...    them), and a check that the leak search looks for every value used here.
     Start Sandbox
     Set Plain Credential Variables    ROBAWS_USERNAME    ROBAWS_PASSWORD    COBOT_ACCESS_TOKEN
-    ...    ROBOSTACK_API_KEY    ROBOSTACK_API_SECRET
+    ...    ROBOSTACK_API_KEY    ROBOSTACK_API_SECRET    CONTROLROOM_API_KEY
     Credentials Should Be Searched For Leaks    ROBAWS_PASSWORD    ROBAWS_CLIENT_SECRET    COBOT_ACCESS_TOKEN
     ...    COBOT_MEMBER_ACCESS_TOKEN    ROBOSTACK_API_KEY    ROBOSTACK_API_SECRET    ROBOSTACK_UNGRANTED_API_SECRET
+    ...    CONTROLROOM_API_KEY    CONTROLROOM_OTHER_WORKSPACE_API_KEY    CONTROLROOM_WEBHOOK_SECRET

@@ -22,7 +22,7 @@ import requests
 
 from Connectors.core import arguments, log
 from Connectors.core.auth import OAuth2Auth
-from Connectors.core.config import Credential, require, secret_value
+from Connectors.core.config import Credential, require
 from Connectors.core.errors import AuthenticationError, ConfigurationError, ValidationError
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 from Connectors.core.paths import build
@@ -352,7 +352,7 @@ class CobotClient(BaseClient):
         Verified against the discovery document and JWKS of Cobot (or of ``space``, whose id tokens
         add the membership's name, picture and phone number): signature, ``iss``, ``aud``, ``exp``, ``iat``.
         """
-        token = secret_value(id_token) or self.stored_id_token()
+        token = arguments.credential(id_token, "id_token") or self.stored_id_token()
         if not (token.isascii() and token.isprintable()):
             # A JWT is three base64url parts: anything else is refused here, never echoed.
             raise AuthenticationError("The id token is not a JWT.", hint="Pass the id token itself, or none.")

@@ -445,7 +445,7 @@ class RobawsClient(BaseClient):
         ``secret`` defaults to ``ROBAWS_WEBHOOK_SECRET``; ``tolerance`` is the oldest signature accepted, in seconds.
         """
         key = require(
-            secret_value(secret) or secret_value(env("ROBAWS_WEBHOOK_SECRET")),
+            arguments.credential(secret, "secret") or secret_value(env("ROBAWS_WEBHOOK_SECRET")),
             "The webhook secret",
             "ROBAWS_WEBHOOK_SECRET",
         )
