@@ -269,7 +269,7 @@ def test_controlroom_keywords_check_ids_and_payloads() -> None:
         ),
         (lambda: library.run_keyword("get_process_run", [None], {}), "run_id must be a text, got nothing"),
         (lambda: library.run_keyword("trigger_process_runs", [PROCESS, "abc"], {}), "payloads must be a list"),
-        (lambda: library.run_keyword("trigger_process_run", [PROCESS, "{not json"], {}), "payload looks like JSON"),
+        (lambda: library.run_keyword("trigger_process_run", [PROCESS, "{not json"], {}), "payload is not valid JSON"),
         (lambda: library.run_keyword("list_processes", [], {"limit": "all"}), "limit must be a whole number"),
         (lambda: library.run_keyword("wait_for_process_run", ["r1"], {"timeout": ""}), "timeout must be a number"),
         (lambda: library.run_keyword("retry_work_items", [[{"id": "a"}, {}]], {}), "work_item_ids[1] is a dictionary"),

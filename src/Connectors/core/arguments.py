@@ -224,14 +224,19 @@ def json_value(value: Any, argument: str) -> Any:
     return value
 
 
+def parsed_json(text: str, argument: str, hint: str) -> Any:
+    """``text`` (JSON written in a robot) parsed, or one line saying ``argument`` is not valid JSON."""
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ValidationError(f"{argument} is not valid JSON ({error}).", hint=hint) from None
+
+
 def mapping(value: Any, argument: str, *, allow_empty: bool = True, from_json: bool = False) -> dict[str, Any]:
     """``value`` as a body object: a dictionary with field-name keys and JSON values (JSON text too, when
     ``from_json``)."""
     if from_json and isinstance(value, str) and value.strip().startswith("{"):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise ValidationError(f"{argument} is not valid JSON ({error}).", hint="Write it as a JSON object.")
+        value = parsed_json(value, argument, "Write it as a JSON object.")
     if not isinstance(value, Mapping):
         raise ValidationError(
             f"{argument} must be a dictionary, got {_kind(value)}.",
@@ -283,7 +288,7 @@ def existing_file(value: Any, argument: str) -> Path:
         found = False
     if not found:
         raise ConfigurationError(
-            f"The file {_short(name)} ({argument}) does not exist.",
+            f"File {_short(name)} ({argument}) does not exist.",
             hint="Check the path (relative paths are from the working directory).",
         )
     return Path(name)

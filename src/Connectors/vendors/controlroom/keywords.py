@@ -8,7 +8,6 @@ waiting included —, ``artifacts``, ``work-items``, ``webhooks``, ``assets``, `
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,14 +40,7 @@ def collect(items: Iterator[dict[str, Any]], limit: int | None, what: str) -> li
 def payload_of(value: Any, argument: str = "payload") -> Any:
     # A payload may come from a .robot file as JSON text.
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-        try:
-            value = json.loads(value)
-        except ValueError as error:
-            raise ValidationError(
-                f"{argument} looks like JSON but is not valid JSON ({error}).",
-                vendor="Control Room",
-                hint='Write it like {"invoice": "INV-1"}, or pass a dictionary.',
-            ) from None
+        value = arguments.parsed_json(value, argument, 'Write it like {"invoice": "INV-1"}, or pass a dictionary.')
     return arguments.json_value(value, argument)
 
 

@@ -6,14 +6,12 @@ wraps secrets in ``Secret`` and turns lazy iterators into lists bounded by ``lim
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from Connectors.core import arguments, log
-from Connectors.core.errors import ConfigurationError
 from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.robaws.client import RobawsClient, idempotency_key_for
 from Connectors.vendors.robaws.profile import ROBAWS
@@ -179,13 +177,8 @@ class RobawsResourceKeywords(Component):
         | ${client} = | Patch Robaws Resource | clients | 42 | [{"op": "remove", "path": "/city"}] |
         """
         if isinstance(operations, str):
-            try:
-                operations = json.loads(operations)
-            except ValueError as error:
-                raise ConfigurationError(
-                    f"The JSON patch is not valid JSON ({error}).",
-                    hint='Write it like [{"op": "replace", "path": "/name", "value": "X"}].',
-                )
+            example = 'Write it like [{"op": "replace", "path": "/name", "value": "X"}].'
+            operations = arguments.parsed_json(operations, "The JSON patch", example)
         return self.client.patch(collection, entity_id, operations, idempotency_key)  # type: ignore[arg-type]
 
     @keyword(tags=["robaws", "write"])
