@@ -1,13 +1,14 @@
-# The two commands: `make run` (sandbox + every sample robot, leaves output/log.html) and
-# `make test` (everything CI runs). Both create .venv themselves.
+# The two commands: `make run` (every task of robot.yaml run as rcc runs them, against the sandbox; leaves
+# output/log.html and output/report.html) and `make test` (everything CI runs). Both create .venv themselves;
+# the robots run in their own environment, built from conda.yaml (tests/robots/rcc.py) and cached by its hash.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
-PORT ?= 8700
+PORT ?=
 
-.PHONY: run test unit integration acceptance robots lint bench docs clean
+.PHONY: run test unit integration acceptance robots lint bench docs matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,19 +16,22 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[sandbox,redis]" pyyaml
 	touch $(STAMP)
 
-$(TEST_STAMP): $(STAMP)
+# The test venv also gets the sample robots' packages at conda.yaml's pins (rpaframework for the peer tests).
+$(TEST_STAMP): $(STAMP) conda.yaml
 	$(PY) -m pip install --quiet -e ".[test]"
-	$(PY) -m pip install --quiet "rpaframework==33.0.2" || echo "rpaframework not installed: peer tests will be skipped"
+	$(PY) tools/pins.py --requirements > $(VENV)/robot-requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/robot-requirements.txt || echo "robot packages not installed: peer tests will be skipped"
 	touch $(TEST_STAMP)
 
+# PORT= moves the sandbox off devdata's 8700 (the tasks then read a copy of env.json with that port).
 run: $(STAMP)
-	$(PY) tools/run_all.py --port $(PORT)
+	$(PY) tools/run_all.py $(if $(PORT),--port $(PORT))
 
 test: $(TEST_STAMP) lint unit integration acceptance robots
 
 lint: $(TEST_STAMP)
-	$(PY) -m ruff check src tests bench tools
-	$(PY) -m ruff format --check src tests bench tools
+	$(PY) -m ruff check src tests bench tools robots
+	$(PY) -m ruff format --check src tests bench tools robots
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.10 src/Connectors/Robaws.pyi src/Connectors/Cobot.pyi src/Connectors/ControlRoom.pyi src/Connectors/Robostack.pyi
 	$(PY) tools/make_docs.py --check
@@ -42,15 +46,21 @@ integration: $(TEST_STAMP)
 acceptance: $(TEST_STAMP)
 	$(PY) tools/run_acceptance.py
 
+# Every robot.yaml task run as rcc runs it, with devdata/ alone, and what the runs must show (tests/robots).
 robots: $(TEST_STAMP)
-	$(PY) tests/robots/run_tasks.py --artifacts output/robots
+	$(PY) -m pytest -q tests/robots
 
 bench: $(TEST_STAMP)
+	$(PY) bench/scale.py
 	$(PY) bench/throughput.py
 	$(PY) bench/overhead.py
 	$(PY) bench/memory.py
 	$(PY) bench/controlroom_wait.py
 	$(PY) bench/cobot_memberships.py
+
+# The oldest and newest Python the package claims, with Robot Framework 7.4 and the newest 7.x.
+matrix: $(STAMP)
+	$(PY) tools/matrix.py
 
 docs: $(STAMP)
 	$(PY) tools/make_docs.py

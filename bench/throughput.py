@@ -22,8 +22,9 @@ import tempfile
 import time
 from typing import Any
 
-from _support import print_table, redis_server
+from _support import print_table
 from Connectors.sandbox.server import SandboxProcess
+from support.redis_server import RedisServer
 
 VENDOR_RATE, VENDOR_BURST = 15, 20
 
@@ -138,11 +139,11 @@ def main() -> None:
             run_clients(sandbox, env, rate_text, burst, total, args.processes, sqlite_url),
             warmups=args.processes,
         )
-        with redis_server() as redis_url:
-            if redis_url:
+        with RedisServer() as redis:
+            if redis.available:
                 measured(
                     f"RobawsClient, {args.processes} processes, Redis store",
-                    run_clients(sandbox, env, rate_text, burst, total, args.processes, redis_url),
+                    run_clients(sandbox, env, rate_text, burst, total, args.processes, redis.url),
                     warmups=args.processes,
                 )
             else:

@@ -5,6 +5,7 @@ Documentation       Bills a coworking space's Cobot invoices of a period in Roba
 ...                 ``COBOT_BILLING_FROM`` and ``COBOT_BILLING_TO`` to choose), the robot finds the Robaws
 ...                 client whose extra field "Cobot membership id" holds the invoice's membership (and
 ...                 creates it when there is none), then creates the Robaws sales invoice with its lines.
+...                 The Robaws clients are looked up once per run, not once per invoice.
 ...
 ...                 Running it again creates nothing new: each sales invoice is created with an idempotency
 ...                 key derived from the Cobot invoice id, and each client with one derived from the
@@ -19,6 +20,7 @@ Library             OperatingSystem
 Library             Connectors.Cobot
 Library             Connectors.Robaws
 Resource            resources/cobot_billing.resource
+Resource            resources/summary.resource
 
 Suite Setup         Connect To Cobot And Robaws
 
@@ -30,13 +32,8 @@ Cobot Invoices To Robaws
     ${invoices}    List Cobot Invoices    start=${start}    end=${end}
     Log    ${{ len($invoices) }} Cobot invoice(s) from ${start} to ${end}.    console=${True}
     ${memberships}    Memberships By Id
-    VAR    @{failed}    @{EMPTY}
-    FOR    ${invoice}    IN    @{invoices}
-        TRY
-            Bill Cobot Invoice In Robaws    ${invoice}    ${memberships}
-        EXCEPT    AS    ${error}
-            Log    Cobot invoice ${invoice}[invoice_number] was not billed: ${error}    level=ERROR
-            Append To List    ${failed}    ${invoice}[invoice_number]
-        END
-    END
-    Should Be Empty    ${failed}    msg=Cobot invoices not billed: ${failed}. See the log for the reasons.
+    ${clients}    Find Robaws Clients Of Memberships    ${invoices}
+    ${failed}    Bill Cobot Invoices In Robaws    ${invoices}    ${memberships}    ${clients}
+    Report Items Done    Billed    ${{ len($invoices) - len($failed) }}    ${{ len($invoices) }}    Cobot invoices
+    ...    Robaws    Cobot
+    Fail Unless All Done    ${failed}    ${{ len($invoices) }}    Cobot invoices    billed

@@ -16,6 +16,7 @@ Library             Collections
 Library             RPA.Robocorp.WorkItems    autoload=${False}
 Library             Connectors.ControlRoom
 Resource            resources/controlroom_dispatcher.resource
+Resource            resources/summary.resource
 
 Suite Setup         Prepare Dispatcher
 
@@ -23,7 +24,8 @@ Suite Setup         Prepare Dispatcher
 *** Tasks ***
 Control Room Dispatcher
     [Documentation]    Trigger one run per input row, wait for them, write the summary output work item.
-    For Each Input Work Item    Dispatch Rows Of Work Item
+    ${summaries}    For Each Input Work Item    Dispatch Rows Of Work Item
+    Report Dispatch Summary    ${summaries}
 
 
 *** Keywords ***
@@ -41,23 +43,38 @@ Dispatch Rows Of Work Item
     IF    not $rows
         Release Input Work Item    FAILED    exception_type=BUSINESS    code=NO_ROWS
         ...    message=The input work item has no rows to dispatch.
-        RETURN
+        RETURN    ${None}
     END
     ${runs}    Trigger Process Runs    ${process}    ${rows}
     Log    Triggered ${{ len($runs) }} run(s) of ${process}.
     ${finished}    Wait For Process Runs    ${runs}    timeout=${payload.get("timeout", 600)}
     ...    fail_on_unresolved=${False}
-    ${summary}    Summarise Runs    ${process}    ${rows}    ${finished}
-    Save Summary    ${summary}    ${payload.get("fail_on_unresolved", False)}
+    ${summary}    Save Summary    ${process}    ${rows}    ${finished}    ${payload.get("fail_on_unresolved", False)}
+    RETURN    ${summary}
 
 Save Summary
     [Documentation]    Write the summary output work item and release the input; fail if asked to.
-    [Arguments]    ${summary}    ${fail_on_unresolved}
+    [Arguments]    ${process}    ${rows}    ${runs}    ${fail_on_unresolved}
+    ${summary}    Summarise Runs    ${process}    ${rows}    ${runs}
     Create Output Work Item    variables=${summary}    save=${True}
     Release Input Work Item    DONE
     IF    ${summary}[unresolved] and ${fail_on_unresolved}
         Fail    ${summary}[unresolved] of ${summary}[total] runs of ${summary}[process] ended unresolved.
     END
+    RETURN    ${summary}
+
+Report Dispatch Summary
+    [Documentation]    "Dispatched 4 rows to Invoice Processing: 4 completed, 0 unresolved; 25 Control Room requests".
+    [Arguments]    ${summaries}
+    ${status}    Get Control Room Rate Limit Status
+    VAR    @{parts}    @{EMPTY}
+    FOR    ${summary}    IN    @{summaries}
+        IF    not $summary    CONTINUE
+        VAR    ${part}    ${summary}[total] rows to ${summary}[process]:
+        ...    ${summary}[completed] completed, ${summary}[unresolved] unresolved
+        Append To List    ${parts}    ${part}
+    END
+    Report Summary    Dispatched ${{ "; ".join($parts) or "nothing" }}; ${status}[requests] Control Room requests
 
 Summarise Runs
     [Documentation]    Counts per state and one line per row: the row, its run, state, failing step and link.

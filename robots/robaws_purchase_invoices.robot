@@ -16,6 +16,7 @@ Library             OperatingSystem
 Library             RPA.Robocorp.WorkItems    autoload=${False}
 Library             Connectors.Robaws
 Resource            resources/robaws_work_items.resource
+Resource            resources/summary.resource
 
 Suite Setup         Prepare Robaws Purchase Invoices
 
@@ -28,8 +29,10 @@ ${ROBAWS_VAULT_SECRET}      robaws
 Robaws Purchase Invoices
     [Documentation]    Book every supplier invoice of the input work items in Robaws.
     ${results}    For Each Input Work Item    Book Supplier Invoice
-    Log    Booked ${results.count(True)} of ${{ len($results) }} supplier invoices.
-    Should Not Contain    ${results}    ${False}    msg=Some supplier invoices failed: see the log.
+    ${failures}    Evaluate    [result for result in $results if result]
+    Report Items Done    Booked    ${{ len($results) - len($failures) }}    ${{ len($results) }}    supplier invoices
+    ...    Robaws
+    Fail Unless All Done    ${failures}    ${{ len($results) }}    supplier invoices    booked
 
 
 *** Keywords ***
@@ -39,7 +42,8 @@ Prepare Robaws Purchase Invoices
     Connect To Robaws    vault_secret=${ROBAWS_VAULT_SECRET}
 
 Book Supplier Invoice
-    [Documentation]    One input work item: release it DONE with an output item, or FAILED with the reason.
+    [Documentation]    One input work item: release it DONE with an output item (and return nothing), or
+    ...    FAILED with the reason (and return "Invoice <number>: <reason>").
     ${payload}    Get Work Item Payload
     ${number}    Get From Dictionary    ${payload}[invoice]    number
     TRY
@@ -48,15 +52,15 @@ Book Supplier Invoice
         # Bad input data: retrying will not help until someone fixes the work item.
         Release Input Work Item    FAILED    exception_type=BUSINESS    code=INVALID_SUPPLIER_INVOICE
         ...    message=Invoice ${number}: ${error}
-        RETURN    ${False}
+        RETURN    Invoice ${number}: ${error}
     EXCEPT    AS    ${error}
         Release Input Work Item    FAILED    exception_type=APPLICATION    code=ROBAWS_BOOKING_FAILED
         ...    message=Invoice ${number}: ${error}
-        RETURN    ${False}
+        RETURN    Invoice ${number}: ${error}
     END
     Create Output Work Item    variables=${booked}    save=${True}
     Log    Supplier invoice ${number} is Robaws purchase invoice ${booked}[robawsInvoiceId].
-    RETURN    ${True}
+    RETURN    ${EMPTY}
 
 Book In Robaws
     [Documentation]    Create (or find again) the purchase invoice with its PDF and start its approval.

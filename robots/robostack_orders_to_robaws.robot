@@ -16,6 +16,7 @@ Documentation       Turns pending Robostack orders into Robaws purchase invoices
 Library             Connectors.Robostack
 Library             Connectors.Robaws
 Resource            resources/robostack_orders.resource
+Resource            resources/summary.resource
 
 Suite Setup         Connect To Robostack And Robaws
 
@@ -25,13 +26,7 @@ Robostack Orders To Robaws
     [Documentation]    Invoice every pending order; fail at the end if any order could not be invoiced.
     ${orders}    Find Robostack Records    ${ORDERS_RESOURCE}    status=pending
     Log    ${{ len($orders) }} pending order(s) in Robostack.    console=${True}
-    VAR    @{failed}    @{EMPTY}
-    FOR    ${order}    IN    @{orders}
-        TRY
-            Invoice Order In Robaws    ${order}
-        EXCEPT    AS    ${error}
-            Log    Order ${order}[order_number] was not invoiced: ${error}    level=ERROR
-            Append To List    ${failed}    ${order}[order_number]
-        END
-    END
-    Should Be Empty    ${failed}    msg=Orders not invoiced: ${failed}. See the log for the reasons.
+    ${failed}    Invoice Orders In Robaws    ${orders}
+    Report Items Done    Invoiced    ${{ len($orders) - len($failed) }}    ${{ len($orders) }}    pending orders
+    ...    Robaws    Robostack
+    Fail Unless All Done    ${failed}    ${{ len($orders) }}    pending orders    invoiced

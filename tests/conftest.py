@@ -8,9 +8,19 @@ from pathlib import Path
 
 import pytest
 
+from Connectors.core import repeats
+from Connectors.core.stores import forget_local_state
 from Connectors.sandbox.server import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def fresh_write_journal() -> Iterator[None]:
+    """Each test starts with no remembered uncertain writes (the journal is process-wide on purpose)."""
+    repeats.journal.clear()
+    yield
+    repeats.journal.clear()
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +34,7 @@ def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbo
 def sandbox(sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch) -> SandboxProcess:
     """The shared sandbox, reset to demo data, with every ``<VENDOR>_*`` variable pointing at it."""
     sandbox_process.configure(rate_scale=1.0, faults="", seed=None, time_scale=1.0, reset=True)
+    forget_local_state()  # the client's memory of the old server's limits and daily counts
     for name in list(os.environ):
         if name.split("_", 1)[0] in ("ROBAWS", "COBOT", "CONTROLROOM", "ROBOSTACK"):
             monkeypatch.delenv(name)

@@ -45,3 +45,22 @@ def report(secrets: set[str], files: list[Path]) -> list[str]:
     for leak in leaks:
         print(f"  LEAK {leak}")
     return leaks
+
+
+def python_task_output(name: str, passed: bool, summary: str, log: str, target: Path, seconds: float = 0.0) -> Path:
+    """A Robot Framework output.xml standing for a task that is not a Robot Framework run (a robocorp.tasks
+    task), so that the merged log.html and report.html list every task of robot.yaml: its status, its
+    summary line as the message, and a link to the task's own log."""
+    from robot.result import Result, TestSuite
+
+    suite = TestSuite(
+        name=name,
+        doc=f"A Python task (robocorp.tasks). Its own log: [{log}|{Path(log).name}]",
+        metadata={"Summary": summary} if summary else None,
+        rpa=True,
+        elapsed_time=seconds,
+    )
+    test = suite.tests.create(name=name, status="PASS" if passed else "FAIL", message=summary, elapsed_time=seconds)
+    test.body.create_keyword(name="See the task's own log", status=test.status, elapsed_time=seconds)
+    Result(suite=suite, rpa=True).save(target)
+    return target

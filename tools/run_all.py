@@ -1,73 +1,62 @@
-"""`make run`: start the sandbox with demo data, run every sample robot of robot.yaml against it, stop
-the sandbox, and merge the robots' results into output/log.html and output/report.html.
+"""`make run`: every task of robot.yaml run as rcc runs it (tests/robots/run_tasks.py: the robots' environment
+from conda.yaml, the Sandbox dev task first, devdata/ and nothing else), then one output/log.html and
+output/report.html with a suite per task, named as in robot.yaml.
 
-    python tools/run_all.py [--port 8700]
+    python tools/run_all.py [--port N] [TASK ...]
 """
 
 from __future__ import annotations
 
 import argparse
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests" / "robots"))
+sys.path.insert(0, str(ROOT / "tools"))
 
-from Connectors.sandbox.server import SandboxProcess, free_port  # noqa: E402
+from outputs import python_task_output  # noqa: E402
+from run_tasks import report, run  # noqa: E402
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) != 0
+def merge(results: list, output: Path) -> None:
+    """One log and report over every task: Robot Framework tasks' own output.xml, and for any other task
+    (the Python one) a stand-in with its status, summary line and a link to its own log."""
+    outputs, metadata = [], []
+    for task in results:
+        folder = Path(task.artifacts)
+        xml = folder / "output.xml"
+        if not xml.is_file():
+            own_log = next((p for p in sorted(folder.glob("*.html"))), folder / "console.txt")
+            xml = python_task_output(
+                task.name,
+                task.returncode == 0,
+                task.summary,
+                str(own_log.relative_to(output)),
+                folder / "task.xml",
+                task.seconds,
+            )
+        outputs.append(str(xml))
+        # Every robot's summary line at the top of the merged log and report.
+        metadata += ["--metadata", f"{task.name}:{task.summary or task.status}"]
+    command = [sys.executable, "-m", "robot.rebot", "--name", "Sample robots", "--outputdir", str(output), *metadata]
+    command += ["--output", "output.xml", "--log", "log.html", "--report", "report.html", *outputs]
+    subprocess.run(command, cwd=ROOT, check=False)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, default=8700)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=None, help="default: devdata's (8700), or a free one if taken")
+    parser.add_argument("tasks", nargs="*")
     args = parser.parse_args()
-    port = args.port if port_is_free(args.port) else free_port()
     output = ROOT / "output"
-    robots_dir = output / "robots"
-    output.mkdir(exist_ok=True)
-    with SandboxProcess(demo=True, port=port, log_file=output / "sandbox.log") as sandbox:
-        print(f"Sandbox running at {sandbox.url}", flush=True)
-        result = subprocess.run(
-            [
-                sys.executable,
-                str(ROOT / "tests" / "robots" / "run_tasks.py"),
-                "--sandbox-url",
-                sandbox.url,
-                "--artifacts",
-                str(robots_dir),
-            ],
-            cwd=ROOT,
-        )
-    outputs = sorted(str(p) for p in robots_dir.glob("*/output.xml"))
-    if outputs:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "robot.rebot",
-                "--name",
-                "Sample robots",
-                "--outputdir",
-                str(output),
-                "--output",
-                "output.xml",
-                "--log",
-                "log.html",
-                "--report",
-                "report.html",
-                *outputs,
-            ],
-            cwd=ROOT,
-            check=False,
-        )
-        print(f"\nResults: {output / 'log.html'} and {output / 'report.html'}")
-    return result.returncode
+    result = run(args.tasks, output / "robots", args.port, say=lambda line: print(line, flush=True))
+    if result.results:
+        merge(result.results, output)
+    report(result)
+    print(f"\nResults: {output / 'log.html'} and {output / 'report.html'}")
+    return 1 if result.failures else 0
 
 
 if __name__ == "__main__":

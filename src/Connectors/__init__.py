@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
+# The errors Python tasks catch most; every class is in Connectors.core (``from Connectors.core import NotFound``).
+from Connectors.core.errors import ConnectorError, UncertainOutcome
+
 if TYPE_CHECKING:
     # What type checkers see; at run time __getattr__ below imports each client on first use.
     from Connectors.vendors.cobot.client import CobotClient as CobotClient
@@ -24,7 +27,7 @@ _CLIENTS = {
     "RobostackClient": "Connectors.vendors.robostack.client",
 }
 
-__all__ = ["__version__", *_CLIENTS]
+__all__ = ["ConnectorError", "UncertainOutcome", "__version__", *_CLIENTS]
 
 
 def __getattr__(name: str) -> Any:

@@ -263,9 +263,23 @@ def _output() -> Any:
     return context.output if context is not None else None
 
 
-def connect_keyword(profile: VendorProfile, doc: str) -> Any:
+def connect_keyword(profile: VendorProfile, summary: str, details: str, examples: Sequence[str]) -> Any:
     """The ``Connect To <Vendor>`` keyword, written once for every vendor: its arguments are the profile's
-    settings (``takes_settings``), merged over the library import's."""
+    settings (``takes_settings``), merged over the library import's; its documentation says so, then the
+    vendor's own ``details`` and ``examples`` (Robot Framework table rows)."""
+    secrets = [f"``{setting.name}``" for setting in profile.settings if setting.secret]
+    doc = f"""{summary}
+
+        Every argument is optional: what is not given comes from the library import, the Vault or the
+        ``{profile.prefix}_*`` variables, in the order described in `Connecting`. {" and ".join(secrets)} may be a
+        ``Secret`` or plain text (``%{{{profile.prefix}_...}}``); never logged. The first log line names the URL
+        (and says when it is the production default) and the client-side limit.
+
+        {details}
+
+        Example:
+        {(chr(10) + "        ").join(examples)}
+        """
 
     # The keyword's name comes from the attribute it is assigned to (connect_to_robaws = connect_keyword(…)).
     @keyword(tags=[profile.key, "connection"])
@@ -273,7 +287,7 @@ def connect_keyword(profile: VendorProfile, doc: str) -> Any:
     def connect(self: KeywordComponent[Any], *args: Any, **settings: Any) -> None:
         self.library.connect(bind_settings(connect.__get__(self), args, settings))
 
-    connect.__doc__ = doc
+    connect.__doc__ = inspect.cleandoc(doc)
     return connect
 
 
@@ -287,7 +301,9 @@ def rate_limit_status_keyword(profile: VendorProfile, extra_keys: str = "") -> A
     get_rate_limit_status.__doc__ = f"""Return the client-side throttle state and what {profile.name} last reported.
 
         Keys: ``rate``, ``burst``, ``store``, ``waited_seconds``, ``waits``, ``remaining`` (tokens the
-        server reported, when it does), ``requests`` and ``retries`` so far{extra_keys}.
+        server reported, when it does), ``workers`` (configured) and ``active_workers`` (seen in the shared
+        store), ``daily`` (per mode: ``used``, ``limit``, ``remaining``, ``reset_seconds``, ``resets_at`` - the
+        day's budget across every worker sharing the store), ``requests`` and ``retries`` so far{extra_keys}.
 
         Example:
         | ${{status}} = | Get {profile.name} Rate Limit Status |

@@ -152,7 +152,7 @@ def test_controlroom_run_events_are_verified_and_handed_off(sandbox: SandboxProc
         if not compacted.exists():
             return []
         items = [i["payload"] for i in json.loads(compacted.read_text()) if i["payload"]["source"] == "controlroom"]
-        return [p for p in items if (p["data"].get("process_run") or {}).get("id") == run["id"]]
+        return [p for p in items if p["data"].get("processRunId") == run["id"]]
 
     (payload,) = wait_for(delivered, timeout=60)
     assert payload["event"] and payload["id"]

@@ -135,7 +135,7 @@ def process_loop(tmp_path: Path, total: int, kills: int, faults: str = "") -> st
     answers 5xx, resets connections and drops answers after starting the run; one summary line."""
     with SandboxProcess(demo=True, log_file=tmp_path / "sandbox.log") as sandbox:
         environment = sandbox.environment()
-        process = sandbox.admin("GET", "/_sandbox/config")["vendors"]["controlroom"]["processes"][0]
+        process = next(iter(sandbox.admin("GET", "/_sandbox/config")["vendors"]["controlroom"]["processes"]))
         controlroom = {k: v for k, v in environment.items() if k.startswith("CONTROLROOM_")}
         receiver = ReceiverProcess(
             tmp_path,

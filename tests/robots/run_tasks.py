@@ -1,115 +1,313 @@
-"""Runs every task of robot.yaml the way rcc would, against a sandbox.
+"""Runs the tasks of robot.yaml as rcc runs them (see rcc.py beside this file), as a newcomer would:
 
-rcc is a downloaded binary that cannot be installed here, so this does what it does for a task:
-sets ROBOT_ROOT and ROBOT_ARTIFACTS, PYTHONPATH/PATH from robot.yaml, the variables of
-devdata/env.json (with the sandbox URLs put in), and runs the task's command in the robot root.
+1. the robots' environment from conda.yaml (built once per conda.yaml content, then reused);
+2. robot.yaml's ``Sandbox`` dev task started first, in that environment, on the port devdata/env.json names;
+3. every task (or those named), each with devdata/env.json's variables and nothing injected, the sandbox
+   reset to its demo data before each one and its request counts read after;
+4. everything the runs wrote searched for the sandbox's secrets and devdata/vault.json's.
 
-    python tests/robots/run_tasks.py [--sandbox-url URL] [--artifacts output/robots] [TASK ...]
+    python tests/robots/run_tasks.py [--artifacts output/robots] [--port N] [TASK ...]
+
+Each task's artifacts go to <artifacts>/<task name with _ for spaces>/ (its ``ROBOT_ARTIFACTS``, and the value
+of a Robot Framework command's ``--outputdir``) so that their logs can be merged; otherwise each command is
+robot.yaml's. The sandbox listens where devdata/env.json points (127.0.0.1:8700), so devdata is used as it is.
+Only when that port is taken (a developer's own sandbox, a parallel run) does the sandbox move to a free port,
+and the tasks then get a copy of env.json with that port in its URLs (<artifacts>/env.json); the run says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import os
-import shlex
+import re
 import shutil
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-import yaml  # type: ignore[import-untyped]
-
-ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "src"))
-
-from Connectors.sandbox.server import SandboxProcess  # noqa: E402
-
+sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tools"))
-from outputs import report, run_teed  # noqa: E402
+
+from outputs import find_leaks, run_teed  # noqa: E402
+from rcc import CondaEnvironment, Robot, command_of, read_devdata, resolve_command  # noqa: E402
+from rcc import task_environment as rcc_environment  # noqa: E402
+
+from Connectors.sandbox.server import SandboxProcess, free_port  # noqa: E402
+
+DEV_SANDBOX_TASK = "Sandbox"
+URL_PORT = re.compile(r"^(https?://(?:127\.0\.0\.1|localhost)):(\d+)(/.*)?$")
+# Vault keys whose values identify rather than authenticate (the rest are searched for in the outputs).
+IDENTIFIERS = {"url", "username", "user", "email", "client_id", "workspace_id", "app_uuid", "process_id", "space"}
 
 
-def task_environment(robot: dict, artifacts: Path, sandbox_env: dict[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
-    env_json = ROOT / "devdata" / "env.json"
-    if env_json.exists():
-        for key, value in json.loads(env_json.read_text()).items():
-            env[key] = str(value).replace("${ROBOT_ROOT}", str(ROOT)).replace("${ROBOT_ARTIFACTS}", str(artifacts))
+@dataclass
+class TaskResult:
+    name: str
+    returncode: int
+    artifacts: str
+    requests: dict[str, int] = field(default_factory=dict)
+    summary: str = ""
+    seconds: float = 0.0
+    replays: int = 0
+
+    @property
+    def status(self) -> str:
+        return "PASS" if self.returncode == 0 else "FAIL"
+
+    @property
+    def failed(self) -> bool:
+        return self.returncode != 0
+
+
+@dataclass
+class Run:
+    results: list[TaskResult]
+    port: int
+    env_json: str
+    leaks: list[str]
+    devdata_changed: bool
+
+    @property
+    def failures(self) -> list[str]:
+        names = [r.name for r in self.results if r.failed]
+        if self.leaks:
+            names.append("secret check")
+        if self.devdata_changed:
+            names.append("devdata unchanged")
+        return names
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def devdata_port(devdata: dict[str, Any]) -> int:
+    """The sandbox port devdata/env.json's URLs point at (they must all agree)."""
+    ports = {int(m.group(2)) for value in devdata.values() if (m := URL_PORT.match(str(value)))}
+    if len(ports) != 1:
+        raise SystemExit(f"devdata/env.json should point every URL at one local sandbox port, found {sorted(ports)}")
+    return ports.pop()
+
+
+def moved(devdata: dict[str, Any], port: int) -> dict[str, Any]:
+    """A copy of env.json's variables with every local sandbox URL on ``port``."""
+    return {
+        name: URL_PORT.sub(lambda m: f"{m.group(1)}:{port}{m.group(3) or ''}", value)
+        if isinstance(value, str)
+        else value
+        for name, value in devdata.items()
+    }
+
+
+def tree_digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def secret_values(sandbox: SandboxProcess, devdata: dict[str, Any], vault: dict[str, Any]) -> set[str]:
+    secrets = set(sandbox.admin("GET", "/_sandbox/secrets") or [])
+    for values in vault.values():
+        if isinstance(values, dict):
+            secrets |= {str(v) for k, v in values.items() if k.lower() not in IDENTIFIERS and v}
+    secrets |= {
+        str(v) for k, v in devdata.items() if re.search(r"(TOKEN|KEY|SECRET|PASSWORD)$", k) and isinstance(v, str)
+    }
+    return {s for s in secrets if len(s) >= 8}
+
+
+class DevSandbox(SandboxProcess):
+    """robot.yaml's Sandbox dev task, run like ``rcc run --dev -t Sandbox`` (plus ``--port`` when moved): a
+    SandboxProcess (admin calls, stop) whose process is the dev task's command in the task's environment."""
+
+    def __init__(self, robot: Robot, env: dict[str, str], port: int, moved_port: bool, console: Path) -> None:
+        super().__init__(port=port)
+        task = robot.tasks(dev=True).get(DEV_SANDBOX_TASK)
+        if not task:
+            raise SystemExit(f"robot.yaml has no dev task {DEV_SANDBOX_TASK!r} to start the sandbox with")
+        self.args = resolve_command(command_of(task), env) + (["--port", str(port)] if moved_port else [])
+        self.env, self.root, self.console = env, robot.root, console
+
+    def start(self, timeout: float = 600.0) -> DevSandbox:
+        # The first start installs the sandbox's packages (a few seconds); later ones only start it.
+        with self.console.open("wb") as handle:
+            self.process = subprocess.Popen(self.args, cwd=self.root, env=self.env, stdout=handle, stderr=handle)
+        deadline = time.monotonic() + timeout
+        while not self._answers():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit(f"The Sandbox dev task did not start: {self.console.read_text(errors='replace')}")
+            time.sleep(0.2)
+        return self
+
+    def _answers(self) -> bool:
+        try:
+            self.stats()
+        except OSError:
+            return False
+        return True
+
+
+def rewrite_outputdir(command: list[str], artifacts: Path) -> list[str]:
+    command = list(command)
+    for flag in ("--outputdir", "-d"):
+        if flag in command[:-1]:
+            command[command.index(flag) + 1] = str(artifacts)
+    return command
+
+
+def robot_summary(artifacts: Path, console: Path) -> str:
+    """The robot's summary line: its suite's ``Summary`` metadata (Robot Framework), or the console line a
+    Python task prints as ``Summary: ...``."""
+    output = artifacts / "output.xml"
+    if output.is_file():
+        from robot.api import ExecutionResult
+
+        return str(ExecutionResult(str(output)).suite.metadata.get("Summary", ""))
+    found = [line for line in console.read_text(errors="replace").splitlines() if line.startswith("Summary: ")]
+    return found[-1][len("Summary: ") :] if found else ""
+
+
+def task_environment(robot: dict[str, Any], artifacts: Path, sandbox_env: dict[str, str]) -> dict[str, str]:
+    """For tests that run one robot with this interpreter against their own sandbox: rcc's variables and
+    devdata/env.json, with the sandbox's ``<VENDOR>_*`` variables over them."""
+    env = rcc_environment(
+        Robot(ROOT, robot), Path(sys.executable).parent, artifacts, read_devdata(ROOT / "devdata" / "env.json")
+    )
     env.update(sandbox_env)
-    env["ROBOT_ROOT"] = str(ROOT)
-    env["ROBOT_ARTIFACTS"] = str(artifacts)
-    python_path = [str(ROOT / p) for p in robot.get("PYTHONPATH", [])]
-    env["PYTHONPATH"] = os.pathsep.join([*python_path, env.get("PYTHONPATH", "")]).strip(os.pathsep)
-    path = [str(ROOT / p) for p in robot.get("PATH", [])]
-    env["PATH"] = os.pathsep.join([*path, str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
 
 
+def run(
+    tasks: Iterable[str] = (),
+    artifacts: Path = ROOT / "output" / "robots",
+    port: int | None = None,
+    say: Callable[[str], None] = print,
+    reset: bool = True,
+) -> Run:
+    """Run ``tasks`` (default: all), each after a reset of the sandbox to its demo data unless ``reset`` is
+    false (then each task finds what the ones before it did, as on a second run)."""
+    robot = Robot.load(ROOT)
+    all_tasks = robot.tasks()
+    selected = list(tasks) or list(all_tasks)
+    unknown = [name for name in selected if name not in all_tasks]
+    if unknown:
+        raise SystemExit(f"robot.yaml has no task {unknown[0]!r}; its tasks: {', '.join(all_tasks)}")
+    artifacts = artifacts.resolve()
+    shutil.rmtree(artifacts, ignore_errors=True)
+    artifacts.mkdir(parents=True)
+    bin_dir = CondaEnvironment(robot.conda_file()).ensure(say)
+
+    env_json = ROOT / "devdata" / "env.json"
+    devdata = read_devdata(env_json)
+    vault = read_devdata(ROOT / "devdata" / "vault.json")
+    expected = devdata_port(devdata)
+    why = f"--port {port}" if port else f"Port {expected} is taken"
+    port = port or (expected if port_is_free(expected) else free_port())
+    if port != expected:
+        devdata = moved(devdata, port)
+        env_json = artifacts / "env.json"
+        env_json.write_text(json.dumps(devdata, indent=2))
+        say(
+            f"{why}: the sandbox runs on {port}, the tasks read {env_json} (devdata/env.json "
+            f"with port {port} in its URLs)."
+        )
+    else:
+        say(f"The sandbox runs on port {port}, where devdata/env.json points; the tasks read it as it is.")
+    devdata_before = tree_digest(ROOT / "devdata")
+
+    sandbox = DevSandbox(
+        robot, rcc_environment(robot, bin_dir, artifacts, devdata), port, port != expected, artifacts / "sandbox.txt"
+    ).start()
+    # What `rcc run --dev -t Sandbox` shows a newcomer (pip's lines aside).
+    say(next((line for line in sandbox.console.read_text(errors="replace").splitlines() if "Sandbox" in line), ""))
+    results = []
+    try:
+        for name in selected:
+            if reset or not results:
+                sandbox.reset(demo=True)
+            counted = sandbox.stats()
+            folder = artifacts / name.replace(" ", "_")
+            folder.mkdir()
+            env = rcc_environment(robot, bin_dir, folder, devdata)
+            command = rewrite_outputdir(resolve_command(command_of(all_tasks[name]), env), folder)
+            say(f"== task {name!r}: {' '.join(command)}")
+            started = time.monotonic()
+            code = run_teed(command, folder / "console.txt", robot.root, env)
+            seconds = time.monotonic() - started
+            stats = sandbox.stats()
+            requests = {
+                vendor: int(counts["requests"]) - int(counted[vendor]["requests"])
+                for vendor, counts in stats.items()
+                if isinstance(counts, dict) and counts.get("requests", 0) > counted[vendor].get("requests", 0)
+            }
+            replays = sum(int(c.get("idempotent_replays", 0)) for c in stats.values() if isinstance(c, dict)) - sum(
+                int(c.get("idempotent_replays", 0)) for c in counted.values() if isinstance(c, dict)
+            )
+            results.append(
+                TaskResult(
+                    name,
+                    code,
+                    str(folder),
+                    requests,
+                    robot_summary(folder, folder / "console.txt"),
+                    seconds,
+                    replays,
+                )
+            )
+        secrets = secret_values(sandbox, devdata, vault)
+    finally:
+        sandbox.stop()
+    files = [
+        p
+        for p in artifacts.rglob("*")
+        if p.is_file() and p.suffix in (".xml", ".html", ".txt", ".json", ".robolog", ".log") and p != env_json
+    ]
+    leaks = find_leaks(secrets, files)
+    say(f"Secret check: {len(secrets)} secret values searched in {len(files)} files: {len(leaks)} found.")
+    for leak in leaks:
+        say(f"  LEAK {leak}")
+    result = Run(results, port, str(env_json), leaks, tree_digest(ROOT / "devdata") != devdata_before)
+    (artifacts / "results.json").write_text(json.dumps(asdict(result), indent=2))
+    return result
+
+
+def report(result: Run, say: Callable[[str], None] = print) -> None:
+    say("")
+    for task in result.results:
+        counts = ", ".join(f"{n} {vendor}" for vendor, n in sorted(task.requests.items())) or "no"
+        say(f"{task.status:5} {task.name}: {task.summary or '(no summary line)'} [sandbox: {counts} requests]")
+    if result.devdata_changed:
+        say("FAIL  a task changed files under devdata/")
+    passed = sum(1 for t in result.results if t.status == "PASS")
+    say(f"{passed} passed, {len(result.failures)} failed")
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sandbox-url", default=os.environ.get("CONNECTORS_SANDBOX_URL"))
-    parser.add_argument("--artifacts", default=str(ROOT / "output" / "robots"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--artifacts", type=Path, default=ROOT / "output" / "robots")
+    parser.add_argument("--port", type=int, default=None, help="default: devdata's (8700), or a free one if taken")
     parser.add_argument("tasks", nargs="*")
     args = parser.parse_args()
-    robot = yaml.safe_load((ROOT / "robot.yaml").read_text())
-    tasks = robot.get("tasks", {})
-    selected = args.tasks or list(tasks)
-    sandbox = None
-    if args.sandbox_url:
-        url = args.sandbox_url
-    else:
-        sandbox = SandboxProcess(demo=True).start()
-        url = sandbox.url
-    failures = []
-    try:
-        helper = SandboxProcess(port=1)
-        helper.url = url.rstrip("/")
-        for name in selected:
-            spec = tasks[name]
-            helper.reset(demo=True)
-            artifacts = Path(args.artifacts) / name.replace(" ", "_")
-            shutil.rmtree(artifacts, ignore_errors=True)
-            artifacts.mkdir(parents=True, exist_ok=True)
-            env = task_environment(robot, artifacts, helper.environment())
-            env["CONNECTORS_SANDBOX_URL"] = helper.url
-            if "command" in spec:
-                command = [str(part) for part in spec["command"]]
-            elif "shell" in spec:
-                command = shlex.split(spec["shell"])
-            else:
-                command = [
-                    "python",
-                    "-m",
-                    "robot",
-                    "--report",
-                    "NONE",
-                    "--outputdir",
-                    str(artifacts),
-                    "--task",
-                    spec["robotTaskName"],
-                    ".",
-                ]
-            command = [sys.executable if part == "python" else part for part in command]
-            # rcc writes artifacts to artifactsDir; here each task gets its own folder.
-            if "--outputdir" in command:
-                command[command.index("--outputdir") + 1] = str(artifacts)
-            print(f"== task {name!r}: {' '.join(command)}", flush=True)
-            if run_teed(command, artifacts / "console.txt", ROOT, env) != 0:
-                failures.append(name)
-        secrets = set(helper.admin("GET", "/_sandbox/secrets"))
-        files = [
-            path
-            for path in Path(args.artifacts).rglob("*")
-            if path.suffix in (".xml", ".html", ".txt", ".json") and path.is_file()
-        ]
-        if report(secrets, files) or not secrets:
-            failures.append("secret check")
-    finally:
-        if sandbox:
-            sandbox.stop()
-    print(f"{len(selected) - len([f for f in failures if f in selected])} passed, {len(failures)} failed")
-    if failures:
-        print("failed tasks: " + ", ".join(failures), file=sys.stderr)
-    return 1 if failures else 0
+    result = run(args.tasks, args.artifacts, args.port, say=lambda line: print(line, flush=True))
+    report(result)
+    return 1 if result.failures else 0
 
 
 if __name__ == "__main__":

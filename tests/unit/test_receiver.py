@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -205,15 +206,23 @@ class FakeControlRoom:
             error, self.fail_next = self.fail_next, None
             raise error
         run_id = f"run-{len(self.items) + 1}"
-        self.items.append({"id": f"wi-{run_id}", "payload": payload, "process_run": {"id": run_id}})
+        created = datetime.now(timezone.utc).isoformat()
+        self.items.append(
+            {"id": f"wi-{run_id}", "payload": payload, "process_run": {"id": run_id}, "created_at": created}
+        )
         if self.fail_next:
             error, self.fail_next = self.fail_next, None
             raise error  # started, but the answer (or its read-back) was lost
         return {"id": run_id}
 
-    def list_work_items(self, process: str, include_data: bool, limit: int | None = None) -> Any:
+    def list_work_items(self, process: str, include_data: bool = False, limit: int | None = None) -> Any:
+        """Like Control Room's list: without payloads unless asked (then each item is read)."""
         self.listings += 1
-        return iter(list(self.items)[:limit])
+        rows = list(self.items)[:limit]
+        return iter(rows if include_data else [{k: v for k, v in i.items() if k != "payload"} for i in rows])
+
+    def get_work_item(self, item_id: str) -> dict[str, Any]:
+        return next(dict(item) for item in self.items if item["id"] == item_id)
 
 
 def runs_per_event(client: FakeControlRoom) -> dict[str, int]:

@@ -113,7 +113,9 @@ def test_client_side_daily_quota() -> None:
     throttle = Throttle("t-daily-client", RateSpec(1000, 1), daily_quota=3)
     for _ in range(3):
         throttle.acquire("GET", "/x")
-    with pytest.raises(RateLimited, match="client-side daily quota is used up"):
+    with pytest.raises(
+        RateLimited, match=r"daily request quota is used up; it resets in \d+ s \(at .* UTC\); 3 of 3 requests counted"
+    ):
         throttle.acquire("GET", "/x")
 
 
@@ -180,3 +182,45 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_redis_store_is_shared_between_processes(redis_url: str) -> None:
     stamps = run_processes(redis_url)
     assert stamps[-1] - stamps[0] >= 1.3
+
+
+def test_each_of_n_workers_without_a_store_takes_its_share() -> None:
+    sleeps = FakeClock()
+    alone = Throttle("share-1", RateSpec(100, 1, burst=20), sleep=sleeps)
+    for _ in range(18):
+        alone.acquire("GET", "/x")
+    assert sleeps.sleeps == []  # a burst of 20 less the safety margin goes at once
+    shared = Throttle("share-4", RateSpec(100, 1, burst=20), workers=4, sleep=sleeps)
+    for _ in range(6):
+        shared.acquire("GET", "/x")
+    # A quarter of the burst (5, less the margin: 4) at once, then a quarter of the rate.
+    assert len(sleeps.sleeps) == 2
+    assert sleeps.sleeps[0] == pytest.approx(1 / (25 * 0.98), abs=0.005)
+    assert shared.status.workers == 4
+
+
+def test_workers_come_from_the_argument_or_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from Connectors import RobawsClient
+
+    monkeypatch.setenv("CONNECTORS_THROTTLE_WORKERS", "6")
+    assert RobawsClient("http://127.0.0.1:9", username="u", password="p-workers").throttle.workers == 6
+    assert RobawsClient("http://127.0.0.1:9", username="u", password="p-workers", workers=3).throttle.workers == 3
+    monkeypatch.setenv("CONNECTORS_THROTTLE_WORKERS", "many")
+    with pytest.raises(
+        ConfigurationError, match=r"Invalid number of throttle workers 'many'.*CONNECTORS_THROTTLE_WORKERS"
+    ):
+        RobawsClient("http://127.0.0.1:9", username="u", password="p-workers")
+
+
+def test_a_server_running_low_pauses_every_worker_of_the_store(tmp_path: Path) -> None:
+    """One worker reads X-RateLimit-Remaining: 0; the other, in another client, waits too."""
+    url = f"sqlite:///{tmp_path}/drain.db"
+    headers = RateLimitHeaders(remaining="X-RateLimit-Remaining")
+    reader = Throttle("drained", RateSpec(10, 1, burst=10), store_url=url, headers=headers, workers=2)
+    sleeps = FakeClock()
+    other = Throttle("drained", RateSpec(10, 1, burst=10), store_url=url, headers=headers, workers=2, sleep=sleeps)
+    reader.acquire("GET", "/x")
+    reader.observe({"X-RateLimit-Remaining": "0"})
+    other.acquire("GET", "/x")
+    # At most remaining - in flight (0 - 2) tokens: the next slot is 3 tokens away at ~9.8/s.
+    assert sleeps.sleeps and sleeps.sleeps[0] == pytest.approx(3 / 9.8, abs=0.03)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from Connectors.core.errors import (
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.throttle import Throttle
 from Connectors.core.transport import Transport, TransportConfig
+from support.strict_server import send_json
 
 
 class Script:
@@ -53,14 +53,7 @@ def server() -> Iterator[tuple[str, Script]]:
             if status == 0:  # drop the connection without an answer
                 self.connection.close()
                 return
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
+            send_json(self, status, payload, headers)
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _reply
 

@@ -18,7 +18,7 @@ from Connectors.core.errors import ConfigurationError
 from Connectors.core.profile import AuthScheme, LimitScope
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import ResolvedSettings
-from Connectors.core.throttle import EndpointLimit, Throttle
+from Connectors.core.throttle import EndpointLimit, Throttle, workers_from
 from Connectors.core.tokens import TokenStore
 from Connectors.core.transport import HintHook, Transport, TransportConfig
 
@@ -174,16 +174,20 @@ def build_transport(
         for limit in profile.endpoint_limits
     ]
     # The key names the vendor, the tenant and the credential's public identity - never a secret.
+    # The daily quota belongs to the tenant, whichever of its users calls.
     tenant = profile.key if profile.limit_scope is LimitScope.CREDENTIAL else site
     throttle = Throttle(
         f"{profile.key}:{tenant}:{auth.identity}",
         rate,
         vendor=profile.name,
         daily_quota=daily_quota_of(settings),
+        quota_key=f"{profile.key}:{site}",
         endpoint_limits=limits,
         store_url=settings.text("throttle_store"),
+        workers=workers_from(settings.text("workers"), settings.source("workers")),
         headers=profile.rate_headers,
         log=log.info,
+        warn=log.warn,
     )
     connect, read = timeouts_of(settings)
     config = TransportConfig(

@@ -12,6 +12,22 @@ from typing import Any, TypeVar
 
 from Connectors.core.redact import redactor
 
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "Conflict",
+    "ConnectorError",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "ServerError",
+    "TransportError",
+    "UncertainOutcome",
+    "UnexpectedResponse",
+    "ValidationError",
+    "error_class",
+]
+
 E = TypeVar("E", bound="ConnectorError")
 
 
@@ -100,6 +116,14 @@ class Conflict(ConnectorError):
     default_hint = "It conflicts with the current state of the resource: check that state before retrying."
 
 
+class ServerError(ConnectorError):
+    default_hint = "The vendor had a problem; it was retried where that is safe. Try again later."
+
+
+class TransportError(ConnectorError):
+    default_hint = "Check the URL and the network connection."
+
+
 class RateLimited(ConnectorError):
     default_hint = "Lower the request rate or wait for the quota to reset."
 
@@ -112,14 +136,6 @@ class UnexpectedResponse(ConnectorError):
     """A success status with a body the API never sends (HTML instead of JSON, say)."""
 
     default_hint = "Check the URL setting: it should point at the vendor's API."
-
-
-class ServerError(ConnectorError):
-    default_hint = "The vendor had a problem; it was retried where that is safe. Try again later."
-
-
-class TransportError(ConnectorError):
-    default_hint = "Check the URL and the network connection."
 
 
 class UncertainOutcome(TransportError):
@@ -145,3 +161,23 @@ class UncertainOutcome(TransportError):
         self.reference = reference
         self.started_at = started_at
         super().__init__(message, **kwargs)
+
+
+_BY_STATUS: dict[int, type[ConnectorError]] = {
+    400: ValidationError,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    405: ValidationError,
+    409: Conflict,
+    410: NotFound,
+    413: ValidationError,
+    415: ValidationError,
+    422: ValidationError,
+    429: RateLimited,
+}
+
+
+def error_class(status: int) -> type[ConnectorError]:
+    """The error an HTTP status stands for."""
+    return _BY_STATUS.get(status) or (ServerError if status >= 500 else ConnectorError)

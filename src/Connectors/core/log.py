@@ -21,21 +21,27 @@ def _in_robot() -> bool:
     return EXECUTION_CONTEXTS.current is not None
 
 
-def info(message: str) -> None:
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
+
+
+def _write(level: str, message: str) -> None:
     text = redactor.redact(message)
     if _in_robot():
         from robot.api import logger
 
-        logger.info(text)
+        getattr(logger, level)(text)
     else:
-        _logger.info(text)
+        _logger.log(_LEVELS[level], text)
+
+
+def info(message: str) -> None:
+    _write("info", message)
 
 
 def debug(message: str) -> None:
-    text = redactor.redact(message)
-    if _in_robot():
-        from robot.api import logger
+    _write("debug", message)
 
-        logger.debug(text)
-    else:
-        _logger.debug(text)
+
+def warn(message: str) -> None:
+    """A warning: in Robot Framework's log and console, else ``logging`` at WARNING."""
+    _write("warn", message)

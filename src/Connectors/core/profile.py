@@ -95,8 +95,6 @@ class LimitScope(str, Enum):
 @dataclass(frozen=True)
 class VendorProfile:
     name: str
-    key: str
-    prefix: str
     default_url: str
     site: str
     settings: tuple[Setting, ...]
@@ -115,6 +113,16 @@ class VendorProfile:
     error_format: ErrorFormat = field(default_factory=ErrorFormat)
     hints: Mapping[int, str] = field(default_factory=dict)
     default_headers: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The vendor in commands, token-store keys, tags and sandbox prefixes: ``controlroom``."""
+        return self.name.lower().replace(" ", "")
+
+    @property
+    def prefix(self) -> str:
+        """The prefix of the vendor's environment variables: ``CONTROLROOM``."""
+        return self.key.upper()
 
     @property
     def connect_keyword(self) -> str:

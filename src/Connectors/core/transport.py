@@ -25,17 +25,13 @@ from Connectors.core import log
 from Connectors.core.auth import Auth
 from Connectors.core.error_format import ErrorFormat
 from Connectors.core.errors import (
-    AuthenticationError,
-    Conflict,
     ConnectorError,
-    NotFound,
-    PermissionDenied,
     RateLimited,
-    ServerError,
     TransportError,
     UncertainOutcome,
     UnexpectedResponse,
     ValidationError,
+    error_class,
 )
 from Connectors.core.redact import redactor
 from Connectors.core.repeats import PendingWrite, fingerprint, journal
@@ -48,19 +44,6 @@ UNSETTLED_STATUSES = frozenset({409, 429})
 # Methods an idempotency header applies to (vendors ignore it on the others).
 KEYED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
-_ERROR_CLASSES: dict[int, type[ConnectorError]] = {
-    400: ValidationError,
-    401: AuthenticationError,
-    403: PermissionDenied,
-    404: NotFound,
-    405: ValidationError,
-    409: Conflict,
-    410: NotFound,
-    413: ValidationError,
-    415: ValidationError,
-    422: ValidationError,
-    429: RateLimited,
-}
 
 HintHook = Callable[[ConnectorError], "str | None"]
 
@@ -331,7 +314,12 @@ class Transport:
             vendor=self.vendor,
             method=method,
             path=path,
-            hint=f"Check {self.config.url_setting} and that the server is running and reachable.",
+            hint=f"Check {self.config.url_setting} and that the server is running and reachable"
+            + (
+                " (for the offline sandbox, start it first: 'connectors sandbox --demo' or 'rcc run --dev -t Sandbox')."
+                if urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
+                else "."
+            ),
         )
 
     def _failed_write_or_network(
@@ -401,7 +389,7 @@ class Transport:
     ) -> ConnectorError:
         status = response.status_code
         vendor_message = redactor.redact(self.config.error_format.read(response) or response.reason or "")
-        cls = _ERROR_CLASSES.get(status) or (ServerError if status >= 500 else ConnectorError)
+        cls = error_class(status)
         message = vendor_message or response.reason or "request failed"
         if status >= 500:
             message = f"the server failed{f' after {attempts} attempts' if attempts > 1 else ''}: {message}"

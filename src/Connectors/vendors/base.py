@@ -22,7 +22,12 @@ _NOT_SETTINGS = frozenset({"self", "session", "retry", "common"})
 
 def settings_of(arguments: Mapping[str, Any]) -> dict[str, Any]:
     """A client constructor's connection settings from its ``locals()``: its own and ``**common``."""
-    own = {name: value for name, value in arguments.items() if name not in _NOT_SETTINGS and not name.startswith("__")}
+    # Only plain names: a tracer may add locals of its own (robocorp.log adds "@ctx").
+    own = {
+        name: value
+        for name, value in arguments.items()
+        if name.isidentifier() and name not in _NOT_SETTINGS and not name.startswith("__")
+    }
     return {**own, **dict(arguments.get("common") or {})}
 
 

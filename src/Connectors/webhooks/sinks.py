@@ -159,8 +159,8 @@ class ControlRoomRuns:
     ``id``. It is the one place that uses ``ControlRoomClient``, and it needs exactly:
     ``ControlRoomClient()`` (settings from ``CONTROLROOM_*``), ``resolve_process(process)``,
     ``trigger_run(process, payload)`` (→ a run with ``id``) and
-    ``list_work_items(process=…, include_data=True, limit=…)`` (→ items with ``payload`` and
-    ``process_run.id``).
+    ``list_work_items(process=…)`` (→ items with ``id`` and ``created_at``) and ``get_work_item(id)``
+    (→ its ``payload`` and ``process_run.id``).
     """
 
     def __init__(self, process: str, client: Any = None) -> None:
@@ -184,7 +184,13 @@ class ControlRoomRuns:
     def find(self, events: Sequence[StoredEvent]) -> dict[int, str]:
         wanted = {(event.source, event.id): event.seq for event in events}
         found: dict[int, str] = {}
-        items: Iterable[dict[str, Any]] = self.client.list_work_items(process=self.process, include_data=True)
+        # Control Room's list has no payloads, so each item is read on its own: read only the items that
+        # could have been made for these events (created after the earliest was received, with an hour of
+        # slack for clocks), not the process's whole history.
+        oldest = min((event.received_at for event in events), default=0.0) - 3600
+        rows: Iterable[dict[str, Any]] = self.client.list_work_items(process=self.process)
+        recent = (row for row in rows if _created(row) >= oldest)
+        items = (self.client.get_work_item(str(row["id"])) for row in recent)
         for item in items:
             payload = item.get("payload")
             if not isinstance(payload, dict):
@@ -199,3 +205,11 @@ class ControlRoomRuns:
 
     def flush(self, force: bool = False) -> None:
         return None
+
+
+def _created(row: dict[str, Any]) -> float:
+    """A work item's creation time (Unix seconds); an unreadable one counts as recent."""
+    try:
+        return datetime.fromisoformat(str(row.get("created_at")).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return float("inf")

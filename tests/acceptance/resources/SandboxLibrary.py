@@ -12,6 +12,7 @@ from typing import Any
 from robot.api import logger
 from robot.api.deco import keyword, library
 
+from Connectors.core.stores import forget_local_state
 from Connectors.sandbox.server import SandboxProcess
 
 
@@ -45,6 +46,7 @@ class SandboxLibrary:
     def reset_sandbox(self) -> None:
         assert self.process
         self.process.reset(demo=True)
+        forget_local_state()  # the clients' memory of the old server's limits and daily counts
 
     @keyword
     def configure_sandbox(

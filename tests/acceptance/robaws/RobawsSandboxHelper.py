@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 from robot.api.deco import keyword, library
 
+from Connectors.core.stores import forget_local_state
 from Connectors.core.tokens import TokenStore
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
@@ -92,6 +93,7 @@ class RobawsSandboxHelper:
         if mode:
             body["mode"] = mode
         requests.post(f"{sandbox_url}/_sandbox/robaws/daily-quota", json=body, timeout=10).raise_for_status()
+        forget_local_state()  # a day the old quota reported spent no longer is
 
     @keyword
     def count_robaws_sandbox_documents(self, sandbox_url: str) -> int:

@@ -41,23 +41,13 @@ CLIENT_SECRET = "rbw-demo-client-secret-51f7c3a9"
 # The sandbox holds one Robaws tenant; its users and OAuth clients share its daily quotas.
 TENANT = "demo-tenant"
 
-SCOPES = [
-    "settings",
-    "clients",
-    "work-orders",
-    "planning-items",
-    "employees",
-    "materials",
-    "installations",
-    "profile",
-    "projects",
-    "articles",
-    "posts",
-    "sales-orders",
-    "stock-changes",
-    "offers",
-    "users",
-]
+# The scopes Robaws documents (api-notes/robaws.md).
+SCOPES = list(
+    str.split(
+        "settings clients work-orders planning-items employees materials installations profile projects articles "
+        "posts sales-orders stock-changes offers users"
+    )
+)
 RATE_PER_SECOND = 15.0
 RATE_BURST = 20
 DAILY_LIMIT = 10_000

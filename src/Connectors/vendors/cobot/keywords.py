@@ -19,18 +19,13 @@ Component = KeywordComponent[CobotClient]
 class CobotConnectionKeywords(Component):
     connect_to_cobot = connect_keyword(
         COBOT,
-        """Connect to Cobot with an access token or the OAuth2 token of ``connectors login cobot``.
-
-        Every argument is optional: what is not given comes from the library import, the Vault or the
-        ``COBOT_*`` variables, in the order described in `Connecting`. ``access_token`` and ``client_secret``
-        may be a ``Secret`` or plain text; neither is ever logged. ``space`` is the default space of the
-        space keywords.
-
-        Example:
-        | Connect To Cobot |
-        | Connect To Cobot | access_token=%{COBOT_ACCESS_TOKEN} | space=my-space |
-        | Connect To Cobot | client_id=my-app | token_store=tokens.json |
-        """,
+        "Connect to Cobot with an access token or the OAuth2 token of ``connectors login cobot``.",
+        "``space`` is the default space of the space keywords; space URLs follow from ``url``.",
+        (
+            "| Connect To Cobot |",
+            "| Connect To Cobot | access_token=%{COBOT_ACCESS_TOKEN} | space=my-space |",
+            "| Connect To Cobot | client_id=my-app | token_store=tokens.json |",
+        ),
     )
 
     get_cobot_rate_limit_status = rate_limit_status_keyword(COBOT)

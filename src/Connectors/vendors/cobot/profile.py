@@ -23,8 +23,6 @@ MEMBERSHIPS_RATE = RateSpec(6, 60, burst=1)
 
 COBOT = VendorProfile(
     name="Cobot",
-    key="cobot",
-    prefix="COBOT",
     default_url="https://www.cobot.me",
     site="https://www.cobot.me",
     summary="the management software of coworking spaces",

@@ -63,23 +63,16 @@ def ids_of(values: Any, argument: str = "ids") -> list[str]:
 class ControlRoomConnectionKeywords(KeywordComponent):
     connect_to_control_room = connect_keyword(
         CONTROLROOM,
-        """Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).
-
-        Every argument is optional: what is not given comes from the library import, the Vault or the
-        ``CONTROLROOM_*`` variables (``CONTROLROOM_WORKSPACE_ID``, ``CONTROLROOM_API_KEY``, ``CONTROLROOM_URL``
-        …). ``api_key`` may be a ``Secret`` or plain text; it is never logged.
-
-        - ``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1``
-          API that ``RPA.Robocorp.Process`` uses). ``legacy_url`` (or ``CONTROLROOM_LEGACY_URL``) is its
-          host; it defaults to ``https://api.eu1.robocorp.com`` for the cloud and to ``url`` otherwise.
-        - ``organization`` (or ``CONTROLROOM_ORGANIZATION``) makes the run links in error messages exact.
-
-        Example:
-        | Connect To Control Room |
-        | Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |
-        | Connect To Control Room | api=legacy |
-        | Connect To Control Room | vault_secret=controlroom |
-        """,
+        "Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).",
+        "``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1`` API that "
+        "``RPA.Robocorp.Process`` uses); ``legacy_url`` is its host (default ``https://api.eu1.robocorp.com`` for "
+        "the cloud, ``url`` otherwise). ``organization`` makes the run links in messages exact.",
+        (
+            "| Connect To Control Room |",
+            "| Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |",
+            "| Connect To Control Room | api=legacy |",
+            "| Connect To Control Room | vault_secret=controlroom |",
+        ),
     )
 
     get_control_room_rate_limit_status = rate_limit_status_keyword(CONTROLROOM)

@@ -14,8 +14,6 @@ CLOUD_LEGACY_URL = "https://api.eu1.robocorp.com"
 
 CONTROLROOM = VendorProfile(
     name="Control Room",
-    key="controlroom",
-    prefix="CONTROLROOM",
     default_url=CLOUD_URL,
     site="https://robocorp.com/docs/control-room",
     summary="Robocorp's orchestrator of process runs, work items and assets",

@@ -117,6 +117,7 @@ class RobawsClient(BaseClient):
     ) -> None:
         super().__init__(settings_of(locals()), session=session, retry=retry)
         self.mode = LIVE
+        self.throttle.report_daily(LIVE, REPLICA)  # each mode has its own daily quota
 
     def __repr__(self) -> str:
         return f"RobawsClient({self.url!r}, {self.auth.describe()}, mode={self.mode})"
@@ -259,10 +260,18 @@ class RobawsClient(BaseClient):
             )
         return self.create("clients", client, idempotency_key)
 
-    def find_clients(
-        self, limit: int | None = None, extra_fields: Mapping[str, Any] | None = None, **filters: Any
+    def list_clients(
+        self,
+        limit: int | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+        include: str | Sequence[str] | None = None,
+        **filters: Any,
     ) -> Iterator[dict[str, Any]]:
-        return self.list("clients", limit=limit, extra_fields=extra_fields, **filters)
+        """Clients matching field filters and extra-field filters (lazily, like ``list``)."""
+        return self.list("clients", limit=limit, extra_fields=extra_fields, include=include, **filters)
+
+    #: The name before the keyword surface settled on one listing verb (``List Robaws Clients``).
+    find_clients = list_clients
 
     # -- purchase invoices --------------------------------------------------------------------------
     def create_purchase_invoice(
@@ -333,7 +342,7 @@ class RobawsClient(BaseClient):
             raise ValidationError(
                 "A Robaws sales invoice needs a clientId.",
                 vendor=self.vendor,
-                hint="Find or create the client first (Find Robaws Clients).",
+                hint="Find or create the client first (List Robaws Clients, Create Robaws Client).",
             )
         return self.create("sales-invoices", invoice, idempotency_key)
 

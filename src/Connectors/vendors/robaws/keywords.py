@@ -22,21 +22,14 @@ Component = KeywordComponent[RobawsClient]
 class RobawsConnectionKeywords(Component):
     connect_to_robaws = connect_keyword(
         ROBAWS,
-        """Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.
-
-        Every argument is optional: what is not given comes from the library import, the Vault or the
-        ``ROBAWS_*`` variables, in the order described in `Connecting`. ``password`` and ``client_secret``
-        may be a ``Secret`` or plain text (``%{ROBAWS_PASSWORD}``); neither is ever logged. The OAuth2
-        client uses the tokens that ``connectors login robaws`` stored in ``token_store``.
-
-        The first log line names the URL (and says when it is the production default) and the limit.
-
-        Example:
-        | Connect To Robaws |
-        | Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |
-        | Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |
-        | Connect To Robaws | vault_secret=robaws | rate_limit=10/s |
-        """,
+        "Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.",
+        "The OAuth2 client uses the tokens that ``connectors login robaws`` stored in ``token_store``.",
+        (
+            "| Connect To Robaws |",
+            "| Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |",
+            "| Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |",
+            "| Connect To Robaws | vault_secret=robaws | rate_limit=10/s |",
+        ),
     )
 
     @keyword(tags=["robaws", "connection"])
@@ -237,16 +230,23 @@ class RobawsBusinessKeywords(Component):
 
     @keyword(tags=["robaws", "read", "clients"])
     def list_robaws_clients(
-        self, limit: int | None = DEFAULT_LIST_LIMIT, extra_fields: dict[str, Any] | None = None, **filters: Any
+        self,
+        limit: int | None = DEFAULT_LIST_LIMIT,
+        extra_fields: dict[str, Any] | None = None,
+        include: str | list[str] | None = None,
+        **filters: Any,
     ) -> list[dict[str, Any]]:
         """Return the clients matching field filters and extra-field filters (at most ``limit``; 0 = all).
+
+        ``include=extraFields`` returns each client's extra fields as well (see `List Robaws Resources`).
 
         Example:
         | ${clients} = | List Robaws Clients | name=ACME NV |
         | &{via} = | Create Dictionary | Contact via=Website |
-        | ${clients} = | List Robaws Clients | extra_fields=${via} | limit=10 |
+        | ${clients} = | List Robaws Clients | extra_fields=${via} | include=extraFields | limit=10 |
         """
-        return collect(self.client.find_clients(limit=limit, extra_fields=extra_fields, **filters), limit)
+        items = self.client.list_clients(limit=limit, extra_fields=extra_fields, include=include, **filters)
+        return collect(items, limit)
 
     @keyword(tags=["robaws", "write", "purchase-invoices"])
     def create_robaws_purchase_invoice(

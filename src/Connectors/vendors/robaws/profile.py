@@ -20,8 +20,6 @@ MAX_UPLOAD_MB = 6
 
 ROBAWS = VendorProfile(
     name="Robaws",
-    key="robaws",
-    prefix="ROBAWS",
     default_url="https://app.robaws.com",
     site="https://robaws.com",
     summary="the ERP for construction and field-service companies",

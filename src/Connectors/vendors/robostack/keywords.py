@@ -18,18 +18,13 @@ Component = KeywordComponent[RobostackClient]
 class ConnectionKeywords(Component):
     connect_to_robostack = connect_keyword(
         ROBOSTACK,
-        """Connects to one Robostack application with a token (Key + Secret) granted to it.
-
-        Every argument is optional: what is not given comes from the library import, the Vault or the
-        ``ROBOSTACK_*`` variables, in the order described in `Connecting`. ``api_key`` and ``api_secret``
-        may be a ``Secret`` or plain text; neither is ever logged. ``chunk_size`` is how many records
-        `Create Robostack Records` sends per request (default 100).
-
-        Example:
-        | Connect To Robostack |
-        | Connect To Robostack | ${APP_UUID} | %{ROBOSTACK_API_KEY} | %{ROBOSTACK_API_SECRET} |
-        | Connect To Robostack | vault_secret=robostack |
-        """,
+        "Connects to one Robostack application with a token (Key + Secret) granted to it.",
+        "``chunk_size`` is how many records `Create Robostack Records` sends per request (default 100).",
+        (
+            "| Connect To Robostack |",
+            "| Connect To Robostack | ${APP_UUID} | %{ROBOSTACK_API_KEY} | %{ROBOSTACK_API_SECRET} |",
+            "| Connect To Robostack | vault_secret=robostack |",
+        ),
     )
 
     get_robostack_rate_limit_status = rate_limit_status_keyword(ROBOSTACK)

@@ -11,8 +11,6 @@ DEFAULT_CHUNK_SIZE = 100
 
 ROBOSTACK = VendorProfile(
     name="Robostack",
-    key="robostack",
-    prefix="ROBOSTACK",
     default_url="https://api.robostack.ai",
     site="https://robostack.ai",
     summary="the low-code application platform",

@@ -1,0 +1,1 @@
+"""Servers the throttle tests and benchmarks share: a strict rate-limited server, a throwaway Redis."""
