@@ -38,6 +38,9 @@ def libdoc_html(name: str, target: Path) -> None:
 
     if libdoc(f"Connectors.{name}", str(target), name=name, quiet=True) != 0:
         raise SystemExit(f"Libdoc failed for Connectors.{name}")
+    # Libdoc names the source file by its absolute path: relative, the HTML is the same in every checkout.
+    html = target.read_text(encoding="utf-8")
+    target.write_text(html.replace(f'"source": "{ROOT.as_posix()}/', '"source": "'), encoding="utf-8")
 
 
 def _snake(keyword_name: str) -> str:

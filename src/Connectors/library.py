@@ -7,8 +7,10 @@ keyword merges its own arguments over them, and any keyword used before it conne
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import itertools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -91,6 +93,12 @@ class ConnectorLibrary(DynamicCore, Generic[ClientT]):
     def __init__(self, components: Sequence[Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
         # The import arguments, by the names of the settings (the subclass's __init__ takes the profile's).
         self.import_settings = given(inspect.signature(type(self).__init__).bind(self, *args, **kwargs).arguments)
+        for name, value in self.import_settings.items():
+            # A misspelled import argument (pasword=…) came by position: hide it as the listener does for keywords.
+            wrong = misspelled(value, self.profile.setting_names) if isinstance(value, str) else None
+            if wrong:
+                secret_value(value.split("=", 1)[1])
+                self.import_settings[name] = f"{wrong}={HIDDEN}"
         for setting in self.profile.settings:
             if setting.secret:
                 secret_value(self.import_settings.get(setting.name))
@@ -117,6 +125,10 @@ class ConnectorLibrary(DynamicCore, Generic[ClientT]):
 
     def connect(self, arguments: Mapping[str, Any]) -> ClientT:
         """A client from the import settings with ``arguments`` over them; logs where it connected."""
+        overridden = given(arguments)
+        imported = {name: value for name, value in self.import_settings.items() if name not in overridden}
+        refuse_misnamed(self.profile, imported, f"The import of Connectors.{type(self).__name__}")
+        refuse_misnamed(self.profile, overridden, f"'{self.profile.connect_keyword}'")
         client = self.client_class(**{**self.import_settings, **given(arguments)})
         self.client = client
         log.info(client.connection_line())
@@ -145,13 +157,21 @@ class KeywordComponent(Generic[ClientT]):
 
 
 class CredentialGuard:
-    """Keeps credentials given as plain strings out of Robot Framework's TRACE log.
+    """Keeps credentials given as plain strings out of Robot Framework's log and error messages.
 
     Robot Framework writes every keyword's resolved arguments to the log at TRACE level. A ``Secret``
     shows as ``<secret>``, but a password passed as ``%{ROBAWS_PASSWORD}`` would be written in clear.
-    While a keyword of this library that takes a credential runs, the log level is DEBUG instead of
-    TRACE, so that argument line is never written; the level is restored when the keyword ends. (The
-    values are registered with the redactor as soon as the client reads them, for every other log.)
+    While a keyword of this library that takes a credential runs - an argument named like one of the
+    profile's secret settings, ``secret``, or typed ``Secret`` (an id token, say) - the log level is DEBUG
+    instead of TRACE, so that argument line is never written; the level is restored when the keyword ends.
+    (The values are registered with the redactor as soon as the client reads them, for every other log.)
+
+    A misspelled named argument (``pasword=%{ROBAWS_PASSWORD}``) is no named argument at all: Robot
+    Framework passes the whole text by position, and its value would then appear in a conversion error
+    ("Argument 'burst' got value 'pasword=…'") or in a setting's message, at FAIL level. Before such a
+    keyword's arguments are resolved, an argument ``name=${value}`` whose name is a near miss of one of
+    its arguments is replaced by ``name=`` + ``HIDDEN``, so the value is never resolved, and the keyword
+    fails without it (a connect keyword names the misspelled argument).
     """
 
     ROBOT_LISTENER_API_VERSION = 3
@@ -163,12 +183,18 @@ class CredentialGuard:
 
     def _guarded(self, implementation: Any) -> bool:
         owner = getattr(getattr(implementation, "owner", None), "instance", None)
+        if owner is not self.library:
+            return False
         spec = getattr(implementation, "args", None)
-        return owner is self.library and bool(set(getattr(spec, "argument_names", ()) or ()) & self.names)
+        names = set(getattr(spec, "argument_names", ()) or ())
+        types = getattr(spec, "types", None) or {}
+        typed = {name for name, hint in types.items() if "Secret" in str(hint)}
+        return bool(names & (self.names | typed))
 
     def start_library_keyword(self, data: Any, implementation: Any, result: Any) -> None:
         if not self._guarded(implementation):
             return
+        _hide_misnamed(data, implementation)
         output = _output()
         level = output.set_log_level("DEBUG") if output else None
         if output and level != "TRACE":
@@ -182,6 +208,51 @@ class CredentialGuard:
         output = _output()
         if level and output:
             output.set_log_level(level)
+
+
+#: What replaces the value of a misspelled named argument of a keyword taking a credential.
+HIDDEN = "<hidden: no argument of this keyword has that name>"
+_NAMED = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.ASCII | re.DOTALL)
+_VARIABLE = re.compile(r"[$%@&]\{")
+
+
+def misspelled(text: str, names: Iterable[str], *, literal: bool = True) -> str | None:
+    """The name of ``name=value`` when it looks like a misspelling of one of ``names`` (``pasword=``).
+
+    Only near misses count: a signature header ``t=…,v1=…`` is a value, not a misspelled argument. With
+    ``literal=False`` (the text as written in the robot) only a value holding a variable counts: a literal
+    value is in the robot's source anyway.
+    """
+    match = _NAMED.match(text)
+    known = list(names)
+    if not match or match.group(1) in known or (not literal and not _VARIABLE.search(match.group(2))):
+        return None
+    return match.group(1) if difflib.get_close_matches(match.group(1), known, n=1, cutoff=0.7) else None
+
+
+def _hide_misnamed(data: Any, implementation: Any) -> None:
+    """Replace misspelled ``name=${value}`` arguments by ``name=`` + ``HIDDEN`` before they are resolved."""
+    spec = implementation.args
+    if spec.var_named or not isinstance(getattr(data, "args", None), tuple):
+        return  # **kwargs take any name
+    hidden = []
+    for argument in data.args:
+        name = misspelled(argument, spec.argument_names, literal=False) if isinstance(argument, str) else None
+        hidden.append(f"{name}={HIDDEN}" if name else argument)
+    if hidden != list(data.args):
+        data.args = tuple(hidden)
+
+
+def refuse_misnamed(profile: VendorProfile, values: Mapping[str, Any], where: str) -> None:
+    """One clear line for a setting that received a misspelled named argument (see ``CredentialGuard``)."""
+    for setting, value in values.items():
+        if isinstance(value, str) and value.endswith("=" + HIDDEN):
+            name = value[: -len(HIDDEN) - 1]
+            raise ConfigurationError(
+                f"{where} has no argument {name!r} (it was given as {name}=… and taken as {setting} by "
+                "position; its value is not shown).",
+                hint=f"Check the spelling; the arguments are {', '.join(profile.setting_names)}.",
+            )
 
 
 def _output() -> Any:

@@ -147,7 +147,9 @@ def test_idempotency_key_is_stable_bounded_and_distinct() -> None:
 
 def test_idempotency_key_needs_a_business_key() -> None:
     with pytest.raises(ConfigurationError, match="at least one non-empty business key"):
-        idempotency_key_for("")
+        idempotency_key_for()
+    with pytest.raises(ConfigurationError, match=r"non-empty business keys .* part 2 is empty"):
+        idempotency_key_for("purchase-invoice", "")
 
 
 def test_too_long_explicit_key_is_refused_before_sending() -> None:

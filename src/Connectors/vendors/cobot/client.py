@@ -22,8 +22,8 @@ import requests
 
 from Connectors.core import arguments, log
 from Connectors.core.auth import OAuth2Auth
-from Connectors.core.config import Credential, require, secret_value
-from Connectors.core.errors import AuthenticationError, ConfigurationError
+from Connectors.core.config import Credential, require
+from Connectors.core.errors import AuthenticationError, ConfigurationError, ValidationError
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 from Connectors.core.paths import build
 from Connectors.core.retry import RetryPolicy
@@ -57,7 +57,7 @@ def space_url_template(url: str, template: str | None = None) -> str:
 
 def build_space_url(template: str, subdomain: str | None) -> str:
     """A space's base URL from the template and its subdomain."""
-    name = (subdomain or "").strip().lower()
+    name = (arguments.optional_text(subdomain, "space", max_length=200) or "").lower()
     if not name:
         raise ConfigurationError(
             "No Cobot space was given.", hint="Pass space=<subdomain> or set COBOT_SPACE (see List Cobot Spaces)."
@@ -70,13 +70,16 @@ def build_space_url(template: str, subdomain: str | None) -> str:
     return template.format(subdomain=name)
 
 
-def moment(value: Any) -> str | None:
+def moment(value: Any, argument: str = "start") -> str | None:
     """A ``from`` / ``to`` value as Cobot takes it: ISO 8601 for dates and date-times, text as given."""
-    if value is None or value == "":
-        return None
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    return str(value).strip()
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(
+            f"{argument} must be a date or an ISO 8601 text, got {type(value).__name__}.",
+            hint="Write it like 2025-03-01 or 2025-03-01T10:00.",
+        )
+    return arguments.optional_text(value, argument, max_length=100)
 
 
 class CobotClient(BaseClient):
@@ -201,9 +204,10 @@ class CobotClient(BaseClient):
         self, start: Any = None, end: Any = None, *, ids: list[str] | str | None = None, space: str | None = None
     ) -> list[Record]:
         """Invoices dated from ``start`` to ``end`` (inclusive), or those with the given ``ids``."""
-        if ids:
+        if ids is not None and ids != "":
             return self._items(self._space_path(space, "invoices"), {"ids": ",".join(arguments.texts(ids, "ids"))})
-        return self._items(self._space_path(space, "invoices"), {"from": moment(start), "to": moment(end)})
+        period = {"from": moment(start, "start"), "to": moment(end, "end")}
+        return self._items(self._space_path(space, "invoices"), period)
 
     # -- bookings and resources -----------------------------------------------------------------
     def list_bookings(
@@ -216,12 +220,13 @@ class CobotClient(BaseClient):
         space: str | None = None,
     ) -> list[Record]:
         """Bookings overlapping ``start``..``end`` (all of the space for admins, the user's own otherwise)."""
+        period = {"from": moment(start, "start"), "to": moment(end, "end"), "limit": arguments.limit(limit)}
         path = (
             self._space_path(space, "resources", (resource_id, "resource_id"), "bookings")
-            if resource_id
+            if resource_id is not None and resource_id != ""
             else self._space_path(space, "bookings")
         )
-        return self._items(path, {"from": moment(start), "to": moment(end), "limit": limit})
+        return self._items(path, period)
 
     def get_booking(self, booking_id: str, space: str | None = None) -> Record:
         return self._record(self._space_path(space, "bookings", (booking_id, "booking_id")))
@@ -240,14 +245,7 @@ class CobotClient(BaseClient):
     ) -> Record:
         """Book a resource. Admins may book for another ``membership_id``. Not retried after a lost answer:
         Cobot has no idempotency keys, so a repeat could double-book."""
-        body = {
-            "from": moment(start),
-            "to": moment(end),
-            "title": title,
-            "comments": comments,
-            "membership_id": membership_id,
-            **fields,
-        }
+        body = _booking(start, end, title, comments, fields, membership_id=membership_id)
         response = self.transport.request(
             "POST",
             self._space_path(space, "resources", (resource_id, "resource_id"), "bookings"),
@@ -267,7 +265,7 @@ class CobotClient(BaseClient):
         space: str | None = None,
         **fields: Any,
     ) -> Record:
-        body = {"from": moment(start), "to": moment(end), "title": title, "comments": comments, **fields}
+        body = _booking(start, end, title, comments, fields)
         changes = {k: v for k, v in body.items() if v is not None}
         if not changes:
             raise ConfigurationError("Nothing to update.", hint="Pass start, end, title or comments.")
@@ -279,21 +277,20 @@ class CobotClient(BaseClient):
         self.transport.request("DELETE", self._space_path(space, "bookings", (booking_id, "booking_id")))
 
     def list_resources(self, ids: list[str] | str | None = None, space: str | None = None) -> list[Record]:
-        return self._items(
-            self._space_path(space, "resources"), {"ids": ",".join(arguments.texts(ids, "ids")) if ids else None}
-        )
+        chosen = ",".join(arguments.texts(ids, "ids")) if ids is not None and ids != "" else None
+        return self._items(self._space_path(space, "resources"), {"ids": chosen})
 
     # -- check-ins and time passes ------------------------------------------------------------------
     def list_check_ins(
         self, membership_id: str | None = None, start: Any = None, end: Any = None, space: str | None = None
     ) -> list[Record]:
         """Today's check-ins of the space, or one membership's check-ins from ``start`` to ``end``."""
-        if membership_id:
+        period = {"from": moment(start, "start"), "to": moment(end, "end")}
+        if membership_id is not None and membership_id != "":
             return self._items(
-                self._space_path(space, "memberships", (membership_id, "membership_id"), "check_ins"),
-                {"from": moment(start), "to": moment(end)},
+                self._space_path(space, "memberships", (membership_id, "membership_id"), "check_ins"), period
             )
-        if start is not None or end is not None:
+        if period["from"] or period["to"]:
             raise ConfigurationError(
                 "Cobot lists the check-ins of a whole space for today only.",
                 hint="Pass membership_id to list one membership's check-ins of a period.",
@@ -302,7 +299,7 @@ class CobotClient(BaseClient):
 
     def list_time_passes(self, membership_id: str | None = None, space: str | None = None) -> list[Record]:
         """Unused time passes of the space (admins) or of one membership."""
-        if membership_id:
+        if membership_id is not None and membership_id != "":
             return self._items(
                 self._space_path(space, "memberships", (membership_id, "membership_id"), "time_passes", "unused")
             )
@@ -311,10 +308,14 @@ class CobotClient(BaseClient):
     # -- webhooks ---------------------------------------------------------------------------------
     def subscribe_webhook(self, event: str, callback_url: str, space: str | None = None) -> Record:
         """Subscribe ``callback_url`` to ``event`` (e.g. ``created_booking``); 409 when it already is."""
+        body = {
+            "event": arguments.text(event, "event", max_length=200),
+            "callback_url": arguments.text(callback_url, "callback_url"),
+        }
         response = self.transport.request(
             "POST",
             self._space_path(space, "subscriptions"),
-            json={"event": event, "callback_url": callback_url},
+            json=body,
             error_context="List the webhook subscriptions to see whether it was created.",
         )
         return self._one(response)
@@ -351,12 +352,27 @@ class CobotClient(BaseClient):
         Verified against the discovery document and JWKS of Cobot (or of ``space``, whose id tokens
         add the membership's name, picture and phone number): signature, ``iss``, ``aud``, ``exp``, ``iat``.
         """
-        token = secret_value(id_token) or self.stored_id_token()
+        token = arguments.credential(id_token, "id_token") or self.stored_id_token()
+        if not (token.isascii() and token.isprintable()):
+            # A JWT is three base64url parts: anything else is refused here, never echoed.
+            raise AuthenticationError("The id token is not a JWT.", hint="Pass the id token itself, or none.")
         audience = require(
-            client_id or self.client_id,
+            arguments.optional_text(client_id, "client_id", max_length=500) or self.client_id,
             "The Cobot OAuth client id (the id token's audience)",
             "COBOT_CLIENT_ID",
         )
         claims = verify_id_token(token, provider=self.openid_provider(space), audience=audience)
         log.info(f"Verified the Cobot id token of subject {claims.get('sub')} (issuer {claims.get('iss')}).")
         return claims
+
+
+def _booking(start: Any, end: Any, title: Any, comments: Any, fields: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """The body of a booking create or update: the period, title, comments and any other fields."""
+    given = {
+        "from": moment(start, "start"),
+        "to": moment(end, "end"),
+        "title": arguments.optional_text(title, "title", max_length=500),
+        "comments": arguments.optional_text(comments, "comments", max_length=10_000, multiline=True),
+        **{name: arguments.optional_text(value, name, max_length=200) for name, value in more.items()},
+    }
+    return {**arguments.mapping(fields, "fields"), **{k: v for k, v in given.items() if v is not None}}

@@ -7,7 +7,7 @@ from typing import Any
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
-from Connectors.core import log
+from Connectors.core import arguments, log
 from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.cobot.client import CobotClient
 from Connectors.vendors.cobot.profile import COBOT
@@ -92,7 +92,8 @@ class CobotMembershipKeywords(Component):
         | ${members} = | List Cobot Memberships | space=my-space |
         | Log | ${members}[0][name] |
         """
-        return collect(self.client.list_memberships(space), limit)
+        count = arguments.limit(limit)
+        return collect(self.client.list_memberships(space), count)
 
     @keyword(tags=["cobot", "read", "memberships"])
     def get_cobot_membership(self, membership_id: str, space: str | None = None) -> Record:
@@ -125,7 +126,8 @@ class CobotInvoiceKeywords(Component):
         | ${invoices} = | List Cobot Invoices | start=2025-03-01 | end=2025-03-31 |
         | ${some} = | List Cobot Invoices | ids=${first_id},${second_id} |
         """
-        return collect(self.client.list_invoices(start, end, ids=ids, space=space), limit)
+        count = arguments.limit(limit)
+        return collect(self.client.list_invoices(start, end, ids=ids, space=space), count)
 
 
 class CobotBookingKeywords(Component):
@@ -152,7 +154,7 @@ class CobotBookingKeywords(Component):
             end,
             resource_id=resource_id,
             space=space,
-            limit=int(limit) if limit and int(limit) > 0 else None,
+            limit=arguments.limit(limit),
         )
         return found
 

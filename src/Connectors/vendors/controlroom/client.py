@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from Connectors.core import log
+from Connectors.core import arguments, log
 from Connectors.core.config import Credential
 from Connectors.core.errors import (
     ConfigurationError,
@@ -28,7 +28,7 @@ from Connectors.core.errors import (
     ValidationError,
 )
 from Connectors.core.paging import Page, paginate
-from Connectors.core.redact import redactor
+from Connectors.core.paths import segment
 from Connectors.core.repeats import fingerprint, journal
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import CommonSettings
@@ -141,6 +141,8 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
         send_limit: bool = True,
     ) -> Iterator[dict[str, Any]]:
         """Items of a ``{"data", "has_more", "next"}`` listing, fetching the next page only when needed."""
+        limit = arguments.limit(limit)
+        page_size = None if page_size is None else arguments.whole_number(page_size, "page_size", minimum=1)
         query = {k: v for k, v in params.items() if v not in (None, "")}
         if send_limit:
             query["limit"] = page_size or (min(limit, 100) if limit else 100)
@@ -162,23 +164,25 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
 
     # -- processes -----------------------------------------------------------------------------------
     def list_processes(self, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        limit = arguments.limit(limit)
         rows = self.backend.list_processes()
         for row in rows[:limit] if limit else rows:
             self.process_names[str(row["id"])] = str(row.get("name", ""))
             yield row
 
     def process_id_by_name(self, name: str) -> str | None:
+        name = arguments.text(name, "name", max_length=500)
         if self._processes is None or name not in self._processes:
             self._processes = {str(p.get("name")): str(p["id"]) for p in self.list_processes()}
         return self._processes.get(name)
 
     def resolve_process(self, process: str | None) -> str:
         """A process id from an id or a name (names are looked up once per client)."""
-        if not process:
+        if process is None or process == "" or process == []:
             raise ConfigurationError(
                 "No process given.", hint="Pass the process id or name, e.g. process=Invoice Processing."
             )
-        process = str(process)
+        process = arguments.text(process, "process", max_length=500)
         if _UUID.match(process) or process in self.process_names:
             return process
         found = self.process_id_by_name(process)
@@ -239,8 +243,16 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
         self, process: str, payloads: Sequence[Any], callback: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
         """One run per payload (the legacy API does it in one ``runs-batch`` call)."""
+        if not arguments.is_list(payloads):
+            # A text is not a list of payloads: "abc" would start three runs.
+            raise ValidationError(
+                f"payloads must be a list of payloads (one run each), got {arguments.describe(payloads)}.",
+                vendor=self.vendor,
+                hint="Pass a list; for one run use trigger_run.",
+            )
+        rows = [arguments.json_value(p if p is not None else {}, f"payloads[{i}]") for i, p in enumerate(payloads)]
+        callback = _callback(callback)
         pid = self.resolve_process(process)
-        rows = [p if p is not None else {} for p in payloads]
         if not rows:
             return []
         if isinstance(self.backend, LegacyApi):
@@ -286,12 +298,13 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
     def trigger_run_with_work_items(
         self, process: str, work_item_ids: Sequence[str], callback: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        pid = self.resolve_process(process)
-        ids = [str(i) for i in work_item_ids]
-        if not ids:
+        if work_item_ids is None or (arguments.is_list(work_item_ids) and not work_item_ids):
             raise ValidationError(
                 "No work item ids given.", vendor=self.vendor, hint="Create them with Create Work Item first."
             )
+        ids = arguments.texts(work_item_ids, "work_item_ids")
+        callback = _callback(callback)
+        pid = self.resolve_process(process)
         if isinstance(self.backend, LegacyApi):
             self._no_callback(callback)
         body = _body("with_work_item_ids", callback, work_item_ids=ids)
@@ -301,6 +314,7 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
     def trigger_run_with_inputs(self, process: str, callback: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """Start a run with the items waiting in the process's input queue; None when none are waiting."""
         self._current("Starting a run with the waiting input work items")
+        callback = _callback(callback)
         pid = self.resolve_process(process)
         ids = self._start(pid, _body("with_inputs", callback), ("", None))
         return self._read_back(ids[0], pid) if ids else None
@@ -334,8 +348,9 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
     ) -> Iterator[dict[str, Any]]:
         """Runs, newest first; ``since`` keeps those created at or after that moment (ISO 8601 or datetime)."""
         state = checked(state, RunState, "run")
+        limit = arguments.limit(limit)
         pid = self.resolve_process(process) if process else None
-        after = _moment(since) if since else None
+        after = _moment(since) if since is not None and since != "" else None
         rows = self.backend.list_runs(pid, state, None if after else limit, page_size)
         produced = 0
         for row in rows:
@@ -356,11 +371,14 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
         """Ask Control Room to stop a run; the run as it is then. A finished run is returned as it is."""
         current = self._current("Stopping a run")
         body: dict[str, Any] = {
-            "set_remaining_work_items_as_done": bool(set_remaining_work_items_as_done),
-            "terminate_ongoing_activity_runs": bool(terminate_ongoing),
+            "set_remaining_work_items_as_done": arguments.flag(
+                set_remaining_work_items_as_done, "set_remaining_work_items_as_done"
+            ),
+            "terminate_ongoing_activity_runs": arguments.flag(terminate_ongoing, "terminate_ongoing"),
         }
-        if reason:
-            body["reason"] = reason
+        text = arguments.optional_text(reason, "reason", max_length=2000, multiline=True)
+        if text:
+            body["reason"] = text
         if not current.stop_run(run_id, body):
             log.info(f"Control Room did not accept stopping run {run_id}: it has finished or is stopping already.")
         return self.get_run(run_id)
@@ -375,7 +393,7 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
 
     def run_link(self, run_id: str) -> str:
         org = f"{self.organization}/" if self.organization else ""
-        return f"{self.console_url}/{org}{self.workspace_id}/processes/runs/{run_id}"
+        return f"{self.console_url}/{org}{self.workspace_id}/processes/runs/{segment(run_id, 'run_id')}"
 
     def wait_for_run(
         self,
@@ -413,9 +431,25 @@ def _api_of(value: ControlRoomApi | str | None) -> ControlRoomApi:
         raise ConfigurationError(f"Unknown Control Room API {value!r}.", hint="Use api=current or api=legacy.")
 
 
-def _moment(value: str | datetime) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+def _moment(value: str | datetime, argument: str = "since") -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = arguments.text(value, argument, max_length=100)
+        try:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(
+                f"{argument} is not an ISO 8601 moment: {arguments.describe(value)}.",
+                vendor="Control Room",
+                hint="Write it like 2025-03-01T10:00:00Z.",
+            ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _callback(callback: Any) -> dict[str, Any] | None:
+    # A run callback as the client takes it (callback_of builds one): a dictionary of JSON values.
+    return None if callback is None else arguments.mapping(callback, "callback")
 
 
 def _body(kind: str, callback: dict[str, Any] | None, **fields: Any) -> dict[str, Any]:
@@ -429,12 +463,14 @@ def callback_of(
     url: str | None, secret: str | None, events: Sequence[CallbackEvent | str] | None = None
 ) -> dict[str, Any] | None:
     """The spec's ProcessRunCallback, or None without a URL."""
-    if not url:
+    if url is None or url == "":
         return None
+    url = arguments.text(url, "callback_url")
+    secret = arguments.credential(secret, "callback_secret")
     if not secret:
         raise ConfigurationError("A run callback needs a secret.", hint="Pass callback_secret (a Secret).")
-    redactor.register(secret)
-    chosen = [str(value_of(e)) for e in (events or (CallbackEvent.COMPLETED, CallbackEvent.UNRESOLVED))]
+    given: Any = events or (CallbackEvent.COMPLETED, CallbackEvent.UNRESOLVED)
+    chosen = [str(value_of(e)) for e in (given if arguments.is_list(given) else [given])]
     known = {e.value for e in CallbackEvent}
     unknown = [e for e in chosen if e not in known]
     if unknown:

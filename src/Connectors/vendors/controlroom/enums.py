@@ -69,6 +69,8 @@ def value_of(member: str | Enum | None) -> str | None:
 def checked(state: Any, kind: type[Enum], what: str) -> str | None:
     """Refuse an unknown state filter before sending: the API would refuse or return nothing."""
     text = value_of(state)
+    if text is not None and not isinstance(text, str):
+        raise ValidationError(f"The {what} state must be a text, got {type(text).__name__}.", vendor="Control Room")
     if text and text not in {member.value for member in kind}:
         known = ", ".join(member.value for member in kind)
         raise ValidationError(f"Unknown {what} state {text!r}.", vendor="Control Room", hint=f"Use one of {known}.")

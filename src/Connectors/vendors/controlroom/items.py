@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
+from Connectors.core import arguments
 from Connectors.core.errors import ValidationError
 from Connectors.core.redact import redactor
 from Connectors.vendors.controlroom.enums import WorkItemState, checked
@@ -23,12 +24,13 @@ class WorkItemsMixin:
     # -- work items ----------------------------------------------------------------------------------
     def create_work_item(self, process: str, payload: Any = None, files: Sequence[str | Path] = ()) -> dict[str, Any]:
         """An input work item waiting in the process's queue, with files uploaded through storage."""
+        body = arguments.json_value(payload if payload is not None else {}, "payload")
+        listed = [] if files is None else [files] if isinstance(files, (str, PurePath)) else files
+        if not arguments.is_list(listed):
+            raise ValidationError(f"files must be a list of file paths, got {arguments.describe(files)}.")
+        paths = [arguments.existing_file(f, f"files[{index}]") for index, f in enumerate(listed)]
         pid = self.resolve_process(process)
-        paths = [Path(f) for f in files]
-        for path in paths:
-            if not path.is_file():
-                raise ValidationError(f"File {path} does not exist.", vendor=self.vendor, hint="Check the path.")
-        item_id = self.backend.create_work_item(pid, payload if payload is not None else {})
+        item_id = self.backend.create_work_item(pid, body)
         for path in paths:
             self._upload(pid, item_id, path)
         return self.get_work_item(item_id, pid)
@@ -45,7 +47,7 @@ class WorkItemsMixin:
 
     def get_work_item(self, item_id: str, process: str | None = None, include_data: bool = True) -> dict[str, Any]:
         pid = self.resolve_process(process) if process else None
-        return self.backend.get_work_item(item_id, pid, include_data)
+        return self.backend.get_work_item(item_id, pid, arguments.flag(include_data, "include_data"))
 
     def list_work_items(
         self,
@@ -58,18 +60,22 @@ class WorkItemsMixin:
     ) -> Iterator[dict[str, Any]]:
         """Work items of a process and/or run; with ``include_data`` each item's payload is read as well."""
         state = checked(state, WorkItemState, "work item")
+        run = arguments.optional_text(run_id, "run_id", max_length=200)
+        data = arguments.flag(include_data, "include_data")
+        limit = arguments.limit(limit)
         pid = self.resolve_process(process) if process else None
-        return self.backend.list_work_items(pid, run_id, state, include_data, limit, page_size)
+        return self.backend.list_work_items(pid, run, state, data, limit, page_size)
 
     def update_work_item_payload(self, item_id: str, payload: Any) -> Any:
         if payload is None:
             raise ValidationError(
                 "A work item payload cannot be null.", vendor=self.vendor, hint="Pass a dictionary or a list."
             )
-        return self._current("Updating a work item payload").update_payload(item_id, payload)
+        body = arguments.json_value(payload, "payload")
+        return self._current("Updating a work item payload").update_payload(item_id, body)
 
     def _batch(self, operation: str, item_ids: Sequence[str], process: str | None) -> list[str]:
-        ids = [str(i) for i in item_ids]
+        ids = arguments.texts(item_ids, "item_ids", allow_empty=True)
         if ids:
             self.backend.batch(operation, ids, self.resolve_process(process) if process else None)
         return ids

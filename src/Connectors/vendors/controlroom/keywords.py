@@ -8,16 +8,14 @@ waiting included —, ``artifacts``, ``work-items``, ``webhooks``, ``assets``, `
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
-from Connectors.core import log
-from Connectors.core.config import secret_value
-from Connectors.core.errors import NotFound
+from Connectors.core import arguments, log
+from Connectors.core.errors import NotFound, ValidationError
 from Connectors.library import KeywordComponent, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.controlroom.client import callback_of
 from Connectors.vendors.controlroom.enums import CallbackEvent, RunState
@@ -29,9 +27,7 @@ DEFAULT_LIST_LIMIT = 100
 
 def bounded(value: int | None) -> int | None:
     # ``limit=0`` (or negative) means "every item".
-    if value is None or int(value) <= 0:
-        return None
-    return int(value)
+    return arguments.limit(value)
 
 
 def collect(items: Iterator[dict[str, Any]], limit: int | None, what: str) -> list[dict[str, Any]]:
@@ -41,23 +37,27 @@ def collect(items: Iterator[dict[str, Any]], limit: int | None, what: str) -> li
     return found
 
 
-def payload_of(value: Any) -> Any:
+def payload_of(value: Any, argument: str = "payload") -> Any:
     # A payload may come from a .robot file as JSON text.
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-        return json.loads(value)
-    return value
+        value = arguments.parsed_json(value, argument, 'Write it like {"invoice": "INV-1"}, or pass a dictionary.')
+    return arguments.json_value(value, argument)
 
 
-def id_of(value: Any) -> str:
+def id_of(value: Any, argument: str = "id") -> str:
     """An id from an id or from a run / work item / step run dictionary."""
     if isinstance(value, dict):
-        return str(value["id"])
-    return str(value)
+        if "id" not in value:
+            raise ValidationError(
+                f"{argument} is a dictionary without an 'id'.", vendor="Control Room", hint="Pass the id itself."
+            )
+        value = value["id"]
+    return arguments.text(value, argument, max_length=200)
 
 
-def ids_of(values: Any) -> list[str]:
+def ids_of(values: Any, argument: str = "ids") -> list[str]:
     items = values if isinstance(values, (list, tuple)) else [values]
-    return [id_of(item) for item in items]
+    return [id_of(item, f"{argument}[{index}]") for index, item in enumerate(items)]
 
 
 class ControlRoomConnectionKeywords(KeywordComponent):
@@ -139,7 +139,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Wait For Process Run | ${run}[id] |
         | ${run} = | Trigger Process Run | Invoice Processing | callback_url=${HOOK} | callback_secret=${secret} |
         """
-        callback = callback_of(callback_url, secret_value(callback_secret), callback_events)
+        callback = callback_of(callback_url, arguments.credential(callback_secret, "callback_secret"), callback_events)
         run = self.client.trigger_run(process, payload_of(payload), callback)
         log.info(f"Started run {run['id']} of {process}: {self.client.run_link(run['id'])}")
         return run
@@ -153,7 +153,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${runs} = | Trigger Process Runs | Invoice Processing | ${rows} |
         | ${finished} = | Wait For Process Runs | ${runs} |
         """
-        runs = self.client.trigger_runs(process, [payload_of(p) for p in payloads])
+        runs = self.client.trigger_runs(process, _payloads(payloads))
         log.info(f"Started {len(runs)} run(s) of {process}.")
         return runs
 
@@ -165,7 +165,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${item} = | Create Work Item | Invoice Processing | ${{ {"invoice": "INV-9"} }} |
         | ${run} = | Trigger Process Run With Work Items | Invoice Processing | ${{ [$item["id"]] }} |
         """
-        return self.client.trigger_run_with_work_items(process, ids_of(work_item_ids))
+        return self.client.trigger_run_with_work_items(process, ids_of(work_item_ids, "work_item_ids"))
 
     @keyword(tags=["controlroom", "runs", "work-items", "write"])
     def trigger_process_run_with_inputs(self, process: str) -> dict[str, Any] | None:
@@ -192,7 +192,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Get Process Run | ${run}[id] |
         | Should Be Equal | ${run}[state] | completed |
         """
-        return self.client.get_run(id_of(run_id), process)
+        return self.client.get_run(id_of(run_id, "run_id"), process)
 
     @keyword(tags=["controlroom", "read", "runs"])
     def wait_for_process_run(
@@ -220,11 +220,11 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Wait For Process Run | ${run}[id] | fail_on_unresolved=False |
         """
         finished = self.client.wait_for_run(
-            id_of(run_id),
-            float(timeout),
-            float(poll_interval),
-            float(max_interval),
-            float(backoff),
+            id_of(run_id, "run_id"),
+            timeout,
+            poll_interval,
+            max_interval,
+            backoff,
             process,
             fail_on_unresolved,
         )
@@ -255,11 +255,11 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${runs} = | Wait For Process Runs | ${runs} | timeout=900 | fail_on_unresolved=False |
         """
         return self.client.wait_for_runs(
-            ids_of(run_ids),
-            float(timeout),
-            float(poll_interval),
-            float(max_interval),
-            float(backoff),
+            ids_of(run_ids, "run_ids"),
+            timeout,
+            poll_interval,
+            max_interval,
+            backoff,
             process,
             fail_on_unresolved,
         )
@@ -306,7 +306,9 @@ class ControlRoomRunKeywords(KeywordComponent):
         Example:
         | ${run} = | Stop Process Run | ${run} | reason=Wrong input file |
         """
-        return self.client.stop_run(id_of(run_id), reason, set_remaining_work_items_as_done, terminate_ongoing)
+        return self.client.stop_run(
+            id_of(run_id, "run_id"), reason, set_remaining_work_items_as_done, terminate_ongoing
+        )
 
     @keyword(tags=["controlroom", "runs", "write"])
     def delete_process_run(self, run_id: Any) -> dict[str, Any]:
@@ -317,7 +319,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         Example:
         | Delete Process Run | ${run} |
         """
-        return self.client.delete_run(id_of(run_id))
+        return self.client.delete_run(id_of(run_id, "run_id"))
 
     @keyword(tags=["controlroom", "runs", "read"])
     def get_process_run_link(self, run_id: Any) -> str:
@@ -326,7 +328,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         Example:
         | ${link} = | Get Process Run Link | ${run} |
         """
-        return self.client.run_link(id_of(run_id))
+        return self.client.run_link(id_of(run_id, "run_id"))
 
     @keyword(tags=["controlroom", "runs", "work-items", "read"])
     def get_process_run_outputs(self, run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
@@ -337,4 +339,17 @@ class ControlRoomRunKeywords(KeywordComponent):
         | Log | ${outputs}[0][payload] |
         """
         limit_ = bounded(limit)
-        return collect(self.client.list_run_outputs(id_of(run_id), limit_), limit_, "outputs")
+        return collect(self.client.list_run_outputs(id_of(run_id, "run_id"), limit_), limit_, "outputs")
+
+
+def _payloads(payloads: Any) -> list[Any]:
+    """A list of payloads; a text or a dictionary is one payload, not a list of them."""
+    if isinstance(payloads, str) and payloads.strip()[:1] == "[":
+        payloads = payload_of(payloads, "payloads")
+    if not arguments.is_list(payloads):
+        raise ValidationError(
+            f"payloads must be a list of payloads (one run each), got {arguments.describe(payloads)}.",
+            vendor="Control Room",
+            hint="Make it with Create List; for one run use Trigger Process Run.",
+        )
+    return [payload_of(payload, f"payloads[{index}]") for index, payload in enumerate(payloads)]

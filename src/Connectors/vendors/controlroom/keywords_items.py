@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from robot.api.deco import keyword
@@ -25,7 +24,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | ${item} = | Create Work Item | Invoice Processing | ${{ {"invoice": "INV-7"} }} |
         | ${item} = | Create Work Item | Invoice Processing | ${payload} | files=${{ ["invoice.pdf"] }} |
         """
-        return self.client.create_work_item(process, payload_of(payload), [str(f) for f in files or []])
+        return self.client.create_work_item(process, payload_of(payload), files or [])
 
     @keyword(tags=["controlroom", "work-items", "read"])
     def list_work_items(
@@ -47,7 +46,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | Retry Work Items | ${failed} |
         """
         limit_ = bounded(limit)
-        run = id_of(run_id) if run_id else None
+        run = id_of(run_id, "run_id") if run_id else None
         items = self.client.list_work_items(process, run, state, include_data, limit_, page_size)
         return collect(items, limit_, "work items")
 
@@ -59,7 +58,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | ${item} = | Get Work Item | ${item}[id] |
         | Should Be Equal | ${item}[state] | done |
         """
-        return self.client.get_work_item(id_of(work_item_id), process)
+        return self.client.get_work_item(id_of(work_item_id, "work_item_id"), process)
 
     @keyword(tags=["controlroom", "work-items", "write"])
     def update_work_item_payload(self, work_item_id: Any, payload: Any) -> Any:
@@ -70,7 +69,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | Update Work Item Payload | ${failed}[0] | ${{ {"invoice": "INV-7", "amount": 100} }} |
         | Retry Work Items | ${failed}[0] |
         """
-        return self.client.update_work_item_payload(id_of(work_item_id), payload_of(payload))
+        return self.client.update_work_item_payload(id_of(work_item_id, "work_item_id"), payload_of(payload))
 
     @keyword(tags=["controlroom", "work-items", "write"])
     def retry_work_items(self, work_item_ids: Any, process: str | None = None) -> list[str]:
@@ -84,7 +83,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | Retry Work Items | ${failed} |
         | Wait For Process Run | ${run} |
         """
-        retried = self.client.retry_work_items(ids_of(work_item_ids), process)
+        retried = self.client.retry_work_items(ids_of(work_item_ids, "work_item_ids"), process)
         log.info(f"Asked Control Room to retry {len(retried)} work item(s).")
         return retried
 
@@ -96,7 +95,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | ${failed} = | List Work Items | run_id=${run} | state=failed |
         | Mark Work Items Done | ${failed} |
         """
-        return self.client.mark_work_items_done(ids_of(work_item_ids))
+        return self.client.mark_work_items_done(ids_of(work_item_ids, "work_item_ids"))
 
     @keyword(tags=["controlroom", "work-items", "write"])
     def delete_work_items(self, work_item_ids: Any) -> list[str]:
@@ -106,7 +105,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | ${done} = | List Work Items | Invoice Processing | state=done |
         | Delete Work Items | ${done} |
         """
-        return self.client.delete_work_items(ids_of(work_item_ids))
+        return self.client.delete_work_items(ids_of(work_item_ids, "work_item_ids"))
 
 
 class ControlRoomStepKeywords(KeywordComponent):
@@ -120,7 +119,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         | ${steps} = | List Step Runs | ${run} |
         | Should Be Equal | ${steps}[0][state] | completed |
         """
-        return self.client.list_step_runs(id_of(run_id), process)
+        return self.client.list_step_runs(id_of(run_id, "run_id"), process)
 
     @keyword(tags=["controlroom", "read", "runs"])
     def get_step_run(self, step_run_id: Any) -> dict[str, Any]:
@@ -130,7 +129,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         Example:
         | ${step} = | Get Step Run | ${steps}[0] |
         """
-        return self.client.get_step_run(id_of(step_run_id))
+        return self.client.get_step_run(id_of(step_run_id, "step_run_id"))
 
     @keyword(tags=["controlroom", "read", "runs"])
     def list_step_run_console_messages(self, step_run_id: Any, limit: int = 1000) -> list[dict[str, Any]]:
@@ -141,7 +140,9 @@ class ControlRoomStepKeywords(KeywordComponent):
         | Log | ${lines}[-1][message] |
         """
         limit_ = bounded(limit)
-        return collect(self.client.list_console_messages(id_of(step_run_id), limit_), limit_, "console messages")
+        return collect(
+            self.client.list_console_messages(id_of(step_run_id, "step_run_id"), limit_), limit_, "console messages"
+        )
 
     @keyword(tags=["controlroom", "read", "runs"])
     def list_step_run_events(self, step_run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
@@ -151,7 +152,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         | ${events} = | List Step Run Events | ${steps}[0] |
         """
         limit_ = bounded(limit)
-        return collect(self.client.list_step_run_events(id_of(step_run_id), limit_), limit_, "events")
+        return collect(self.client.list_step_run_events(id_of(step_run_id, "step_run_id"), limit_), limit_, "events")
 
 
 class ControlRoomArtifactKeywords(KeywordComponent):
@@ -164,8 +165,8 @@ class ControlRoomArtifactKeywords(KeywordComponent):
         Example:
         | ${artifacts} = | List Run Artifacts | ${run} |
         """
-        step = id_of(step_run_id) if step_run_id else None
-        return self.client.list_artifacts(id_of(run_id), step, process)
+        step = id_of(step_run_id, "step_run_id") if step_run_id else None
+        return self.client.list_artifacts(id_of(run_id, "run_id"), step, process)
 
     @keyword(tags=["controlroom", "artifacts", "read"])
     def download_run_artifacts(
@@ -183,7 +184,7 @@ class ControlRoomArtifactKeywords(KeywordComponent):
         Example:
         | ${files} = | Download Run Artifacts | ${run} | ${OUTPUT_DIR}/artifacts | pattern=*.html |
         """
-        step = id_of(step_run_id) if step_run_id else None
-        paths = self.client.download_artifacts(id_of(run_id), Path(folder), pattern, process, step)
+        step = id_of(step_run_id, "step_run_id") if step_run_id else None
+        paths = self.client.download_artifacts(id_of(run_id, "run_id"), folder, pattern, process, step)
         log.info(f"Downloaded {len(paths)} artifact(s) to {folder}.")
         return [str(p) for p in paths]

@@ -49,7 +49,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
         Example:
         | Delete Control Room Webhook | ${hook} |
         """
-        return self.client.delete_webhook(id_of(webhook_id))
+        return self.client.delete_webhook(id_of(webhook_id, "webhook_id"))
 
     @keyword(tags=["controlroom", "webhooks", "read"])
     def verify_control_room_webhook_signature(

@@ -7,10 +7,11 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from Connectors.core.config import env, require, secret_value
+from Connectors.core import arguments
+from Connectors.core.config import env, require
 from Connectors.core.errors import ConnectorError, NotFound, ValidationError
 from Connectors.core.redact import redactor
-from Connectors.core.webhooks import verify_body
+from Connectors.core.webhooks import SignatureError, verify_body
 from Connectors.vendors.controlroom.enums import WebhookEvent, value_of
 from Connectors.vendors.controlroom.signing import signed
 
@@ -41,7 +42,8 @@ class ResourcesMixin:
         self, process: str, endpoint: str, events: Sequence[WebhookEvent | str] = tuple(WebhookEvent)
     ) -> dict[str, Any]:
         """A process webhook: ``{id, process, enabled_events, endpoint, secret}`` (the secret signs deliveries)."""
-        chosen = [str(value_of(e)) for e in events]
+        listed: Any = tuple(WebhookEvent) if events is None else events if arguments.is_list(events) else [events]
+        chosen = [str(value_of(e)) for e in listed]
         known = {e.value for e in WebhookEvent}
         unknown = [e for e in chosen if e not in known]
         if unknown or not chosen:
@@ -50,6 +52,7 @@ class ResourcesMixin:
                 vendor=self.vendor,
                 hint=f"Use {', '.join(sorted(known))}.",
             )
+        endpoint = arguments.text(endpoint, "endpoint")
         hook = self._api("Creating a webhook").create_webhook(self.resolve_process(process), endpoint, chosen)
         redactor.register(str(hook.get("secret") or ""))
         return hook
@@ -68,8 +71,12 @@ class ResourcesMixin:
     @staticmethod
     def verify_webhook(body: str | bytes, signature: str | None, secret: Any = None) -> dict[str, Any]:
         """Check ``x-rc-signature`` (hex HMAC-SHA256 of the raw body) and return the parsed event."""
-        key = secret_value(secret) or env("CONTROLROOM_WEBHOOK_SECRET")
+        key = arguments.credential(secret, "secret") or env("CONTROLROOM_WEBHOOK_SECRET")
         key = require(key, "The Control Room webhook secret", "CONTROLROOM_WEBHOOK_SECRET")
+        if not isinstance(body, (str, bytes)):
+            raise ValidationError(f"body must be the raw request body (text or bytes), got {type(body).__name__}.")
+        if signature is not None and not (isinstance(signature, str) and signature.isascii()):
+            raise SignatureError("The x-rc-signature header is malformed (not ASCII text).")
         verify_body(key, body, signature)
         try:
             event = json.loads(body)
@@ -83,6 +90,8 @@ class ResourcesMixin:
 
     def get_asset(self, name: str, as_bytes: bool = False) -> Any:
         """An asset's content: parsed JSON for ``application/json``, text for ``text/*``, else bytes."""
+        name = arguments.text(name, "name", max_length=500)
+        as_bytes = arguments.flag(as_bytes, "as_bytes")
         asset = self._api("Reading an asset").get_asset(f"name:{name}")
         payload = asset.get("payload") or {}
         if payload.get("type") != "url":
@@ -100,7 +109,12 @@ class ResourcesMixin:
     def set_asset(self, name: str, value: Any, content_type: str | None = None) -> dict[str, Any]:
         """Create the asset if needed and upload ``value`` (dict/list → JSON, str → text, bytes as they are)."""
         api = self._api("Setting an asset")
-        data, kind = _content(value, content_type)
+        name = arguments.text(name, "name", max_length=500)
+        kind_given = arguments.optional_text(content_type, "content_type", max_length=255)
+        if kind_given and not kind_given.isascii():
+            # It is sent as a header: a media type such as application/json.
+            raise ValidationError("content_type must be a media type in ASCII, such as application/json.")
+        data, kind = _content(value, kind_given)
         try:
             asset = api.get_asset(f"name:{name}")
         except NotFound:
@@ -138,6 +152,7 @@ class ResourcesMixin:
             pause = min(pause * 2, 2.0)
 
     def delete_asset(self, name: str) -> dict[str, Any]:
+        name = arguments.text(name, "name", max_length=500)
         return self._api("Deleting an asset").delete_asset(f"name:{name}")
 
     # -- workers -------------------------------------------------------------------------------------
@@ -149,8 +164,8 @@ def _content(value: Any, content_type: str | None) -> tuple[bytes, str]:
     if isinstance(value, bytes):
         return value, content_type or "application/octet-stream"
     if isinstance(value, str):
-        return value.encode(), content_type or "text/plain"
-    return json.dumps(value).encode(), content_type or "application/json"
+        return arguments.json_value(value, "value").encode(), content_type or "text/plain"
+    return json.dumps(arguments.json_value(value, "value")).encode(), content_type or "application/json"
 
 
 def _as_text(data: bytes, kind: str) -> str | None:

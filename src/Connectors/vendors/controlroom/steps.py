@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
-from Connectors.core.errors import PermissionDenied
+from Connectors.core import arguments
+from Connectors.core.errors import ConfigurationError, PermissionDenied, ValidationError
 from Connectors.vendors.controlroom.signing import signed
 
 
@@ -21,6 +22,7 @@ class StepRunsMixin:
 
     # -- step runs and artifacts -------------------------------------------------------------------
     def list_step_runs(self, run_id: str, process: str | None = None) -> list[dict[str, Any]]:
+        run_id = arguments.text(run_id, "run_id", max_length=200)
         return self.backend.list_step_runs(run_id, self._process_of_run(run_id, process))
 
     def get_step_run(self, step_run_id: str) -> dict[str, Any]:
@@ -36,6 +38,8 @@ class StepRunsMixin:
         self, run_id: str, step_run_id: str | None = None, process: str | None = None
     ) -> list[dict[str, Any]]:
         """Artifacts (``id``, ``name``, ``size``) of one step run or of every step run of the run."""
+        run_id = arguments.text(run_id, "run_id", max_length=200)
+        step_run_id = arguments.optional_text(step_run_id, "step_run_id", max_length=200)
         pid = self._process_of_run(run_id, process)
         step_ids = [step_run_id] if step_run_id else [str(s["id"]) for s in self.list_step_runs(run_id, pid)]
         return [
@@ -58,8 +62,8 @@ class StepRunsMixin:
         step_run_id: str | None = None,
     ) -> list[Path]:
         """Download the run's artifacts whose file name matches ``pattern`` (``fnmatch``) into ``folder``."""
-        target = Path(folder)
-        target.mkdir(parents=True, exist_ok=True)
+        target = _folder(folder)
+        pattern = arguments.text(pattern, "pattern", max_length=500)
         saved: list[Path] = []
         for artifact in self.list_artifacts(run_id, step_run_id, process):
             name = Path(str(artifact["name"])).name
@@ -80,3 +84,18 @@ class StepRunsMixin:
         except PermissionDenied as error:
             error.hint = "The storage refused the pre-signed link (it expires quickly); download again for a new one."
             raise error from None
+
+
+def _folder(folder: Any) -> Path:
+    """The download folder, created if needed; a bad path is one line naming ``folder``."""
+    if not isinstance(folder, (str, PurePath)) or not str(folder).strip():
+        raise ValidationError(f"folder must be a folder path, got {arguments.describe(folder)}.")
+    target = Path(arguments.line(str(folder), "folder"))
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigurationError(
+            f"Cannot create the folder {arguments.describe(str(target))} ({error.strerror}).",
+            hint="Pass a folder you can write to.",
+        ) from None
+    return target

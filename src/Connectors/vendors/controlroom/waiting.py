@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from Connectors.core import arguments
 from Connectors.core.errors import ConfigurationError, ConnectorError
 from Connectors.vendors.controlroom.enums import FINISHED
 from Connectors.vendors.controlroom.errors import ProcessRunFailed, ProcessRunTimeout
@@ -25,11 +26,16 @@ def wait_for_runs(
     fail_on_unresolved: bool,
 ) -> list[dict[str, Any]]:
     """Poll every unfinished run, sleeping ``poll_interval * backoff**n`` (capped); the runs in the order given."""
+    timeout = arguments.number(timeout, "timeout", minimum=0)
+    poll_interval = arguments.number(poll_interval, "poll_interval")
+    max_interval = arguments.number(max_interval, "max_interval")
+    backoff = arguments.number(backoff, "backoff")
     if poll_interval <= 0 or backoff < 1 or max_interval < poll_interval:
         raise ConfigurationError(
             "Invalid polling settings.", hint="Use poll_interval > 0, backoff >= 1 and max_interval >= poll_interval."
         )
-    ids = [str(r) for r in run_ids]
+    ids = arguments.texts(run_ids, "run_ids")
+    fail_on_unresolved = arguments.flag(fail_on_unresolved, "fail_on_unresolved")
     started = time.monotonic()
     deadline = started + float(timeout)
     interval = float(poll_interval)

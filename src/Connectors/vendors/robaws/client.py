@@ -30,7 +30,7 @@ from Connectors.core.redact import redactor
 from Connectors.core.repeats import journal, key_for
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import CommonSettings
-from Connectors.core.webhooks import event_of, verify_timestamped
+from Connectors.core.webhooks import SignatureError, event_of, verify_timestamped
 from Connectors.vendors.base import BaseClient, settings_of
 from Connectors.vendors.robaws.profile import MAX_UPLOAD_MB, ROBAWS
 from Connectors.vendors.robaws.query import (
@@ -53,8 +53,32 @@ Entity = dict[str, Any]
 
 
 def idempotency_key_for(*parts: Any) -> str:
-    """A stable ``Idempotency-Key`` (at most 128 characters) derived from business keys."""
+    """A stable ``Idempotency-Key`` (at most 128 characters) derived from business keys.
+
+    Every part must be a text or a number and none may be empty: a missing business key (an empty
+    invoice number, say) would give two different invoices the same key, and Robaws would answer the
+    second create with the first invoice.
+    """
+    for number, part in enumerate(parts, start=1):
+        if isinstance(part, bool) or not isinstance(part, (str, int)) or not str(part).strip():
+            what = "empty" if isinstance(part, str) or part is None else f"a {type(part).__name__}"
+            raise ConfigurationError(
+                f"An idempotency key needs non-empty business keys (texts or numbers): part {number} is {what}.",
+                hint="An empty part would give different records the same key; pass e.g. the invoice number.",
+            )
     return key_for(*parts, max_length=ROBAWS.max_idempotency_key)
+
+
+def _key(key: Any) -> str | None:
+    """A caller's idempotency key as a text (``None`` or blank: none). The transport checks its length
+    and characters; a bytes key would be sent as "b'…'" and spaces around it are refused as a header value."""
+    if key is None or (isinstance(key, str) and not key.strip()):
+        return None
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
+        raise ValidationError(f"idempotency_key must be a text, got {type(key).__name__}.", vendor=ROBAWS.name)
+    if isinstance(key, str) and key != key.strip():
+        raise ValidationError("idempotency_key has spaces around it.", vendor=ROBAWS.name, hint="Pass the key alone.")
+    return str(key)
 
 
 def _sub_key(key: str | None, step: str) -> str | None:
@@ -116,6 +140,7 @@ class RobawsClient(BaseClient):
         self, method: str, path: str, *, headers: dict[str, str] | None = None, **kwargs: Any
     ) -> requests.Response:
         send = dict(headers or {})
+        kwargs["idempotency_key"] = _key(kwargs.get("idempotency_key"))
         if self.mode == REPLICA:
             send["Database-Mode"] = REPLICA
         return self.transport.request(method, path, headers=send, quota_scope=self.mode, **kwargs)
@@ -162,8 +187,9 @@ class RobawsClient(BaseClient):
 
     def get(self, collection: str, entity_id: Any, *, include: str | Sequence[str] | None = None) -> Entity:
         path = _path(collection, entity_id)
-        if include:
-            path += "?" + encode_query(build_query(include=include))
+        query = build_query(include=include)
+        if query:
+            path += "?" + encode_query(query)
         body = self._call("GET", path)
         return body if isinstance(body, dict) else {}
 
@@ -202,10 +228,11 @@ class RobawsClient(BaseClient):
         idempotency_key: str | None = None,
     ) -> dict[str, Any]:
         """JSON Patch (RFC 6902): a list of ``{"op", "path", "value"}`` operations."""
+        path = _path(collection, entity_id)
         ops = validate_json_patch(operations)
         body = self._call(
             "PATCH",
-            _path(collection, entity_id),
+            path,
             json=ops,
             headers={"Content-Type": JSON_PATCH},
             idempotency_key=idempotency_key,
@@ -260,16 +287,15 @@ class RobawsClient(BaseClient):
         failure - creates no second invoice: Robaws replays the create and the attach.
         """
         invoice = arguments.mapping(invoice, "invoice")
+        idempotency_key = _key(idempotency_key)
         if invoice.get("supplierId") in (None, ""):
             raise ValidationError(
                 "A Robaws purchase invoice needs a supplierId.",
                 vendor=self.vendor,
                 hint="Look the supplier up first (List Robaws Resources    suppliers).",
             )
-        if document is not None and not Path(document).is_file():
-            raise ConfigurationError(
-                f"The document {os.fspath(document)!r} does not exist.", hint="Pass the path of the invoice's PDF file."
-            )
+        if document is not None:
+            document = arguments.existing_file(document, "document")
         operation = self.transport.write_id("create_purchase_invoice", "/purchase-invoices", [invoice, document])
         with self._safe_to_repeat(operation, idempotency_key) as key:
             created = self.create("purchase-invoices", invoice, key)
@@ -299,7 +325,8 @@ class RobawsClient(BaseClient):
         self, invoice_id: Any, document_id: str, idempotency_key: str | None = None
     ) -> dict[str, Any]:
         """Attach an uploaded document (id from ``upload_document``); Robaws takes it out of its bucket."""
-        return self.update("purchase-invoices", invoice_id, {"documentId": document_id}, idempotency_key)
+        document = arguments.text(document_id, "document_id")
+        return self.update("purchase-invoices", invoice_id, {"documentId": document}, idempotency_key)
 
     def start_purchase_invoice_approval(self, invoice_id: Any, idempotency_key: str | None = None) -> Entity:
         """Start the approval request; the invoice's ``approvalStatus`` becomes ``PENDING``."""
@@ -338,19 +365,20 @@ class RobawsClient(BaseClient):
         forces one way or the other (``None`` chooses by size). With ``idempotency_key`` every step
         gets a key derived from it, so a repeat replays the same bucket and document.
         """
-        source = Path(path)
-        if not source.is_file():
-            raise ConfigurationError(
-                f"The file {os.fspath(path)!r} does not exist.",
-                hint="Check the path (relative paths are from the working directory).",
-            )
+        source = arguments.existing_file(path, "path")
+        # Both go into the multipart part's headers: one line each, or a value could add a header.
+        name = arguments.optional_text(file_name, "file_name", max_length=255) or source.name
+        ctype = (
+            arguments.optional_text(content_type, "content_type", max_length=255)
+            or mimetypes.guess_type(name)[0]
+            or "application/octet-stream"
+        )
+        chunked = arguments.optional_flag(chunked, "chunked")
         size = source.stat().st_size
-        name = file_name or source.name
-        ctype = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
         bucket = self._call(
             "POST", "/temp-document-buckets", json={}, idempotency_key=_sub_key(idempotency_key, "bucket")
         )["id"]
-        use_parts = size > MAX_UPLOAD_BYTES if chunked is None else bool(chunked)
+        use_parts = size > MAX_UPLOAD_BYTES if chunked is None else chunked
         if not use_parts:
             # Bytes, not a file handle: a retried request must send the whole file again.
             content = source.read_bytes()
@@ -426,11 +454,15 @@ class RobawsClient(BaseClient):
         ``secret`` defaults to ``ROBAWS_WEBHOOK_SECRET``; ``tolerance`` is the oldest signature accepted, in seconds.
         """
         key = require(
-            secret_value(secret) or secret_value(env("ROBAWS_WEBHOOK_SECRET")),
+            arguments.credential(secret, "secret") or secret_value(env("ROBAWS_WEBHOOK_SECRET")),
             "The webhook secret",
             "ROBAWS_WEBHOOK_SECRET",
         )
-        verify_timestamped(key, body, signature, tolerance=float(tolerance))
+        if not isinstance(body, (str, bytes)):
+            raise ValidationError(f"body must be the raw request body (text or bytes), got {type(body).__name__}.")
+        if signature is not None and not (isinstance(signature, str) and signature.isascii()):
+            raise SignatureError("The Robaws-Signature header is malformed (not ASCII text).")
+        verify_timestamped(key, body, signature, tolerance=arguments.number(tolerance, "tolerance", minimum=0))
         return event_of(body)
 
     idempotency_key_for = staticmethod(idempotency_key_for)

@@ -6,14 +6,12 @@ wraps secrets in ``Secret`` and turns lazy iterators into lists bounded by ``lim
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
-from Connectors.core import log
-from Connectors.core.errors import ConfigurationError
+from Connectors.core import arguments, log
 from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.robaws.client import RobawsClient, idempotency_key_for
 from Connectors.vendors.robaws.profile import ROBAWS
@@ -151,7 +149,7 @@ class RobawsResourceKeywords(Component):
         | &{changes} = | Create Dictionary | email=new@acme.be | city=Gent |
         | ${client} = | Update Robaws Resource | clients | 42 | ${changes} |
         """
-        return self.client.update(collection, entity_id, {**(changes or {}), **fields}, idempotency_key)
+        return self.client.update(collection, entity_id, arguments.merged(changes, fields, "changes"), idempotency_key)
 
     @keyword(tags=["robaws", "write"])
     def patch_robaws_resource(
@@ -172,13 +170,8 @@ class RobawsResourceKeywords(Component):
         | ${client} = | Patch Robaws Resource | clients | 42 | [{"op": "remove", "path": "/city"}] |
         """
         if isinstance(operations, str):
-            try:
-                operations = json.loads(operations)
-            except ValueError as error:
-                raise ConfigurationError(
-                    f"The JSON patch is not valid JSON ({error}).",
-                    hint='Write it like [{"op": "replace", "path": "/name", "value": "X"}].',
-                )
+            example = 'Write it like [{"op": "replace", "path": "/name", "value": "X"}].'
+            operations = arguments.parsed_json(operations, "The JSON patch", example)
         return self.client.patch(collection, entity_id, operations, idempotency_key)  # type: ignore[arg-type]
 
     @keyword(tags=["robaws", "write"])
@@ -233,7 +226,7 @@ class RobawsBusinessKeywords(Component):
         | ${client} = | Create Robaws Client | name=ACME NV | email=info@acme.be |
         | ${client} = | Create Robaws Client | ${client_data} | idempotency_key=${key} |
         """
-        return self.client.create_client({**(client or {}), **fields}, idempotency_key)
+        return self.client.create_client(arguments.merged(client, fields, "client"), idempotency_key)
 
     @keyword(tags=["robaws", "read", "clients"])
     def list_robaws_clients(

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from Connectors.core import arguments
 from Connectors.core.errors import ConfigurationError, ValidationError
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -14,15 +15,31 @@ JSON_PATCH = "application/json-patch+json"
 _JSON_PATCH_OPS = {"add", "remove", "replace", "move", "copy", "test"}
 
 
-def query_value(value: Any) -> str:
+def query_value(value: Any, argument: str = "value") -> str:
     """A filter value as Robaws expects it: booleans ``true|false``, dates ISO, lists comma-separated."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, (list, tuple, set, frozenset)):
-        return ",".join(query_value(item) for item in value)
-    return str(value)
+        return ",".join(query_value(item, argument) for item in value)
+    if isinstance(value, float):
+        return repr(arguments.number(value, argument))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return arguments.line(value, argument)
+    raise ValidationError(
+        f"{argument} must be a text, a number, True/False, a date or a list of those, got {type(value).__name__}.",
+        hint="Filter values go into the query string.",
+    )
+
+
+def _names(value: Any, argument: str) -> str | None:
+    # "a,b" or ["a", "b"]: sort and include take comma-separated names.
+    if value is None or value == "":
+        return None
+    return ",".join(arguments.texts(value, argument, allow_empty=True)) or None
 
 
 def build_query(
@@ -34,24 +51,35 @@ def build_query(
 ) -> list[tuple[str, str]]:
     """The query pairs of a list call: standard filters, ``extraFields[Name]`` filters, sort, include.
 
-    ``None`` filter values are left out, so optional robot arguments can be passed through as-is.
+    ``None`` filter values are left out, so optional robot arguments can be passed through as-is. Names
+    and values are checked here (one line of text each), before any request.
     """
     pairs: list[tuple[str, str]] = []
     for name, value in (filters or {}).items():
+        arguments.key(name, "filters")
         if name in ("page", "size"):
             raise ConfigurationError(
                 f"Do not pass '{name}' as a filter.",
                 hint="Paging is automatic: use limit (how many items in total) and page_size.",
             )
         if value is not None:
-            pairs.append((name, query_value(value)))
-    for name, value in (extra_fields or {}).items():
+            pairs.append((name, query_value(value, name)))
+    extras = {} if extra_fields is None else extra_fields
+    if not isinstance(extras, Mapping):
+        raise ValidationError(
+            f"extra_fields must be a dictionary of extra-field names and values, got {type(extras).__name__}.",
+            hint="Make it with Create Dictionary, e.g. Contact via=Website.",
+        )
+    for name, value in extras.items():
+        # Extra-field names are the tenant's own labels ("Contact via"): any one line of text.
+        label = arguments.text(name, "extra_fields key", max_length=200)
         if value is not None:
-            pairs.append((f"extraFields[{name}]", query_value(value)))
-    if sort:
-        pairs.append(("sort", sort if isinstance(sort, str) else ",".join(sort)))
-    if include:
-        pairs.append(("include", include if isinstance(include, str) else ",".join(include)))
+            pairs.append((f"extraFields[{label}]", query_value(value, f"extra_fields[{label!r}]")))
+    sort_names, include_names = _names(sort, "sort"), _names(include, "include")
+    if sort_names:
+        pairs.append(("sort", sort_names))
+    if include_names:
+        pairs.append(("include", include_names))
     return pairs
 
 
@@ -95,7 +123,7 @@ def validate_json_patch(operations: Any) -> list[dict[str, Any]]:
             raise ValidationError(f"JSON patch operation {index} ({name}) has no value.")
         if name in ("move", "copy") and not isinstance(op.get("from"), str):
             raise ValidationError(f"JSON patch operation {index} ({name}) has no 'from' path.")
-        ops.append(dict(op))
+        ops.append(arguments.json_value(dict(op), f"JSON patch operation {index}"))
     if not ops:
         raise ValidationError("The JSON patch has no operations.")
     return ops

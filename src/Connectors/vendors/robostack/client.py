@@ -2,11 +2,14 @@
 
 The public documentation covers the URLs, the headers and the request bodies; response shapes, error
 bodies and rate limits are not documented, so answers are read tolerantly (see ``_records``) and the
-client throttles at a conservative rate of its own. Three rules keep data safe:
+client throttles at a conservative rate of its own. Four rules keep data safe:
 
-- ``PUT`` creates records, so it is never repeated after an answer was lost: the call fails with
+- ``PUT`` creates records, so it is never repeated blindly after an answer was lost: the call fails with
   ``UncertainOutcome`` saying how to check. Refused 429/503 answers are repeated (nothing was written).
-- An update or delete whose selection is empty matches every record: refused unless ``allow_all``.
+- Repeating that same create in the same process (``Wait Until Keyword Succeeds``) first looks for the
+  records the earlier attempt may have created and creates only those that are missing (``creates``).
+- An update or delete whose selection could match every record is refused unless ``allow_all``: every
+  branch must pin a field to a value (``selection``).
 - Find and aggregation are POSTs that only read, so they are repeated like GETs; update and delete
   by selection set values / remove matches, so sending them again has the same effect and they are
   repeated too.
@@ -14,18 +17,22 @@ client throttles at a conservative rate of its own. Three rules keep data safe:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import requests
 
+from Connectors.core import arguments, log
 from Connectors.core.config import Credential
 from Connectors.core.errors import ConfigurationError, ConnectorError, NotFound, ValidationError
 from Connectors.core.paths import build
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import CommonSettings
 from Connectors.vendors.base import BaseClient, settings_of
+from Connectors.vendors.robostack import creates
 from Connectors.vendors.robostack.profile import DEFAULT_CHUNK_SIZE, ROBOSTACK
+from Connectors.vendors.robostack.selection import PINNING_FORMS, pins
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -67,9 +74,10 @@ class RobostackClient(BaseClient):
     # -- reading --------------------------------------------------------------------------------
     def find(self, resource: str, selection: Selection | None = None, **fields: Any) -> list[dict[str, Any]]:
         """Records whose fields equal every value of ``selection`` (and ``fields``); none given: all."""
-        merged = _merge_selection(selection, fields)
+        path = self.resource_path(resource)
+        merged = arguments.merged(selection, fields, "selection")
         body: dict[str, Any] = {"selection": merged} if merged else {}
-        return _records(self.transport.request_json("POST", self.resource_path(resource), json=body, idempotent=True))
+        return _records(self.transport.request_json("POST", path, json=body, idempotent=True))
 
     def iter_find(self, resource: str, selection: Selection | None = None, **fields: Any) -> Iterator[dict[str, Any]]:
         """``find`` as an iterator (Robostack's find has no paging: one request returns every match)."""
@@ -95,44 +103,63 @@ class RobostackClient(BaseClient):
         self, resource: str, pipeline: Sequence[Mapping[str, Any]] | Mapping[str, Any]
     ) -> list[dict[str, Any]]:
         """Run an aggregation pipeline (a list of stages, or ``{"pipeline": [...]}``)."""
+        path = self.resource_path(resource) + "aggregation"
         stages = _pipeline(pipeline)
-        return _records(
-            self.transport.request_json(
-                "POST", self.resource_path(resource) + "aggregation", json={"pipeline": stages}, idempotent=True
-            )
-        )
+        return _records(self.transport.request_json("POST", path, json={"pipeline": stages}, idempotent=True))
 
     # -- writing --------------------------------------------------------------------------------
     def create(self, resource: str, record: Mapping[str, Any]) -> dict[str, Any]:
-        """Create one record and return it as Robostack stored it (with its ``id`` when answered)."""
-        fields = _record(record, "The record")
-        created = self._put(resource, fields, 1)
-        return created[0] if created else dict(fields)
+        """Create one record and return it as Robostack stored it (with its ``id`` when answered).
+
+        Repeating the call after it failed with an unknown outcome creates no duplicate (see ``creates``).
+        """
+        fields = arguments.mapping(record, "record", allow_empty=False)
+        return self._create(resource, [fields], 1, single=True)[0]
 
     def create_many(
         self, resource: str, records: Iterable[Mapping[str, Any]], chunk_size: int | None = None
     ) -> list[dict[str, Any]]:
-        """Create records in chunks of ``chunk_size`` (one PUT each); returns the created records."""
-        items = [_record(r, f"Record {i + 1}") for i, r in enumerate(records)]
+        """Create records in chunks of ``chunk_size`` (one PUT each); returns the created records.
+
+        Repeating the call after it failed creates no duplicate of what the failed call created
+        (see ``creates``).
+        """
+        items = arguments.records(records, "records", allow_empty=False)
         size = _positive(chunk_size, self.chunk_size, "chunk_size")
+        return self._create(resource, items, size, single=False)
+
+    def _create(self, resource: str, items: list[dict[str, Any]], size: int, *, single: bool) -> list[dict[str, Any]]:
+        path = self.resource_path(resource)
+        write = creates.Write(self.transport, path, items[0] if single else items)
+        repeat = write.pending()
+        if repeat:
+            log.info(f"{self.vendor}: {write.repeat_note(resource)}")
         created: list[dict[str, Any]] = []
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        for number, chunk in enumerate(chunks, start=1):
-            try:
-                answer = self._put(resource, chunk, len(chunk))
-            except ConnectorError as error:
-                if number == 1:
-                    raise
-                raise _partial(error, number, len(chunks), len(created)) from error
-            created.extend(answer or [dict(r) for r in chunk])
+        try:
+            for number, chunk in enumerate(chunks, start=1):
+                try:
+                    found = creates.already_created(self, resource, chunk) if repeat else [None] * len(chunk)
+                    missing = [record for record, stored in zip(chunk, found, strict=True) if stored is None]
+                    answer = self._put(resource, missing[0] if single else missing, len(missing)) if missing else []
+                    created.extend(creates.in_order(chunk, found, answer))
+                except ConnectorError as error:
+                    if number == 1:
+                        raise
+                    raise _partial(error, number, len(chunks), len(created)) from error
+        except ConnectorError as error:
+            write.failed(error, bool(created))
+            raise
+        write.succeeded()
         return created
 
     def _put(self, resource: str, body: Any, count: int) -> list[dict[str, Any]]:
         what = "record" if count == 1 else f"{count} records"
         check = (
-            f"The {what} may or may not have been created in {resource!r}: before creating again, "
-            f"check with Find Robostack Records (RobostackClient.find) on a field that identifies "
-            f"each record, e.g. its order number."
+            f"The {what} may or may not have been created in {resource!r}. Repeat the same call in this robot "
+            f"(e.g. inside Wait Until Keyword Succeeds): it first looks for what this attempt created and "
+            f"creates only what is missing. From another process, check with Find Robostack Records on a "
+            f"field that identifies each record, e.g. its order number."
         )
         return _records(
             self.transport.request_json(
@@ -150,109 +177,104 @@ class RobostackClient(BaseClient):
     ) -> dict[str, Any]:
         """Set ``updation`` on the records matching ``selection``; two lists are paired by position.
 
-        Returns ``{"matched": n, "modified": n, "results": [...]}`` as far as Robostack answers them.
+        A selection that does not pin a field to a value (see ``selection.pins``) is refused unless
+        ``allow_all``. Returns ``{"matched": n, "modified": n, "results": [...]}`` as far as Robostack
+        answers them.
         """
+        path = self.resource_path(resource)
+        everything = arguments.flag(allow_all, "allow_all")
         paired, selections = self._selections(selection)
-        if paired != _is_list(updation):
+        if paired != arguments.is_list(updation):
             raise ValidationError(
                 "Selection and updation must both be single dictionaries or both be lists.",
                 vendor=self.vendor,
                 hint="Pair each selection with its updation by position.",
             )
-        items: list[Any] = list(updation) if paired else [updation]  # type: ignore[arg-type]
-        updations = [_record(u, f"Updation {i + 1}" if paired else "The updation") for i, u in enumerate(items)]
+        if paired:
+            updations = arguments.records(updation, "updation", allow_empty=False)
+        else:
+            updations = [arguments.mapping(updation, "updation", allow_empty=False)]
         if len(selections) != len(updations) or not selections:
             raise ValidationError(
                 f"Got {len(selections)} selections and {len(updations)} updations; they are paired by position.",
                 vendor=self.vendor,
                 hint="Give one updation for each selection (and at least one).",
             )
-        self._guard(selections, "update", resource, allow_all)
+        self._guard(selections, paired, "update", resource, everything)
         body = (
             {"selection": selections, "updation": updations}
             if paired
             else {"selection": selections[0], "updation": updations[0]}
         )
-        return _summary(self.transport.request_json("PATCH", self.resource_path(resource), json=body, idempotent=True))
+        return _summary(self.transport.request_json("PATCH", path, json=body, idempotent=True))
 
     def delete(
         self, resource: str, selection: Selection | Sequence[Selection] | None, *, allow_all: bool = False
     ) -> dict[str, Any]:
         """Delete the records matching ``selection`` (or any of a list of selections).
 
-        Returns ``{"matched": n, "deleted": n}`` as far as Robostack answers them.
+        A selection that does not pin a field to a value (see ``selection.pins``) is refused unless
+        ``allow_all``. Returns ``{"matched": n, "deleted": n}`` as far as Robostack answers them.
         """
+        path = self.resource_path(resource)
+        everything = arguments.flag(allow_all, "allow_all")
         paired, selections = self._selections(selection)
-        self._guard(selections, "delete", resource, allow_all)
+        self._guard(selections, paired, "delete", resource, everything)
         body = {"selection": selections if paired else selections[0]}
-        return _summary(self.transport.request_json("DELETE", self.resource_path(resource), json=body, idempotent=True))
+        return _summary(self.transport.request_json("DELETE", path, json=body, idempotent=True))
 
     def _selections(self, selection: Any) -> tuple[bool, list[dict[str, Any]]]:
         """(given as a list?, the selections as dictionaries); ``None`` is the empty selection."""
-        listed = _is_list(selection)
-        items = list(selection) if listed else [selection]
-        result = []
-        for index, item in enumerate(items):
-            if item is not None and not isinstance(item, Mapping):
-                where = f"Selection {index + 1}" if listed else "The selection"
-                raise ValidationError(
-                    f"{where} is {type(item).__name__}, not a dictionary.",
-                    vendor=self.vendor,
-                    hint="Give each selection as field: value pairs.",
-                )
-            result.append(dict(item or {}))
-        return listed, result
+        if arguments.is_list(selection):
+            return True, arguments.records(selection, "selection")
+        return False, [arguments.merged(selection, {}, "selection")]
 
-    def _guard(self, selections: list[dict[str, Any]], action: str, resource: str, allow_all: bool) -> None:
-        """Refuse a selection that matches every record, unless the caller says so."""
-        if allow_all or (selections and all(selections)):
+    def _guard(
+        self, selections: list[dict[str, Any]], listed: bool, action: str, resource: str, allow_all: bool
+    ) -> None:
+        """Refuse a selection that may match every record, unless the caller says so (``selection.pins``)."""
+        if allow_all or (selections and all(pins(item) for item in selections)):
             return
-        what = "an empty selection" if len(selections) <= 1 else "a list containing an empty selection"
+        if not selections:
+            what = "an empty list of selections"
+        else:
+            number, loose = next((i, item) for i, item in enumerate(selections, start=1) if not pins(item))
+            where = f"selection {number}" if listed else "the selection"
+            what = (
+                ("a list containing an empty selection" if listed else "an empty selection")
+                if not loose
+                else f"{where} {_short(loose)}, which pins no field to a value"
+            )
         raise ValidationError(
-            f"Refusing to {action} with {what}: it would {action} every record of {resource!r}.",
+            f"Refusing to {action} with {what}: it could {action} every record of {resource!r}.",
             vendor=self.vendor,
-            hint=f"Give field values to match, or pass allow_all=True to {action} all records on purpose.",
+            hint=f"Pin a field to a value in every branch ({PINNING_FORMS}), or pass allow_all=True to "
+            f"{action} all matching records on purpose.",
         )
 
 
 # -- helpers ----------------------------------------------------------------------------------------
 
 
-def _merge_selection(selection: Selection | None, fields: Mapping[str, Any]) -> dict[str, Any]:
-    if selection is not None and not isinstance(selection, Mapping):
-        raise ValidationError(
-            f"The selection must be a dictionary of field values, got {type(selection).__name__}.",
-            vendor="Robostack",
-            hint="Write it as field=value pairs or a dictionary.",
-        )
-    merged = dict(selection or {})
-    merged.update(fields)
-    return merged
-
-
-def _record(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, Mapping) or not value:
-        raise ValidationError(
-            f"{what} must be a non-empty dictionary of field values, got "
-            f"{type(value).__name__ if value is not None else 'nothing'}.",
-            vendor="Robostack",
-            hint="Give field: value pairs.",
-        )
-    return dict(value)
-
-
 def _record_id(value: Any) -> Any:
     # Robostack ids are numbers; "7" from a robot or a CSV means 7.
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return value
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValidationError(
+            f"record_id must be a number or a text, got {type(value).__name__ if value is not None else 'nothing'}.",
+            vendor="Robostack",
+            hint="Pass the record's id, e.g. ${order}[id].",
+        )
+    if isinstance(value, int):
+        return value
+    wanted = arguments.text(value, "record_id", max_length=200)
+    return int(wanted) if wanted.isdigit() else wanted
 
 
 def _pipeline(pipeline: Any) -> list[dict[str, Any]]:
     if isinstance(pipeline, Mapping):
         # {"pipeline": [...]} as sent, or one stage such as {"$match": {...}}.
         pipeline = pipeline["pipeline"] if set(pipeline) == {"pipeline"} else [pipeline]
-    if isinstance(pipeline, (str, bytes)) or not isinstance(pipeline, Sequence):
+    if not arguments.is_list(pipeline):
         raise ValidationError(
             "The aggregation pipeline must be a list of stages.",
             vendor="Robostack",
@@ -266,7 +288,7 @@ def _pipeline(pipeline: Any) -> list[dict[str, Any]]:
                 vendor="Robostack",
                 hint="Write each stage as {'$stage': specification}.",
             )
-        stages.append(dict(stage))
+        stages.append(arguments.mapping(stage, f"pipeline[{index}]"))
     return stages
 
 
@@ -293,17 +315,15 @@ def _summary(body: Any) -> dict[str, Any]:
 
 
 def _positive(value: Any, default: int, name: str) -> int:
-    if value in (None, ""):
+    if value is None or value == "":
         return default
     try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number <= 0:
+        return arguments.whole_number(value, name, minimum=1)
+    except ValidationError:
         raise ConfigurationError(
-            f"{name} must be a positive whole number, got {value!r}.", hint=f"Use e.g. {DEFAULT_CHUNK_SIZE}."
-        )
-    return number
+            f"{name} must be a positive whole number, got {arguments.describe(value)}.",
+            hint=f"Use e.g. {DEFAULT_CHUNK_SIZE}.",
+        ) from None
 
 
 def _partial(error: ConnectorError, number: int, total: int, created: int) -> ConnectorError:
@@ -314,5 +334,6 @@ def _partial(error: ConnectorError, number: int, total: int, created: int) -> Co
     )
 
 
-def _is_list(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, Mapping))
+def _short(selection: Mapping[str, Any]) -> str:
+    text = json.dumps(selection, default=str, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -6,7 +6,7 @@ from typing import Any
 
 from robot.api.deco import keyword
 
-from Connectors.core import log
+from Connectors.core import arguments, log
 from Connectors.core.errors import ValidationError
 from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
 from Connectors.vendors.robostack.client import RobostackClient
@@ -52,9 +52,10 @@ class RecordKeywords(Component):
         | ${pending} = | Find Robostack Records | orders | ${selection} |
         | ${all} = | Find Robostack Records | orders |
         """
+        count = arguments.limit(limit)
         records = self.client.find(resource, selection, **fields)
         log.info(f"Found {len(records)} record(s) in {resource}.")
-        return collect(records, limit, "records")
+        return collect(records, count, "records")
 
     @keyword(tags=["robostack", "read", "records"])
     def get_robostack_record(self, resource: str, record_id: int | str) -> dict[str, Any]:
@@ -83,16 +84,17 @@ class RecordKeywords(Component):
         """Creates one record from a dictionary and/or named arguments; returns it with its ``id``.
 
         Creation is not idempotent: after a timeout or a dropped connection the keyword fails
-        saying the record may or may not exist, and is not sent again. Check with
-        `Find Robostack Records` on a unique field before creating it again.
+        saying the record may or may not exist, and is not sent again by itself. Calling it again with
+        the same record in the same robot first looks for the record the failed attempt may have
+        created (a find on the record's own fields) and returns it instead of creating a duplicate;
+        see `Safety`. A second identical create after a success creates a second record.
 
         Example:
         | ${order} = | Create Robostack Record | orders | order_number=PO-2024-0100 | status=pending |
         | Log | created order ${order}[id] |
+        | ${order} = | Wait Until Keyword Succeeds | 3x | 2s | Create Robostack Record | orders | order_number=PO-7 |
         """
-        values = dict(record or {})
-        values.update(fields)
-        created = self.client.create(resource, values)
+        created = self.client.create(resource, arguments.merged(record, fields, "record"))
         log.info(f"Created record {created.get('id', '(id not returned)')} in {resource}.")
         return created
 
@@ -103,7 +105,9 @@ class RecordKeywords(Component):
         """Creates a list of records, ``chunk_size`` per request; returns the created records.
 
         ``chunk_size`` defaults to the connection's (100 unless set). When a chunk fails, the
-        message says how many records earlier chunks created.
+        message says how many records earlier chunks created. Calling the keyword again with the same
+        records (e.g. inside ``Wait Until Keyword Succeeds``) creates only the records the failed call
+        did not create; see `Safety`.
 
         Example:
         | ${first} = | Create Dictionary | fieldName=Field Value 1 |
@@ -128,9 +132,10 @@ class RecordKeywords(Component):
 
         ``updation`` is a dictionary, or named arguments. With a list of selections and a list of
         updations of the same length, each selection gets the updation at the same position.
-        A selection that is empty would update every record: it is refused unless
-        ``allow_all=True``. Returns ``matched``, ``modified`` and the updated ``results`` as far as
-        Robostack reports them.
+        A selection that could match every record (empty, ``$and: []``, only ``$exists``, ``$ne``,
+        ``$gt``, ``$regex`` and other operators that pin no field to a value; see `Safety`) is refused
+        unless ``allow_all=True``. Returns ``matched``, ``modified`` and the updated ``results`` as far
+        as Robostack reports them.
 
         Example:
         | ${selection} = | Create Dictionary | order_number=PO-2024-0001 |
@@ -138,17 +143,14 @@ class RecordKeywords(Component):
         | ${everything} = | Create Dictionary |
         | Update Robostack Records | orders | ${everything} | archived=${True} | allow_all=${True} |
         """
-        if updation is None:
-            updation = dict(fields)
-        elif fields:
-            if not isinstance(updation, dict):
-                raise ValidationError(
-                    "Named field values cannot be combined with a list of updations.",
-                    vendor="Robostack",
-                    hint="Put every value into the updation dictionaries.",
-                )
-            updation = {**updation, **fields}
-        summary = self.client.update(resource, selection, updation, allow_all=allow_all)
+        if fields and arguments.is_list(updation):
+            raise ValidationError(
+                "Named field values cannot be combined with a list of updations.",
+                vendor="Robostack",
+                hint="Put every value into the updation dictionaries.",
+            )
+        changes: Any = updation if arguments.is_list(updation) else arguments.merged(updation, fields, "updation")
+        summary = self.client.update(resource, selection, changes, allow_all=allow_all)
         log.info(f"Updated {resource}: {_counts(summary)}.")
         return summary
 
@@ -158,7 +160,9 @@ class RecordKeywords(Component):
     ) -> dict[str, Any]:
         """Deletes the records that match ``selection`` (or any selection of a list); returns a summary.
 
-        An empty selection would delete every record: it is refused unless ``allow_all=True``.
+        A selection that could match every record (empty, ``$or: []``, only ``$exists``, ``$ne``,
+        ``$nor``, ``$lt``, ``$regex`` and other operators that pin no field to a value; see `Safety`) is
+        refused unless ``allow_all=True``.
 
         Example:
         | ${selection} = | Create Dictionary | status=cancelled |
