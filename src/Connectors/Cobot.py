@@ -9,7 +9,6 @@ from Connectors.vendors.cobot.client import CobotClient
 from Connectors.vendors.cobot.keywords import (
     CobotBookingKeywords,
     CobotCheckInKeywords,
-    CobotConnectionKeywords,
     CobotInvoiceKeywords,
     CobotMembershipKeywords,
     CobotUserKeywords,
@@ -29,7 +28,6 @@ class Cobot(ConnectorLibrary[CobotClient]):
         """
         super().__init__(
             [
-                CobotConnectionKeywords(self),
                 CobotUserKeywords(self),
                 CobotMembershipKeywords(self),
                 CobotInvoiceKeywords(self),

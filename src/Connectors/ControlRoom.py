@@ -7,7 +7,6 @@ from typing import Any
 from Connectors.library import ConnectorLibrary, takes_settings
 from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.keywords import (
-    ControlRoomConnectionKeywords,
     ControlRoomProcessKeywords,
     ControlRoomRunKeywords,
 )
@@ -80,7 +79,6 @@ class ControlRoom(ConnectorLibrary[ControlRoomClient]):
         """
         super().__init__(
             [
-                ControlRoomConnectionKeywords(self),
                 ControlRoomProcessKeywords(self),
                 ControlRoomRunKeywords(self),
                 ControlRoomStepKeywords(self),

@@ -8,7 +8,7 @@ from Connectors.library import ConnectorLibrary, connecting_doc, takes_settings
 from Connectors.vendors.robaws.client import RobawsClient
 from Connectors.vendors.robaws.keywords import (
     RobawsBusinessKeywords,
-    RobawsConnectionKeywords,
+    RobawsModeKeywords,
     RobawsResourceKeywords,
     RobawsWebhookKeywords,
 )
@@ -26,7 +26,7 @@ class Robaws(ConnectorLibrary[RobawsClient]):
         """
         super().__init__(
             [
-                RobawsConnectionKeywords(self),
+                RobawsModeKeywords(self),
                 RobawsResourceKeywords(self),
                 RobawsBusinessKeywords(self),
                 RobawsWebhookKeywords(self),

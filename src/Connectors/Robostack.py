@@ -6,7 +6,7 @@ from typing import Any
 
 from Connectors.library import ConnectorLibrary, connecting_doc, takes_settings
 from Connectors.vendors.robostack.client import RobostackClient
-from Connectors.vendors.robostack.keywords import ConnectionKeywords, RecordKeywords
+from Connectors.vendors.robostack.keywords import RecordKeywords
 from Connectors.vendors.robostack.profile import ROBOSTACK
 from Connectors.vendors.robostack.selection import MATCH_ALL_OPERATORS
 
@@ -20,7 +20,7 @@ class Robostack(ConnectorLibrary[RobostackClient]):
 
         | Library | Connectors.Robostack | rate_limit=2/s | chunk_size=50 |
         """
-        super().__init__([ConnectionKeywords(self), RecordKeywords(self)], args, settings)
+        super().__init__([RecordKeywords(self)], args, settings)
 
 
 _OPERATORS = ", ".join(f"``{op}``" for op in MATCH_ALL_OPERATORS)

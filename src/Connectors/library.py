@@ -104,7 +104,7 @@ class ConnectorLibrary(DynamicCore, Generic[ClientT]):
                 secret_value(self.import_settings.get(setting.name))
         self._client: ClientT | None = None
         self.ROBOT_LIBRARY_LISTENER = CredentialGuard(self)
-        super().__init__(list(components))
+        super().__init__([connection_keywords(self.profile)(self), *components])
 
     @property
     def profile(self) -> VendorProfile:
@@ -263,22 +263,23 @@ def _output() -> Any:
     return context.output if context is not None else None
 
 
-def connect_keyword(profile: VendorProfile, summary: str, details: str, examples: Sequence[str]) -> Any:
+def connect_keyword(profile: VendorProfile) -> Any:
     """The ``Connect To <Vendor>`` keyword, written once for every vendor: its arguments are the profile's
     settings (``takes_settings``), merged over the library import's; its documentation says so, then the
-    vendor's own ``details`` and ``examples`` (Robot Framework table rows)."""
+    profile's ``connect_details`` and ``connect_examples`` (Robot Framework table rows)."""
     secrets = [f"``{setting.name}``" for setting in profile.settings if setting.secret]
-    doc = f"""{summary}
+    rows = [f"| {profile.connect_keyword} |", *inspect.cleandoc(profile.connect_examples).splitlines()]
+    doc = f"""{profile.connect_summary}
 
         Every argument is optional: what is not given comes from the library import, the Vault or the
         ``{profile.prefix}_*`` variables, in the order described in `Connecting`. {" and ".join(secrets)} may be a
         ``Secret`` or plain text (``%{{{profile.prefix}_...}}``); never logged. The first log line names the URL
         (and says when it is the production default) and the client-side limit.
 
-        {details}
+        {profile.connect_details}
 
         Example:
-        {(chr(10) + "        ").join(examples)}
+        {(chr(10) + "        ").join(rows)}
         """
 
     # The keyword's name comes from the attribute it is assigned to (connect_to_robaws = connect_keyword(…)).
@@ -291,7 +292,7 @@ def connect_keyword(profile: VendorProfile, summary: str, details: str, examples
     return connect
 
 
-def rate_limit_status_keyword(profile: VendorProfile, extra_keys: str = "") -> Any:
+def rate_limit_status_keyword(profile: VendorProfile) -> Any:
     """The ``Get <Vendor> Rate Limit Status`` keyword, written once for every vendor."""
 
     @keyword(tags=[profile.key, "connection", "rate-limit"])
@@ -303,13 +304,24 @@ def rate_limit_status_keyword(profile: VendorProfile, extra_keys: str = "") -> A
         Keys: ``rate``, ``burst``, ``store``, ``waited_seconds``, ``waits``, ``remaining`` (tokens the
         server reported, when it does), ``workers`` (configured) and ``active_workers`` (seen in the shared
         store), ``daily`` (per mode: ``used``, ``limit``, ``remaining``, ``reset_seconds``, ``resets_at`` - the
-        day's budget across every worker sharing the store), ``requests`` and ``retries`` so far{extra_keys}.
+        day's budget across every worker sharing the store),
+        ``requests`` and ``retries`` so far{profile.rate_status_keys}.
 
         Example:
         | ${{status}} = | Get {profile.name} Rate Limit Status |
         | Log | ${{status}}[requests] requests, ${{status}}[waited_seconds] s waited |
         """
     return get_rate_limit_status
+
+
+def connection_keywords(profile: VendorProfile) -> type[KeywordComponent[Any]]:
+    """The component every library starts with: `Connect To <Vendor>` and `Get <Vendor> Rate Limit Status`."""
+    words = profile.name.lower().replace(" ", "_")
+    keywords = {
+        f"connect_to_{words}": connect_keyword(profile),
+        f"get_{words}_rate_limit_status": rate_limit_status_keyword(profile),
+    }
+    return type(f"{profile.name.replace(' ', '')}ConnectionKeywords", (KeywordComponent,), keywords)
 
 
 def connecting_doc(profile: VendorProfile) -> str:

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import KW_ONLY, dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -84,6 +85,8 @@ def allow_loopback_http(url: str) -> None:
         os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
 
 
+# A dataclass for its fields; no generated repr (it would show the client secret) and identity equality.
+@dataclass(repr=False, eq=False)
 class OAuth2Auth(Auth):
     """Authorization-code tokens from a ``TokenStore``, refreshed near expiry or once after a 401.
 
@@ -91,29 +94,21 @@ class OAuth2Auth(Auth):
     seconds before ``expires_at``. Tokens without an expiry (long-lived) are never refreshed early.
     """
 
-    def __init__(
-        self,
-        store: TokenStore,
-        key: str,
-        token_url: str,
-        client_id: str,
-        client_secret: str | None,
-        *,
-        leeway: float = 60.0,
-        timeout: float = 30.0,
-    ) -> None:
-        redactor.register(client_secret)
-        self.store = store
-        self.key = key
-        self.token_url = token_url
-        self.client_id = client_id
-        self.client_secret = client_secret
-        self.leeway = leeway
-        self.timeout = timeout
-        self.identity = f"oauth-{fingerprint(key)}"
+    store: TokenStore
+    key: str
+    token_url: str
+    client_id: str
+    client_secret: str | None
+    _: KW_ONLY
+    leeway: float = 60.0
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        redactor.register(self.client_secret)
+        self.identity = f"oauth-{fingerprint(self.key)}"
         self._token: dict[str, Any] | None = None
         self._lock = threading.Lock()
-        allow_loopback_http(token_url)
+        allow_loopback_http(self.token_url)
 
     def describe(self) -> str:
         return f"OAuth2 token {self.key!r} from {self.store.path}"

@@ -29,6 +29,7 @@ __all__ = [
 ]
 
 E = TypeVar("E", bound="ConnectorError")
+_BY_STATUS: dict[int, type[ConnectorError]] = {}
 
 
 class ConnectorError(Exception):
@@ -37,6 +38,12 @@ class ConnectorError(Exception):
     # Robot Framework shows the message alone, without the class name in front.
     ROBOT_SUPPRESS_NAME = True
     default_hint = ""
+
+    def __init_subclass__(cls, statuses: tuple[int, ...] = (), **kwargs: Any) -> None:
+        # An error class names the HTTP statuses it stands for where it is declared; error_class reads them.
+        super().__init_subclass__(**kwargs)
+        for status in statuses:
+            _BY_STATUS[status] = cls
 
     def __init__(
         self,
@@ -96,27 +103,33 @@ class ConfigurationError(ConnectorError):
     """A setting is missing or malformed before any request is sent."""
 
 
-class AuthenticationError(ConnectorError):
+class AuthenticationError(ConnectorError, statuses=(401,)):
+    """The vendor did not accept the credentials (HTTP 401), even after a token refresh."""
+
     default_hint = "Check the credentials (or the token store) configured for this connector."
 
 
-class PermissionDenied(ConnectorError):
+class PermissionDenied(ConnectorError, statuses=(403,)):
     default_hint = "The credentials are valid but lack a permission or scope for this call."
 
 
-class NotFound(ConnectorError):
+class NotFound(ConnectorError, statuses=(404, 410)):
     default_hint = "Check the name or id in the request."
 
 
-class ValidationError(ConnectorError):
+class ValidationError(ConnectorError, statuses=(400, 405, 413, 415, 422)):
+    """The vendor refused the request's data or form; also raised before sending data it would refuse."""
+
     default_hint = "Fix the request data and try again."
 
 
-class Conflict(ConnectorError):
+class Conflict(ConnectorError, statuses=(409,)):
     default_hint = "It conflicts with the current state of the resource: check that state before retrying."
 
 
 class ServerError(ConnectorError):
+    """HTTP 5xx: the vendor failed; idempotent requests were retried first."""
+
     default_hint = "The vendor had a problem; it was retried where that is safe. Try again later."
 
 
@@ -124,7 +137,9 @@ class TransportError(ConnectorError):
     default_hint = "Check the URL and the network connection."
 
 
-class RateLimited(ConnectorError):
+class RateLimited(ConnectorError, statuses=(429,)):
+    """HTTP 429 after the retries the server's ``Retry-After`` allowed, or a spent daily quota."""
+
     default_hint = "Lower the request rate or wait for the quota to reset."
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: object) -> None:
@@ -161,21 +176,6 @@ class UncertainOutcome(TransportError):
         self.reference = reference
         self.started_at = started_at
         super().__init__(message, **kwargs)
-
-
-_BY_STATUS: dict[int, type[ConnectorError]] = {
-    400: ValidationError,
-    401: AuthenticationError,
-    403: PermissionDenied,
-    404: NotFound,
-    405: ValidationError,
-    409: Conflict,
-    410: NotFound,
-    413: ValidationError,
-    415: ValidationError,
-    422: ValidationError,
-    429: RateLimited,
-}
 
 
 def error_class(status: int) -> type[ConnectorError]:

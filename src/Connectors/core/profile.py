@@ -113,6 +113,13 @@ class VendorProfile:
     error_format: ErrorFormat = field(default_factory=ErrorFormat)
     hints: Mapping[int, str] = field(default_factory=dict)
     default_headers: Mapping[str, str] = field(default_factory=dict)
+    # The connect keyword's own documentation: one line, the vendor's details, and Robot Framework
+    # example rows (one per line) below the generic text about settings and secrets.
+    connect_summary: str = ""
+    connect_details: str = ""
+    connect_examples: str = ""
+    # What `Get <Vendor> Rate Limit Status` returns beyond the common keys (", ``key`` …").
+    rate_status_keys: str = ""
 
     @property
     def key(self) -> str:

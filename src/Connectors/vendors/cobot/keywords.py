@@ -8,27 +8,11 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from Connectors.core import arguments, log
-from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect
 from Connectors.vendors.cobot.client import CobotClient
-from Connectors.vendors.cobot.profile import COBOT
 
 Record = dict[str, Any]
 Component = KeywordComponent[CobotClient]
-
-
-class CobotConnectionKeywords(Component):
-    connect_to_cobot = connect_keyword(
-        COBOT,
-        "Connect to Cobot with an access token or the OAuth2 token of ``connectors login cobot``.",
-        "``space`` is the default space of the space keywords; space URLs follow from ``url``.",
-        (
-            "| Connect To Cobot |",
-            "| Connect To Cobot | access_token=%{COBOT_ACCESS_TOKEN} | space=my-space |",
-            "| Connect To Cobot | client_id=my-app | token_store=tokens.json |",
-        ),
-    )
-
-    get_cobot_rate_limit_status = rate_limit_status_keyword(COBOT)
 
 
 class CobotUserKeywords(Component):

@@ -26,6 +26,12 @@ COBOT = VendorProfile(
     default_url="https://www.cobot.me",
     site="https://www.cobot.me",
     summary="the management software of coworking spaces",
+    connect_summary="Connect to Cobot with an access token or the OAuth2 token of ``connectors login cobot``.",
+    connect_details="``space`` is the default space of the space keywords; space URLs follow from ``url``.",
+    connect_examples="""
+        | Connect To Cobot | access_token=%{COBOT_ACCESS_TOKEN} | space=my-space |
+        | Connect To Cobot | client_id=my-app | token_store=tokens.json |
+    """,
     settings=(
         Setting("url", "COBOT_URL", default="https://www.cobot.me", doc="Cobot; space URLs derive from it"),
         Setting("access_token", "COBOT_ACCESS_TOKEN", secret=True, doc="an OAuth2 access token"),

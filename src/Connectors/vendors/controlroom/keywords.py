@@ -16,10 +16,9 @@ from robot.api.types import Secret
 
 from Connectors.core import arguments, log
 from Connectors.core.errors import NotFound, ValidationError
-from Connectors.library import KeywordComponent, connect_keyword, rate_limit_status_keyword
+from Connectors.library import KeywordComponent
 from Connectors.vendors.controlroom.client import callback_of
 from Connectors.vendors.controlroom.enums import CallbackEvent, RunState
-from Connectors.vendors.controlroom.profile import CONTROLROOM
 
 #: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
 DEFAULT_LIST_LIMIT = 100
@@ -58,24 +57,6 @@ def id_of(value: Any, argument: str = "id") -> str:
 def ids_of(values: Any, argument: str = "ids") -> list[str]:
     items = values if isinstance(values, (list, tuple)) else [values]
     return [id_of(item, f"{argument}[{index}]") for index, item in enumerate(items)]
-
-
-class ControlRoomConnectionKeywords(KeywordComponent):
-    connect_to_control_room = connect_keyword(
-        CONTROLROOM,
-        "Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).",
-        "``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1`` API that "
-        "``RPA.Robocorp.Process`` uses); ``legacy_url`` is its host (default ``https://api.eu1.robocorp.com`` for "
-        "the cloud, ``url`` otherwise). ``organization`` makes the run links in messages exact.",
-        (
-            "| Connect To Control Room |",
-            "| Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |",
-            "| Connect To Control Room | api=legacy |",
-            "| Connect To Control Room | vault_secret=controlroom |",
-        ),
-    )
-
-    get_control_room_rate_limit_status = rate_limit_status_keyword(CONTROLROOM)
 
 
 class ControlRoomProcessKeywords(KeywordComponent):

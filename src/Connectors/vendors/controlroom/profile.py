@@ -17,6 +17,18 @@ CONTROLROOM = VendorProfile(
     default_url=CLOUD_URL,
     site="https://robocorp.com/docs/control-room",
     summary="Robocorp's orchestrator of process runs, work items and assets",
+    connect_summary="Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).",
+    connect_details=(
+        "``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1`` API "
+        "that ``RPA.Robocorp.Process`` uses); ``legacy_url`` is its host (default "
+        "``https://api.eu1.robocorp.com`` for the cloud, ``url`` otherwise). ``organization`` makes the run "
+        "links in messages exact."
+    ),
+    connect_examples="""
+        | Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |
+        | Connect To Control Room | api=legacy |
+        | Connect To Control Room | vault_secret=controlroom |
+    """,
     api_path="/api/v1",
     settings=(
         Setting("workspace_id", "CONTROLROOM_WORKSPACE_ID", ("workspace_id", "workspace"), doc="the workspace"),

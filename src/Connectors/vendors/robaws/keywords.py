@@ -12,26 +12,13 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from Connectors.core import arguments, log
-from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect
 from Connectors.vendors.robaws.client import RobawsClient, idempotency_key_for
-from Connectors.vendors.robaws.profile import ROBAWS
 
 Component = KeywordComponent[RobawsClient]
 
 
-class RobawsConnectionKeywords(Component):
-    connect_to_robaws = connect_keyword(
-        ROBAWS,
-        "Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.",
-        "The OAuth2 client uses the tokens that ``connectors login robaws`` stored in ``token_store``.",
-        (
-            "| Connect To Robaws |",
-            "| Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |",
-            "| Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |",
-            "| Connect To Robaws | vault_secret=robaws | rate_limit=10/s |",
-        ),
-    )
-
+class RobawsModeKeywords(Component):
     @keyword(tags=["robaws", "connection"])
     def use_robaws_replica_mode(self) -> None:
         """Send the following requests to the read-only replica database (``Database-Mode: replica``).
@@ -54,11 +41,6 @@ class RobawsConnectionKeywords(Component):
         | Create Robaws Client | name=ACME NV |
         """
         self.client.use_live_mode()
-
-    get_robaws_rate_limit_status = rate_limit_status_keyword(
-        ROBAWS,
-        ", ``daily_remaining`` and ``daily_reset_seconds`` per mode, ``daily_limit``, and the current ``mode``",
-    )
 
 
 class RobawsResourceKeywords(Component):

@@ -23,6 +23,16 @@ ROBAWS = VendorProfile(
     default_url="https://app.robaws.com",
     site="https://robaws.com",
     summary="the ERP for construction and field-service companies",
+    rate_status_keys=(
+        ", ``daily_remaining`` and ``daily_reset_seconds`` per mode, ``daily_limit``, and the current ``mode``"
+    ),
+    connect_summary="Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.",
+    connect_details="The OAuth2 client uses the tokens that ``connectors login robaws`` stored in ``token_store``.",
+    connect_examples="""
+        | Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |
+        | Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |
+        | Connect To Robaws | vault_secret=robaws | rate_limit=10/s |
+    """,
     api_path="/api/v2",
     settings=(
         Setting("url", "ROBAWS_URL", default="https://app.robaws.com", doc="the Robaws site"),

@@ -8,26 +8,10 @@ from robot.api.deco import keyword
 
 from Connectors.core import arguments, log
 from Connectors.core.errors import ValidationError
-from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect, connect_keyword, rate_limit_status_keyword
+from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect
 from Connectors.vendors.robostack.client import RobostackClient
-from Connectors.vendors.robostack.profile import ROBOSTACK
 
 Component = KeywordComponent[RobostackClient]
-
-
-class ConnectionKeywords(Component):
-    connect_to_robostack = connect_keyword(
-        ROBOSTACK,
-        "Connects to one Robostack application with a token (Key + Secret) granted to it.",
-        "``chunk_size`` is how many records `Create Robostack Records` sends per request (default 100).",
-        (
-            "| Connect To Robostack |",
-            "| Connect To Robostack | ${APP_UUID} | %{ROBOSTACK_API_KEY} | %{ROBOSTACK_API_SECRET} |",
-            "| Connect To Robostack | vault_secret=robostack |",
-        ),
-    )
-
-    get_robostack_rate_limit_status = rate_limit_status_keyword(ROBOSTACK)
 
 
 class RecordKeywords(Component):

@@ -14,6 +14,12 @@ ROBOSTACK = VendorProfile(
     default_url="https://api.robostack.ai",
     site="https://robostack.ai",
     summary="the low-code application platform",
+    connect_summary="Connects to one Robostack application with a token (Key + Secret) granted to it.",
+    connect_details="``chunk_size`` is how many records `Create Robostack Records` sends per request (default 100).",
+    connect_examples="""
+        | Connect To Robostack | ${APP_UUID} | %{ROBOSTACK_API_KEY} | %{ROBOSTACK_API_SECRET} |
+        | Connect To Robostack | vault_secret=robostack |
+    """,
     settings=(
         Setting("app_uuid", "ROBOSTACK_APP_UUID", ("app_uuid", "appUUID"), doc="the application's appUUID"),
         Setting(
