@@ -96,13 +96,17 @@ class LimitScope(str, Enum):
 class VendorProfile:
     name: str
     default_url: str
-    site: str
-    settings: tuple[Setting, ...]
-    credentials: tuple[CredentialKind, ...]
+    # The vendor's own site for documentation links (default: ``default_url``).
+    site: str = ""
+    settings: tuple[Setting, ...] = ()
+    credentials: tuple[CredentialKind, ...] = ()
     summary: str = ""
     api_path: str = ""
     rate: RateSpec | None = None
-    rate_doc: str = ""
+    # False when the vendor publishes no limit and ``rate`` is only our polite default.
+    rate_published: bool = True
+    # Overrides the description made from ``rate`` and ``daily_quota`` (for limits it cannot express).
+    rate_note: str = ""
     daily_quota: int | None = None
     limit_scope: LimitScope = LimitScope.TENANT
     endpoint_limits: tuple[EndpointLimit, ...] = ()
@@ -115,11 +119,36 @@ class VendorProfile:
     default_headers: Mapping[str, str] = field(default_factory=dict)
     # The connect keyword's own documentation: one line, the vendor's details, and Robot Framework
     # example rows (one per line) below the generic text about settings and secrets.
-    connect_summary: str = ""
     connect_details: str = ""
     connect_examples: str = ""
     # What `Get <Vendor> Rate Limit Status` returns beyond the common keys (", ``key`` …").
     rate_status_keys: str = ""
+
+    def __post_init__(self) -> None:
+        # ``settings`` is given as the vendor's own; every connector's common ones follow, made from the
+        # profile's prefix, rate and daily quota, so none of those is written twice.
+        common = common_settings(self.prefix, self.rate, daily_quota=self.daily_quota)
+        object.__setattr__(self, "settings", (*self.settings, *common))
+        object.__setattr__(self, "site", self.site or self.default_url)
+
+    @property
+    def connect_summary(self) -> str:
+        """The first line of the connect keyword's documentation: how it authenticates."""
+        return f"Connect to {self.name} with {' or '.join(kind.name for kind in self.credentials)}."
+
+    @property
+    def rate_doc(self) -> str:
+        """The limit in words, for documentation: ``15 requests/second with a burst of 20, and …``."""
+        if self.rate_note or self.rate is None:
+            return self.rate_note or "no published limit, and none by default"
+        units = {1.0: "second", 60.0: "minute", 3600.0: "hour"}
+        per = units.get(self.rate.period, f"{self.rate.period:g} seconds")
+        text = f"{self.rate.limit:g} requests/{per}" + (
+            f" with a burst of {self.rate.burst}" if self.rate.burst else ""
+        )
+        if self.daily_quota:
+            text += f", and {self.daily_quota:,} requests a day per tenant and mode"
+        return text if self.rate_published else f"no published limit; {text} by default"
 
     @property
     def key(self) -> str:
@@ -148,6 +177,16 @@ class VendorProfile:
     def token_store_key(self, client_id: str) -> str:
         """Where ``connectors login <vendor>`` keeps the tokens of an OAuth client."""
         return f"{self.key}:{client_id}"
+
+
+def oauth_client_settings(key: str) -> tuple[Setting, ...]:
+    """The settings of an OAuth2 client whose tokens ``connectors login <key>`` stored."""
+    prefix = key.upper()
+    return (
+        Setting("client_id", f"{prefix}_CLIENT_ID", doc=f"OAuth2 client (tokens from ``connectors login {key}``)"),
+        Setting("client_secret", f"{prefix}_CLIENT_SECRET", secret=True, doc="OAuth2 client secret"),
+        Setting("token_store", "CONNECTORS_TOKEN_STORE", doc="OAuth2 token file (default ``~/.connectors``)"),
+    )
 
 
 def common_settings(prefix: str, rate: RateSpec | None, *, daily_quota: int | None = None) -> tuple[Setting, ...]:

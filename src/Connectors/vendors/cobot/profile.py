@@ -11,7 +11,7 @@ from Connectors.core.profile import (
     OAuthEndpoints,
     Setting,
     VendorProfile,
-    common_settings,
+    oauth_client_settings,
 )
 from Connectors.core.throttle import EndpointLimit
 
@@ -24,27 +24,17 @@ MEMBERSHIPS_RATE = RateSpec(6, 60, burst=1)
 COBOT = VendorProfile(
     name="Cobot",
     default_url="https://www.cobot.me",
-    site="https://www.cobot.me",
     summary="the management software of coworking spaces",
-    connect_summary="Connect to Cobot with an access token or the OAuth2 token of ``connectors login cobot``.",
-    connect_details="``space`` is the default space of the space keywords; space URLs follow from ``url``.",
-    connect_examples="""
-        | Connect To Cobot | access_token=%{COBOT_ACCESS_TOKEN} | space=my-space |
-        | Connect To Cobot | client_id=my-app | token_store=tokens.json |
-    """,
     settings=(
         Setting("url", "COBOT_URL", default="https://www.cobot.me", doc="Cobot; space URLs derive from it"),
         Setting("access_token", "COBOT_ACCESS_TOKEN", secret=True, doc="an OAuth2 access token"),
-        Setting("client_id", "COBOT_CLIENT_ID", doc="OAuth2 client (token from ``connectors login cobot``)"),
-        Setting("client_secret", "COBOT_CLIENT_SECRET", secret=True, doc="OAuth2 client secret"),
-        Setting("token_store", "CONNECTORS_TOKEN_STORE", doc="OAuth2 token file (default ``~/.connectors``)"),
+        *oauth_client_settings("cobot"),
         Setting("space", "COBOT_SPACE", ("space", "subdomain"), doc="default space subdomain of space keywords"),
         Setting(
             "space_url_template",
             "COBOT_SPACE_URL_TEMPLATE",
             doc="a space's URL when it does not follow from ``COBOT_URL``, e.g. ``https://{subdomain}.example``",
         ),
-        *common_settings("COBOT", RATE),
     ),
     credentials=(
         CredentialKind(
@@ -69,8 +59,13 @@ COBOT = VendorProfile(
             },
         ),
     ),
+    connect_details="``space`` is the default space of the space keywords; space URLs follow from ``url``.",
+    connect_examples="""
+        | Connect To Cobot | access_token=%{COBOT_ACCESS_TOKEN} | space=my-space |
+        | Connect To Cobot | client_id=my-app | token_store=tokens.json |
+    """,
     rate=RATE,
-    rate_doc="60 requests a minute per user, 6 a minute for the list of memberships, evenly spaced",
+    rate_note="60 requests a minute per user, 6 a minute for the list of memberships, evenly spaced",
     limit_scope=LimitScope.CREDENTIAL,
     endpoint_limits=(EndpointLimit(r"/api/memberships$", MEMBERSHIPS_RATE, method="GET", name="memberships"),),
     oauth=OAuthEndpoints(

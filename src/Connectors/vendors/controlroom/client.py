@@ -365,6 +365,7 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
         self,
         run_id: str,
         reason: str = "",
+        *,
         set_remaining_work_items_as_done: bool = False,
         terminate_ongoing: bool = False,
     ) -> dict[str, Any]:
@@ -395,19 +396,9 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
         org = f"{self.organization}/" if self.organization else ""
         return f"{self.console_url}/{org}{self.workspace_id}/processes/runs/{segment(run_id, 'run_id')}"
 
-    def wait_for_run(
-        self,
-        run_id: str,
-        timeout: float = 600.0,
-        poll_interval: float = 2.0,
-        max_interval: float = 10.0,
-        backoff: float = 1.5,
-        process: str | None = None,
-        fail_on_unresolved: bool = True,
-    ) -> dict[str, Any]:
-        """Poll until the run is completed or unresolved, sleeping ``poll_interval * backoff**n`` (capped)."""
-        runs = self.wait_for_runs([run_id], timeout, poll_interval, max_interval, backoff, process, fail_on_unresolved)
-        return runs[0]
+    def wait_for_run(self, run_id: str, **options: Unpack[waiting.WaitOptions]) -> dict[str, Any]:
+        """Poll until the run is completed or unresolved; ``options`` as for ``wait_for_runs``."""
+        return self.wait_for_runs([run_id], **options)[0]
 
     def wait_for_runs(
         self,
@@ -416,12 +407,13 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
         poll_interval: float = 2.0,
         max_interval: float = 10.0,
         backoff: float = 1.5,
+        *,
         process: str | None = None,
         fail_on_unresolved: bool = True,
     ) -> list[dict[str, Any]]:
         """Wait for several runs with one shared back-off; the finished runs in the order given."""
-        args = (timeout, poll_interval, max_interval, backoff, process, fail_on_unresolved)
-        return waiting.wait_for_runs(self, run_ids, *args)
+        polling = (timeout, poll_interval, max_interval, backoff)
+        return waiting.wait_for_runs(self, run_ids, *polling, process, fail_on_unresolved)
 
 
 def _api_of(value: ControlRoomApi | str | None) -> ControlRoomApi:

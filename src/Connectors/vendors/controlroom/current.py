@@ -9,6 +9,7 @@ from Connectors.core.paths import build
 
 if TYPE_CHECKING:
     from Connectors.vendors.controlroom.client import ControlRoomClient
+    from Connectors.vendors.controlroom.items import WorkItemQuery
 
 
 class Generation:
@@ -109,19 +110,11 @@ class CurrentApi(Generation):
     def get_work_item(self, item_id: str, process_id: str | None = None, include_data: bool = True) -> dict[str, Any]:
         return dict(self._call("GET", build("work-items", (item_id, "work_item_id")), "getWorkItem"))
 
-    def list_work_items(
-        self,
-        process_id: str | None,
-        run_id: str | None,
-        state: str | None,
-        include_data: bool,
-        limit: int | None,
-        page_size: int | None,
-    ) -> Iterator[dict[str, Any]]:
-        params = {"process_id": process_id, "process_run_id": run_id, "state": state}
-        rows = self._pages("/work-items", "listWorkItems", params, limit, page_size=page_size)
+    def list_work_items(self, query: WorkItemQuery) -> Iterator[dict[str, Any]]:
+        params = {"process_id": query.process_id, "process_run_id": query.run_id, "state": query.state}
+        rows = self._pages("/work-items", "listWorkItems", params, query.limit, page_size=query.page_size)
         # The list has no payloads (WorkItemWithoutDataResource): with include_data each item is read.
-        return (self.get_work_item(str(row["id"])) for row in rows) if include_data else rows
+        return (self.get_work_item(str(row["id"])) for row in rows) if query.include_data else rows
 
     def update_payload(self, item_id: str, payload: Any) -> Any:
         body = {"payload": payload}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -10,6 +11,18 @@ from Connectors.core import arguments
 from Connectors.core.errors import ValidationError
 from Connectors.core.redact import redactor
 from Connectors.vendors.controlroom.enums import WorkItemState, checked
+
+
+@dataclass(frozen=True)
+class WorkItemQuery:
+    """Which work items to list, checked by the facade; each API generation reads it its own way."""
+
+    process_id: str | None
+    run_id: str | None
+    state: str | None
+    include_data: bool
+    limit: int | None
+    page_size: int | None
 
 
 class WorkItemsMixin:
@@ -64,7 +77,7 @@ class WorkItemsMixin:
         data = arguments.flag(include_data, "include_data")
         limit = arguments.limit(limit)
         pid = self.resolve_process(process) if process else None
-        return self.backend.list_work_items(pid, run, state, data, limit, page_size)
+        return self.backend.list_work_items(WorkItemQuery(pid, run, state, data, limit, page_size))
 
     def update_work_item_payload(self, item_id: str, payload: Any) -> Any:
         if payload is None:

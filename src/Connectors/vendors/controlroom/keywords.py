@@ -200,15 +200,8 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Wait For Process Run | ${run} | timeout=300 |
         | ${run} = | Wait For Process Run | ${run}[id] | fail_on_unresolved=False |
         """
-        finished = self.client.wait_for_run(
-            id_of(run_id, "run_id"),
-            timeout,
-            poll_interval,
-            max_interval,
-            backoff,
-            process,
-            fail_on_unresolved,
-        )
+        polling = (timeout, poll_interval, max_interval, backoff, fail_on_unresolved, process)
+        (finished,) = self.wait_for_process_runs([run_id], *polling)
         log.info(
             f"Run {finished['id']} is {finished['state']} after {self.client.last_wait['seconds']:.1f} s and "
             f"{self.client.last_wait['status_calls']} status call(s)."
@@ -235,15 +228,9 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${runs} = | Trigger Process Runs | Invoice Processing | ${payloads} |
         | ${runs} = | Wait For Process Runs | ${runs} | timeout=900 | fail_on_unresolved=False |
         """
-        return self.client.wait_for_runs(
-            ids_of(run_ids, "run_ids"),
-            timeout,
-            poll_interval,
-            max_interval,
-            backoff,
-            process,
-            fail_on_unresolved,
-        )
+        polling = (timeout, poll_interval, max_interval, backoff)
+        ids = ids_of(run_ids, "run_ids")
+        return self.client.wait_for_runs(ids, *polling, process=process, fail_on_unresolved=fail_on_unresolved)
 
     @keyword(tags=["controlroom", "runs", "read"])
     def list_process_runs(
@@ -288,7 +275,10 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Stop Process Run | ${run} | reason=Wrong input file |
         """
         return self.client.stop_run(
-            id_of(run_id, "run_id"), reason, set_remaining_work_items_as_done, terminate_ongoing
+            id_of(run_id, "run_id"),
+            reason,
+            set_remaining_work_items_as_done=set_remaining_work_items_as_done,
+            terminate_ongoing=terminate_ongoing,
         )
 
     @keyword(tags=["controlroom", "runs", "write"])

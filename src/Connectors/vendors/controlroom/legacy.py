@@ -16,6 +16,7 @@ from Connectors.vendors.controlroom.current import Generation
 
 if TYPE_CHECKING:
     from Connectors.vendors.controlroom.client import ControlRoomClient
+    from Connectors.vendors.controlroom.items import WorkItemQuery
 
 _ITEM_STATES = {
     "NEW": "new",
@@ -197,24 +198,17 @@ class LegacyApi(Generation):
             pid,
         )
 
-    def list_work_items(
-        self,
-        process_id: str | None,
-        run_id: str | None,
-        state: str | None,
-        include_data: bool,
-        limit: int | None,
-        page_size: int | None,
-    ) -> Iterator[dict[str, Any]]:
+    def list_work_items(self, query: WorkItemQuery) -> Iterator[dict[str, Any]]:
+        run_id = query.run_id
         if run_id:
-            pid = self._need(process_id or self.client.run_process.get(run_id), f"run {run_id}")
+            pid = self._need(query.process_id or self.client.run_process.get(run_id), f"run {run_id}")
             path = build("processes", (pid, "process_id"), "runs", (run_id, "run_id"), "work-items")
         else:
-            pid = self._need(process_id, "the work items")
+            pid = self._need(query.process_id, "the work items")
             path = build("processes", (pid, "process_id"), "work-items")
-        params = {"includeData": str(include_data).lower()}
+        params = {"includeData": str(query.include_data).lower()}
         body = self._call("GET", path, "listWorkItems", params=params)
-        return filtered((self.item(raw, pid) for raw in body.get("data") or []), state, limit)
+        return filtered((self.item(raw, pid) for raw in body.get("data") or []), query.state, query.limit)
 
     def batch(self, operation: str, item_ids: list[str], process_id: str | None = None) -> None:
         if operation != "retry":

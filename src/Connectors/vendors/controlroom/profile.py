@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from Connectors.core.config import RateSpec
 from Connectors.core.error_format import ErrorFormat
-from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile, common_settings
+from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile
 from Connectors.vendors.controlroom.enums import ControlRoomApi
 
 # No published limit: stay polite by default; CONTROLROOM_RATE_LIMIT overrides.
@@ -17,18 +17,6 @@ CONTROLROOM = VendorProfile(
     default_url=CLOUD_URL,
     site="https://robocorp.com/docs/control-room",
     summary="Robocorp's orchestrator of process runs, work items and assets",
-    connect_summary="Connect to a Control Room workspace with a workspace API key (``RC-WSKEY``).",
-    connect_details=(
-        "``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1`` API "
-        "that ``RPA.Robocorp.Process`` uses); ``legacy_url`` is its host (default "
-        "``https://api.eu1.robocorp.com`` for the cloud, ``url`` otherwise). ``organization`` makes the run "
-        "links in messages exact."
-    ),
-    connect_examples="""
-        | Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |
-        | Connect To Control Room | api=legacy |
-        | Connect To Control Room | vault_secret=controlroom |
-    """,
     api_path="/api/v1",
     settings=(
         Setting("workspace_id", "CONTROLROOM_WORKSPACE_ID", ("workspace_id", "workspace"), doc="the workspace"),
@@ -53,7 +41,6 @@ CONTROLROOM = VendorProfile(
             doc=f"host of the legacy ``/process-v1`` API (default {CLOUD_LEGACY_URL} for the cloud)",
         ),
         Setting("organization", "CONTROLROOM_ORGANIZATION", doc="organization slug, for exact run links"),
-        *common_settings("CONTROLROOM", RATE),
     ),
     credentials=(
         CredentialKind(
@@ -64,8 +51,19 @@ CONTROLROOM = VendorProfile(
             identity=("workspace_id", "api_key"),
         ),
     ),
+    connect_details=(
+        "``api`` is ``current`` (``/api/v1``, the default) or ``legacy`` (the deprecated ``/process-v1`` API "
+        "that ``RPA.Robocorp.Process`` uses); ``legacy_url`` is its host (default "
+        "``https://api.eu1.robocorp.com`` for the cloud, ``url`` otherwise). ``organization`` makes the run "
+        "links in messages exact."
+    ),
+    connect_examples="""
+        | Connect To Control Room | ${WORKSPACE_ID} | %{CONTROLROOM_API_KEY} |
+        | Connect To Control Room | api=legacy |
+        | Connect To Control Room | vault_secret=controlroom |
+    """,
     rate=RATE,
-    rate_doc="no published limit; 10 requests/second with a burst of 20 by default",
+    rate_published=False,
     default_headers={"Accept": "application/json"},
     # {"error": {"code": …, "message": …}} (the spec's GenericErrorResponse)
     error_format=ErrorFormat(message=("error.message", "message", "error"), code=("error.code", "code")),

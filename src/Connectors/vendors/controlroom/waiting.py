@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from Connectors.core import arguments
 from Connectors.core.errors import ConfigurationError, ConnectorError
@@ -13,6 +13,17 @@ from Connectors.vendors.controlroom.errors import ProcessRunFailed, ProcessRunTi
 
 if TYPE_CHECKING:
     from Connectors.vendors.controlroom.client import ControlRoomClient
+
+
+class WaitOptions(TypedDict, total=False):
+    """How ``ControlRoomClient.wait_for_run`` polls: the arguments of ``wait_for_runs`` after the ids."""
+
+    timeout: float
+    poll_interval: float
+    max_interval: float
+    backoff: float
+    process: str | None
+    fail_on_unresolved: bool
 
 
 def wait_for_runs(

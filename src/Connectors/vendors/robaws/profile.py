@@ -10,7 +10,7 @@ from Connectors.core.profile import (
     OAuthEndpoints,
     Setting,
     VendorProfile,
-    common_settings,
+    oauth_client_settings,
 )
 from Connectors.core.throttle import RateLimitHeaders
 
@@ -26,22 +26,12 @@ ROBAWS = VendorProfile(
     rate_status_keys=(
         ", ``daily_remaining`` and ``daily_reset_seconds`` per mode, ``daily_limit``, and the current ``mode``"
     ),
-    connect_summary="Connect to Robaws with HTTP Basic credentials (an API user) or an OAuth2 client.",
-    connect_details="The OAuth2 client uses the tokens that ``connectors login robaws`` stored in ``token_store``.",
-    connect_examples="""
-        | Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |
-        | Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |
-        | Connect To Robaws | vault_secret=robaws | rate_limit=10/s |
-    """,
     api_path="/api/v2",
     settings=(
         Setting("url", "ROBAWS_URL", default="https://app.robaws.com", doc="the Robaws site"),
         Setting("username", "ROBAWS_USERNAME", doc="HTTP Basic: the API user"),
         Setting("password", "ROBAWS_PASSWORD", secret=True, doc="HTTP Basic: its password"),
-        Setting("client_id", "ROBAWS_CLIENT_ID", doc="OAuth2 client (tokens from ``connectors login robaws``)"),
-        Setting("client_secret", "ROBAWS_CLIENT_SECRET", secret=True, doc="OAuth2 client secret"),
-        Setting("token_store", "CONNECTORS_TOKEN_STORE", doc="OAuth2 token file (default ``~/.connectors``)"),
-        *common_settings("ROBAWS", RATE, daily_quota=DAILY_QUOTA),
+        *oauth_client_settings("robaws"),
     ),
     credentials=(
         CredentialKind(
@@ -64,8 +54,13 @@ ROBAWS = VendorProfile(
             },
         ),
     ),
+    connect_details="The OAuth2 client uses the tokens that ``connectors login robaws`` stored in ``token_store``.",
+    connect_examples="""
+        | Connect To Robaws | username=api@example.be | password=%{ROBAWS_PASSWORD} |
+        | Connect To Robaws | client_id=my-app | client_secret=${CLIENT_SECRET} | token_store=tokens.json |
+        | Connect To Robaws | vault_secret=robaws | rate_limit=10/s |
+    """,
     rate=RATE,
-    rate_doc="15 requests/second with a burst of 20, and 10,000 requests a day per tenant and mode",
     daily_quota=DAILY_QUOTA,
     rate_headers=RateLimitHeaders(
         remaining="X-RateLimit-Remaining",
@@ -74,7 +69,6 @@ ROBAWS = VendorProfile(
         daily_reset="X-RateLimit-Daily-Reset",
     ),
     idempotency_header="Idempotency-Key",
-    max_idempotency_key=128,
     oauth=OAuthEndpoints(
         authorize_path="/oauth2/authorize",
         token_path="/oauth2/tokens",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from Connectors.core.config import RateSpec
-from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile, common_settings
+from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile
 
 # No published limit: stay well below anything a small SaaS would enforce.
 RATE = RateSpec(5, 1, burst=10)
@@ -14,12 +14,6 @@ ROBOSTACK = VendorProfile(
     default_url="https://api.robostack.ai",
     site="https://robostack.ai",
     summary="the low-code application platform",
-    connect_summary="Connects to one Robostack application with a token (Key + Secret) granted to it.",
-    connect_details="``chunk_size`` is how many records `Create Robostack Records` sends per request (default 100).",
-    connect_examples="""
-        | Connect To Robostack | ${APP_UUID} | %{ROBOSTACK_API_KEY} | %{ROBOSTACK_API_SECRET} |
-        | Connect To Robostack | vault_secret=robostack |
-    """,
     settings=(
         Setting("app_uuid", "ROBOSTACK_APP_UUID", ("app_uuid", "appUUID"), doc="the application's appUUID"),
         Setting(
@@ -44,7 +38,6 @@ ROBOSTACK = VendorProfile(
             doc="records per create request",
             kind=int,
         ),
-        *common_settings("ROBOSTACK", RATE),
     ),
     credentials=(
         CredentialKind(
@@ -55,8 +48,13 @@ ROBOSTACK = VendorProfile(
             identity=("app_uuid", "api_key"),
         ),
     ),
+    connect_details="``chunk_size`` is how many records `Create Robostack Records` sends per request (default 100).",
+    connect_examples="""
+        | Connect To Robostack | ${APP_UUID} | %{ROBOSTACK_API_KEY} | %{ROBOSTACK_API_SECRET} |
+        | Connect To Robostack | vault_secret=robostack |
+    """,
     rate=RATE,
-    rate_doc="no published limit; 5 requests/second with a burst of 10 by default",
+    rate_published=False,
     hints={
         400: "Fix the request body as the message says.",
         401: "Check ROBOSTACK_API_KEY and ROBOSTACK_API_SECRET (the Token Key and Token Secret from My Account).",
