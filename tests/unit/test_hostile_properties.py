@@ -296,6 +296,7 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
         "poll_interval": 0.01,
         "max_interval": 0.02,
         "backoff": 1.5,
+        "options": ("poll_interval", 0.01),
         "fail_on_unresolved": True,
         "body": "{}",
         "signature": "t=1,v1=00",

@@ -398,6 +398,10 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
 
     def wait_for_run(self, run_id: str, **options: Unpack[waiting.WaitOptions]) -> dict[str, Any]:
         """Poll until the run is completed or unresolved; ``options`` as for ``wait_for_runs``."""
+        unknown = sorted(set(options) - waiting.WaitOptions.__optional_keys__)
+        if unknown:
+            names = ", ".join(sorted(waiting.WaitOptions.__optional_keys__))
+            raise ValidationError(f"wait_for_run takes no option {unknown[0]!r}; its options are {names}.")
         return self.wait_for_runs([run_id], **options)[0]
 
     def wait_for_runs(
