@@ -11,6 +11,7 @@ path, exception type): never the body or the headers.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -73,14 +74,14 @@ Handler = Callable[[Call[A, P]], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-class RequestPipeline(Generic[A, P]):
+class RequestPipeline(ABC, Generic[A, P]):
     """The shared request pipeline; a vendor emulation overrides the steps it needs."""
 
     errors: ErrorFormat = ErrorFormat()
 
+    @abstractmethod
     def authenticate(self, request: Request, access: A, headers: dict[str, str]) -> P:
         """Who is calling; raise ``ApiError`` (401) when nobody valid is. ``headers`` go on any answer."""
-        raise NotImplementedError
 
     def rate_limit(self, call: Call[A, P]) -> None:
         """Spend the caller's budget (adding the vendor's rate-limit headers); raise a 429 when spent."""
