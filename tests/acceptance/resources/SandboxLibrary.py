@@ -80,6 +80,17 @@ class SandboxLibrary:
         return self.process.stats()
 
     @keyword
+    def every_fault_asked_for_should_have_been_met(self, faults: str) -> dict[str, int]:
+        """A fault matrix proves something only when the faults it asked for (``5xx=0.6,lost=0.2``) happened:
+        call this before turning the faults off. Returns what was met, per kind."""
+        met = dict(self.get_sandbox_stats()["faults_injected"])
+        logger.info(f"Faults met: {met}")
+        for kind in (part.split("=")[0].strip() for part in faults.split(",") if part.strip()):
+            if not met.get(kind):
+                raise AssertionError(f"No {kind} fault was met (asked for {faults}); the run proves nothing.")
+        return met
+
+    @keyword
     def get_sandbox_url(self, vendor: str = "") -> str:
         assert self.process
         return self.process.vendor_url(vendor) if vendor else self.process.url
