@@ -126,8 +126,10 @@ class VendorProfile:
 
     def __post_init__(self) -> None:
         # ``settings`` is given as the vendor's own; every connector's common ones follow, made from the
-        # profile's prefix, rate and daily quota, so none of those is written twice.
-        common = common_settings(self.prefix, self.rate, daily_quota=self.daily_quota)
+        # profile's prefix, rate and daily quota, so none of those is written twice. A common setting the
+        # vendor declares itself is kept as declared (and ``dataclasses.replace`` adds nothing twice).
+        own = {setting.name for setting in self.settings}
+        common = [c for c in common_settings(self.prefix, self.rate, daily_quota=self.daily_quota) if c.name not in own]
         object.__setattr__(self, "settings", (*self.settings, *common))
         object.__setattr__(self, "site", self.site or self.default_url)
 
