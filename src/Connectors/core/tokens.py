@@ -15,8 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
-
 from Connectors.core.errors import AuthenticationError, ConfigurationError
 from Connectors.core.redact import redactor
 
@@ -25,6 +23,9 @@ DEFAULT_STORE = Path(os.environ.get("CONNECTORS_TOKEN_STORE", Path.home() / ".co
 
 class TokenStore:
     def __init__(self, path: str | Path | None = None) -> None:
+        # Imported here: only OAuth clients keep tokens, and recent filelock releases import sqlite3.
+        from filelock import FileLock
+
         self.path = Path(path) if path else DEFAULT_STORE
         self.lock = FileLock(str(self.path) + ".lock", timeout=60)
 
