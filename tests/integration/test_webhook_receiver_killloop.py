@@ -2,8 +2,8 @@
 kills the receiver (SIGKILL) and starts it again. Every acknowledged event must be handed off exactly once:
 one work item file per event (and one entry in work-items.json), or one Control Room run per event.
 
-Sizes: RECEIVER_KILL_EVENTS (default 600), RECEIVER_KILL_EVENTS_PROCESS (default 200), RECEIVER_KILLS
-(default 30), RECEIVER_FAULT_EVENTS (default 30, with Control Room faults and 5 kills).
+Sizes: RECEIVER_KILL_EVENTS (default 600), RECEIVER_KILL_EVENTS_PROCESS (default 120), RECEIVER_KILLS
+(default 30), RECEIVER_FAULT_EVENTS (default 20, with Control Room faults and 5 kills).
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def process_loop(tmp_path: Path, total: int, kills: int, faults: str = "") -> st
 
 @pytest.mark.timeout(900)
 def test_kill_loop_process_runs(tmp_path: Path) -> None:
-    total = int(os.environ.get("RECEIVER_KILL_EVENTS_PROCESS", "200"))
+    total = int(os.environ.get("RECEIVER_KILL_EVENTS_PROCESS", "120"))
     kills = int(os.environ.get("RECEIVER_KILLS", "30"))
     print("\nkill loop " + process_loop(tmp_path, total, kills))
 
@@ -203,5 +203,5 @@ def test_kill_loop_process_runs(tmp_path: Path) -> None:
 def test_fault_matrix_process_runs(tmp_path: Path) -> None:
     """Heavy Control Room faults: 5xx and resets (nothing started), lost answers (the run started, the
     receiver does not know), plus kills; still one run per event."""
-    total = int(os.environ.get("RECEIVER_FAULT_EVENTS", "30"))
+    total = int(os.environ.get("RECEIVER_FAULT_EVENTS", "20"))
     print("\nfault matrix " + process_loop(tmp_path, total, 5, faults="5xx=0.15,reset=0.1,lost=0.15"))
