@@ -34,9 +34,6 @@ def describe(value: Any) -> str:
     return "nothing" if value is None else f"{type(value).__name__} {_short(value)}"
 
 
-_kind = describe
-
-
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
@@ -63,7 +60,7 @@ def _unicode_problem(text: str) -> str:
 def text(value: Any, argument: str, *, max_length: int = 2000, multiline: bool = False) -> str:
     """A non-empty text (ids, names, URLs): one line unless ``multiline``; numbers are accepted as text."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise ValidationError(f"{argument} must be a text, got {_kind(value)}.")
+        raise ValidationError(f"{argument} must be a text, got {describe(value)}.")
     result = str(value).strip()
     if not result:
         raise ValidationError(f"{argument} is empty.", hint=f"Pass the {argument.replace('_', ' ')}.")
@@ -111,14 +108,14 @@ def texts(value: Any, argument: str, *, allow_empty: bool = False) -> list[str]:
         items: list[Any] = [part.strip() for part in value.split(",") if part.strip()]
     elif isinstance(value, (Mapping, bytes, bytearray)) or not isinstance(value, Sequence):
         raise ValidationError(
-            f"{argument} must be a list of ids, got {_kind(value)}.", hint="Pass a list or comma-separated ids."
+            f"{argument} must be a list of ids, got {describe(value)}.", hint="Pass a list or comma-separated ids."
         )
     else:
         items = list(value)
     result = []
     for index, item in enumerate(items):
         if isinstance(item, bool) or not isinstance(item, (str, int)) or not str(item).strip():
-            raise ValidationError(f"{argument}[{index}] is not an id: {_kind(item)}.", hint="Pass ids as text.")
+            raise ValidationError(f"{argument}[{index}] is not an id: {describe(item)}.", hint="Pass ids as text.")
         result.append(text(item, f"{argument}[{index}]"))
     if not result and not allow_empty:
         raise ValidationError(f"{argument} is empty.", hint="Pass at least one id.")
@@ -146,7 +143,7 @@ def whole_number(value: Any, argument: str, *, minimum: int | None = None, maxim
         if isinstance(value, float) and not value.is_integer():
             raise ValueError
     except (TypeError, ValueError, OverflowError):
-        raise ValidationError(f"{argument} must be a whole number, got {_kind(value)}.") from None
+        raise ValidationError(f"{argument} must be a whole number, got {describe(value)}.") from None
     if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
         bounds = f"from {minimum}" if minimum is not None else ""
         bounds += f" to {maximum}" if maximum is not None else ""
@@ -161,10 +158,10 @@ def number(value: Any, argument: str, *, minimum: float | None = None) -> float:
             raise TypeError
         result = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError, OverflowError):
-        raise ValidationError(f"{argument} must be a number, got {_kind(value)}.") from None
+        raise ValidationError(f"{argument} must be a number, got {describe(value)}.") from None
     if not math.isfinite(result) or (minimum is not None and result < minimum):
         floor = f" of at least {minimum:g}" if minimum is not None else ""
-        raise ValidationError(f"{argument} must be a finite number{floor}, got {_kind(value)}.")
+        raise ValidationError(f"{argument} must be a finite number{floor}, got {describe(value)}.")
     return result
 
 
@@ -182,7 +179,7 @@ def flag(value: Any, argument: str) -> bool:
         return False
     if not isinstance(value, bool):
         raise ValidationError(
-            f"{argument} must be True or False, got {_kind(value)}.", hint=f"Pass {argument}=${{True}} in a robot."
+            f"{argument} must be True or False, got {describe(value)}.", hint=f"Pass {argument}=${{True}} in a robot."
         )
     return value
 
@@ -218,7 +215,7 @@ def json_value(value: Any, argument: str) -> Any:
             stack.extend((inner, f"{where}[{index}]", depth + 1) for index, inner in enumerate(item))
         else:
             raise ValidationError(
-                f"{where} is {_kind(item)}, which is not a JSON value.",
+                f"{where} is {describe(item)}, which is not a JSON value.",
                 hint="Use texts, numbers, True/False, None, lists and dictionaries (dates as text, e.g. 2024-05-01).",
             )
     return value
@@ -239,21 +236,22 @@ def mapping(value: Any, argument: str, *, allow_empty: bool = True, from_json: b
         value = parsed_json(value, argument, "Write it as a JSON object.")
     if not isinstance(value, Mapping):
         raise ValidationError(
-            f"{argument} must be a dictionary, got {_kind(value)}.",
+            f"{argument} must be a dictionary, got {describe(value)}.",
             hint="Pass field: value pairs, e.g. a dictionary made with Create Dictionary.",
         )
     if not allow_empty and not value:
         raise ValidationError(f"{argument} is empty.", hint="Give at least one field.")
     for name in value:
         key(name, argument)
-    json_value(dict(value), argument)
+    json_value(value, argument)
     return dict(value)
 
 
 def merged(value: Any, fields: Mapping[str, Any], argument: str) -> dict[str, Any]:
     """A dictionary argument (optional) with named arguments over it: ``Create X    ${dict}    name=…``."""
-    base = {} if value is None else mapping(value, argument)
-    return mapping({**base, **fields}, argument)
+    if value is not None and not isinstance(value, Mapping):
+        mapping(value, argument)  # refuses it, naming the argument
+    return mapping({**(value or {}), **fields}, argument)
 
 
 def is_list(value: Any) -> bool:
@@ -265,11 +263,10 @@ def records(value: Any, argument: str, *, allow_empty: bool = True) -> list[dict
     """A list of body objects; a single dictionary or a string is refused, not iterated."""
     if isinstance(value, (str, bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
         raise ValidationError(
-            f"{argument} must be a list of dictionaries, got {_kind(value)}.",
+            f"{argument} must be a list of dictionaries, got {describe(value)}.",
             hint="Pass a list, e.g. made with Create List, whose items are dictionaries.",
         )
-    items = [mapping(item, f"{argument}[{index}]", allow_empty=allow_empty) for index, item in enumerate(value)]
-    return items
+    return [mapping(item, f"{argument}[{index}]", allow_empty=allow_empty) for index, item in enumerate(value)]
 
 
 # -- files ----------------------------------------------------------------------------------------
@@ -278,7 +275,7 @@ def records(value: Any, argument: str, *, allow_empty: bool = True) -> list[dict
 def existing_file(value: Any, argument: str) -> Path:
     """The path of a readable file; anything else is one configuration line naming the argument."""
     if not isinstance(value, (str, os.PathLike)):
-        raise ValidationError(f"{argument} must be a file path, got {_kind(value)}.")
+        raise ValidationError(f"{argument} must be a file path, got {describe(value)}.")
     name = os.fspath(value)
     if not isinstance(name, str) or not name.strip() or _line_problem(name):
         raise ValidationError(f"{argument} is not a usable file path: {_short(name)}.")
