@@ -16,7 +16,7 @@ import sys
 import time
 
 from _support import print_table
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 MEMBERSHIPS_PER_MINUTE = 6
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from Connectors.sandbox.server import SandboxProcess
 from Connectors.vendors.controlroom.client import ControlRoomClient
+from connectors_sandbox.server import SandboxProcess
 
 
 def _instant(stamp: str) -> float:

@@ -14,7 +14,7 @@ import tracemalloc
 from collections.abc import Callable
 
 from _support import print_table
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 
 def peak_kib(work: Callable[[], object]) -> tuple[float, object]:

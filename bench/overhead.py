@@ -15,7 +15,7 @@ import time
 import requests
 
 from _support import print_table
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 
 def main() -> None:

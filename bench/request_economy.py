@@ -107,7 +107,7 @@ def _run_task(sandbox: Any, name: str, artifacts: Path) -> int:
 
 
 def economy_section(args: argparse.Namespace) -> tuple[str, list[str], list[Row]]:
-    from Connectors.sandbox.server import SandboxProcess
+    from connectors_sandbox.server import SandboxProcess
 
     rows: list[Row] = []
     with (

@@ -23,7 +23,7 @@ import time
 from typing import Any
 
 from _support import print_table
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 from support.redis_server import RedisServer
 
 VENDOR_RATE, VENDOR_BURST = 15, 20

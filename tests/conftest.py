@@ -10,7 +10,7 @@ import pytest
 
 from Connectors.core import repeats
 from Connectors.core.stores import forget_local_state
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from Connectors.sandbox.server import SandboxProcess  # noqa: E402
+from connectors_sandbox.server import SandboxProcess  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tools"))
 from outputs import report, run_teed  # noqa: E402

@@ -16,7 +16,7 @@ SANDBOX_EXTRA = "pip install 'robotframework-connectors[sandbox]'"
 
 
 def _fault_spec(text: str) -> str:
-    from Connectors.sandbox.options import FaultSpec
+    from connectors_sandbox.options import FaultSpec
 
     try:
         FaultSpec.parse(text)
@@ -62,8 +62,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     import errno
     import os
 
-    from Connectors.sandbox.options import ADMIN_TOKEN_VARIABLE
-    from Connectors.sandbox.server import bind, options_from_args
+    from connectors_sandbox.options import ADMIN_TOKEN_VARIABLE
+    from connectors_sandbox.server import bind, options_from_args
 
     missing = _missing_sandbox_extra()
     if missing:
@@ -72,7 +72,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from Connectors.sandbox.server import serve
+    from connectors_sandbox.server import serve
 
     token = args.admin_token or os.environ.get(ADMIN_TOKEN_VARIABLE)
     options = options_from_args(args.demo, args.rate_scale, args.faults, args.seed, args.run_seconds, token)

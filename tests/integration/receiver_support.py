@@ -15,7 +15,7 @@ from typing import Any
 import requests
 
 from Connectors.core.webhooks import sign_timestamped
-from Connectors.sandbox.server import free_port
+from connectors_sandbox.server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

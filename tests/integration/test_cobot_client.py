@@ -16,7 +16,7 @@ from Connectors.core.errors import Conflict, NotFound, PermissionDenied, Validat
 from Connectors.core.login import LoginSettings, fetch_without_browser, run_login
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 from Connectors.core.tokens import TokenStore
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 pytestmark = pytest.mark.timeout(240)
 SCALE = 30  # sandbox and client both 30x faster: memberships 180/min, user 1800/min

@@ -12,7 +12,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from Connectors import RobawsClient
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 pytestmark = pytest.mark.timeout(300)
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ import pytest
 import requests
 from requests_oauthlib import OAuth2Session
 
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -20,9 +20,9 @@ from Connectors.core.errors import (
     PermissionDenied,
 )
 from Connectors.core.webhooks import SignatureError
-from Connectors.sandbox.server import SandboxProcess
 from Connectors.vendors.controlroom.client import ControlRoomClient, ProcessRunFailed, ProcessRunTimeout
 from Connectors.vendors.controlroom.errors import RunTriggerUncertain
+from connectors_sandbox.server import SandboxProcess
 
 FAST = {"poll_interval": 0.05, "max_interval": 0.2}
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 process_module = pytest.importorskip(
     "RPA.Robocorp.Process",

@@ -20,9 +20,9 @@ from schemathesis import checks
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from Connectors.sandbox.controlroom import access
-from Connectors.sandbox.controlroom.emulator import demo_process_id
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.controlroom import access
+from connectors_sandbox.controlroom.emulator import demo_process_id
+from connectors_sandbox.server import SandboxProcess
 from spec.controlroom import readable_spec
 
 # What the sandbox emulates; assistants, task packages and worker groups are left out on purpose.

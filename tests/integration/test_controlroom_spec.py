@@ -15,11 +15,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from Connectors.ControlRoom import ControlRoom
 from Connectors.core.transport import Transport
-from Connectors.sandbox.app import SandboxContext
-from Connectors.sandbox.controlroom import ControlRoomSandbox
-from Connectors.sandbox.options import SandboxOptions
-from Connectors.sandbox.server import SandboxProcess
 from Connectors.vendors.controlroom.errors import SCOPES
+from connectors_sandbox.app import SandboxContext
+from connectors_sandbox.controlroom import ControlRoomSandbox
+from connectors_sandbox.options import SandboxOptions
+from connectors_sandbox.server import SandboxProcess
 from spec.controlroom import ValidatingSession, operations, scope_of
 
 FAST = {"poll_interval": 0.05, "max_interval": 0.2, "timeout": 30}

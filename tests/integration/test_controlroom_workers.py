@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from Connectors.sandbox.server import SandboxProcess
 from Connectors.vendors.controlroom.client import ControlRoomClient
+from connectors_sandbox.server import SandboxProcess
 
 pytest.importorskip("RPA.Robocorp.WorkItems", reason="rpaframework is not installed")
 

@@ -31,8 +31,8 @@ import pytest
 
 from Connectors import ControlRoomClient, RobawsClient
 from Connectors.ControlRoom import ControlRoom
-from Connectors.sandbox.controlroom.model import ROBOT_FAILURE
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.controlroom.model import ROBOT_FAILURE
+from connectors_sandbox.server import SandboxProcess
 from support.fanout import (
     CONSUMER,
     PROCESS,

@@ -16,7 +16,7 @@ from Connectors import RobostackClient
 from Connectors.core.errors import ConnectorError, UncertainOutcome
 from Connectors.core.repeats import journal
 from Connectors.core.retry import RetryPolicy
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 T = TypeVar("T")
 QUICK = RetryPolicy(max_attempts=5, backoff_base=0.01, backoff_cap=0.05)

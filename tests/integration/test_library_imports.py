@@ -15,7 +15,7 @@ from Connectors.ControlRoom import ControlRoom
 from Connectors.library import ConnectorLibrary
 from Connectors.Robaws import Robaws
 from Connectors.Robostack import Robostack
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 
 def recorded_paths(library: ConnectorLibrary[Any]) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from Connectors import CobotClient, RobawsClient
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 pytestmark = pytest.mark.timeout(180)
 

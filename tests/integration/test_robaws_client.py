@@ -27,7 +27,7 @@ from Connectors.core.errors import (
     ValidationError,
 )
 from Connectors.core.tokens import TokenStore
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -14,7 +14,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from Connectors import RobawsClient
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 INPUT = ROOT / "devdata" / "work-items-in" / "supplier-invoices"

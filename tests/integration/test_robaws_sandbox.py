@@ -19,7 +19,7 @@ import pytest
 import requests
 from requests.auth import HTTPBasicAuth
 
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 SIX_MB = 6 * 1024 * 1024
 

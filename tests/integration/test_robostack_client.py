@@ -16,7 +16,7 @@ from Connectors.core.errors import (
     UncertainOutcome,
     ValidationError,
 )
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 
 def requests_made(sandbox: SandboxProcess) -> int:

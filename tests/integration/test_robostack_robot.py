@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from Connectors import RobawsClient, RobostackClient
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 ROBOT = ROOT / "robots" / "robostack_orders_to_robaws.robot"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from Connectors.sandbox.server import free_port
+from connectors_sandbox.server import free_port
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -19,7 +19,7 @@ from receiver_support import ReceiverProcess
 
 from Connectors import ControlRoomClient, RobawsClient
 from Connectors.core.webhooks import sign_timestamped
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:

@@ -191,13 +191,13 @@ def test_a_body_that_trickles_in_is_cut_off(tmp_path_factory: pytest.TempPathFac
     """A sender that sends a fresh, well-formed header and then stalls gets 408 once the body timeout passes."""
     import uvicorn
 
-    from Connectors.sandbox.server import free_port
     from Connectors.webhooks.app import create_app
     from Connectors.webhooks.dispatcher import Dispatcher
     from Connectors.webhooks.receiver import Receiver
     from Connectors.webhooks.sinks import WorkItemFolder
     from Connectors.webhooks.sources import robaws_source
     from Connectors.webhooks.store import EventStore
+    from connectors_sandbox.server import free_port
 
     root = tmp_path_factory.mktemp("trickle")
     store = EventStore(root / "events.db")

@@ -23,7 +23,7 @@ import requests
 from receiver_support import ReceiverProcess, deliver_until_acknowledged, robaws_event
 
 from Connectors import ControlRoomClient
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 SECRET = "whsec_kill_loop"
 

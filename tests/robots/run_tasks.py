@@ -41,7 +41,7 @@ from outputs import find_leaks, run_teed  # noqa: E402
 from rcc import CondaEnvironment, Robot, command_of, read_devdata, resolve_command  # noqa: E402
 from rcc import task_environment as rcc_environment  # noqa: E402
 
-from Connectors.sandbox.server import SandboxProcess, free_port  # noqa: E402
+from connectors_sandbox.server import SandboxProcess, free_port  # noqa: E402
 
 DEV_SANDBOX_TASK = "Sandbox"
 URL_PORT = re.compile(r"^(https?://(?:127\.0\.0\.1|localhost)):(\d+)(/.*)?$")

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from Connectors import ControlRoomClient
-    from Connectors.sandbox.server import SandboxProcess
+    from connectors_sandbox.server import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS = "Supplier Invoices Fan-Out"
 PRODUCER, CONSUMER = "Fan-Out Producer", "Fan-Out Consumer"  # robot.yaml's tasks
-# The demo tenant's suppliers (src/Connectors/sandbox/robaws/demo.py), by VAT number.
+# The demo tenant's suppliers (src/connectors_sandbox/robaws/demo.py), by VAT number.
 NAMES = ["Bouwmaterialen Peeters", "Elektro Janssens", "Sanitair De Smet", "Van Dyck Tools", "Isolatie Maes"]
 SUPPLIERS = {f"BE0{400123450 + n}": name for n, name in enumerate(NAMES)}
 

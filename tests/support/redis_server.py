@@ -15,7 +15,7 @@ class RedisServer:
     """``with RedisServer() as server: server.url``; ``server.stop()`` / ``server.start()`` mid-run."""
 
     def __init__(self, port: int | None = None) -> None:
-        from Connectors.sandbox.server import free_port
+        from connectors_sandbox.server import free_port
 
         self.binary = shutil.which("redis-server")
         self.port = port or free_port()

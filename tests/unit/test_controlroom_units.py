@@ -15,7 +15,6 @@ from Connectors.core.errors import (
     ValidationError,
 )
 from Connectors.core.webhooks import SignatureError, sign_body
-from Connectors.sandbox.controlroom.model import STOPPED, ControlRoomModel, Outcome
 from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
 from Connectors.vendors.controlroom.errors import (
     ProcessRunFailed,
@@ -24,6 +23,7 @@ from Connectors.vendors.controlroom.errors import (
 )
 from Connectors.vendors.controlroom.legacy import legacy_run_state
 from Connectors.vendors.controlroom.profile import CONTROLROOM
+from connectors_sandbox.controlroom.model import STOPPED, ControlRoomModel, Outcome
 
 
 class ManualClock:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from Connectors.core.errors import ConfigurationError, ConnectorError, RateLimited, ValidationError
-from Connectors.sandbox.robostack.aggregation import PipelineError, run_pipeline
 from Connectors.vendors.robostack import client as client_module
 from Connectors.vendors.robostack.client import RobostackClient
+from connectors_sandbox.robostack.aggregation import PipelineError, run_pipeline
 
 ORDERS = [
     {"id": 1, "status": "pending", "quantity": 10000, "amount": 400.0, "supplier": {"id": 1001}},

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from Connectors.sandbox.app import create_app
-from Connectors.sandbox.options import SandboxOptions
+from connectors_sandbox.app import create_app
+from connectors_sandbox.options import SandboxOptions
 
 SECRET_BODY = "body-secret-4711"
 SECRET_HEADER = "header-secret-0815"

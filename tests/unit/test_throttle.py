@@ -158,7 +158,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     server = shutil.which("redis-server")
     if not server:
         pytest.skip("redis-server is not installed (.ci/run installs it)")
-    from Connectors.sandbox.server import free_port
+    from connectors_sandbox.server import free_port
 
     port = free_port()
     directory = tmp_path_factory.mktemp("redis")

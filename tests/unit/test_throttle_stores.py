@@ -223,7 +223,7 @@ def test_a_redis_that_does_not_answer_times_out_into_the_share(monkeypatch: pyte
 
 
 def test_a_redis_password_never_reaches_the_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    from Connectors.sandbox.server import free_port
+    from connectors_sandbox.server import free_port
 
     messages: list[str] = []
     url = f"redis://:hunter2-redis-pw@127.0.0.1:{free_port()}/0"

@@ -142,7 +142,7 @@ def test_status_codes_map_to_typed_one_line_errors(server) -> None:
 
 
 def test_unreachable_server_is_a_transport_error() -> None:
-    from Connectors.sandbox.server import free_port
+    from connectors_sandbox.server import free_port
 
     t = transport(f"http://127.0.0.1:{free_port()}")
     with pytest.raises(TransportError, match="could not connect"):

@@ -13,7 +13,7 @@ from robot.api import logger
 from robot.api.deco import keyword, library
 
 from Connectors.core.stores import forget_local_state
-from Connectors.sandbox.server import SandboxProcess
+from connectors_sandbox.server import SandboxProcess
 
 
 @library(scope="GLOBAL")
