@@ -35,6 +35,7 @@ lint: $(TEST_STAMP)
 	$(PY) -m mypy
 	$(PY) -m mypy --python-version 3.10 src/Connectors/Robaws.pyi src/Connectors/Cobot.pyi src/Connectors/ControlRoom.pyi src/Connectors/Robostack.pyi
 	$(PY) tools/make_docs.py --check
+	$(PY) tools/make_operations.py --check
 	$(PY) -m robocop check --reports all robots tests/acceptance
 
 unit: $(TEST_STAMP)
