@@ -20,12 +20,9 @@ if TYPE_CHECKING:
     from Connectors.vendors.robaws.client import RobawsClient as RobawsClient
     from Connectors.vendors.robostack.client import RobostackClient as RobostackClient
 
-_CLIENTS = {
-    "RobawsClient": "Connectors.vendors.robaws.client",
-    "CobotClient": "Connectors.vendors.cobot.client",
-    "ControlRoomClient": "Connectors.vendors.controlroom.client",
-    "RobostackClient": "Connectors.vendors.robostack.client",
-}
+from Connectors.vendors import VENDORS
+
+_CLIENTS = {vendor.client_name: vendor.client_module for vendor in VENDORS}
 
 __all__ = ["ConnectorError", "UncertainOutcome", "__version__", *_CLIENTS]
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from Connectors.cli import COMMANDS
 from Connectors.core.config import env, secret_value
-from Connectors.core.connection import site_url
 from Connectors.core.errors import ConfigurationError
 from Connectors.core.login import (
     LoginSettings,
@@ -30,10 +29,10 @@ from Connectors.core.tokens import TokenStore
 
 def _profiles() -> dict[str, VendorProfile]:
     """The vendors whose profile has OAuth endpoints (imported lazily: each is a small data module)."""
-    from Connectors.vendors.cobot.profile import COBOT
-    from Connectors.vendors.robaws.profile import ROBAWS
+    from Connectors.vendors import VENDORS
 
-    return {profile.key: profile for profile in (COBOT, ROBAWS) if profile.oauth}
+    profiles = [vendor.profile() for vendor in VENDORS]
+    return {profile.key: profile for profile in profiles if profile.oauth}
 
 
 def _login_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +89,7 @@ def settings_for(args: argparse.Namespace) -> tuple[LoginSettings, TokenStore]:
     if "token_store" in profile.setting_names:
         given["token_store"] = args.token_store
     settings = resolve(profile, given, scheme=AuthScheme.OAUTH, complete=False)
-    base = site_url(settings)
+    base = settings.site_url
     if args.space:
         if args.vendor != "cobot":
             raise ConfigurationError("--space is for Cobot only.", hint="Leave it out.")

@@ -202,7 +202,7 @@ def test_settings_and_defaults(offline: RobostackClient, monkeypatch: pytest.Mon
     with pytest.raises(ValidationError, match="resource is empty"):
         offline.resource_path(" ")
     monkeypatch.setenv("ROBOSTACK_CHUNK_SIZE", "0")
-    with pytest.raises(ConfigurationError, match="chunk_size must be a positive"):
+    with pytest.raises(ConfigurationError, match="Invalid chunk size '0' for Robostack"):
         RobostackClient("app-1", "key-123456", "secret-abcdef")
     monkeypatch.delenv("ROBOSTACK_API_SECRET", raising=False)
     with pytest.raises(ConfigurationError, match="ROBOSTACK_API_SECRET"):

@@ -1,4 +1,8 @@
-"""Settings shared by every connector: rate specifications, environment look-ups, secret values."""
+"""What a connection setting's text means: rate specifications, numbers, URLs, secret values.
+
+Each ``Setting`` of a profile parses its own value with one of these (``Setting.parse``); a value that
+does not parse raises ``Invalid`` saying what it should be, and the resolver names where it came from.
+"""
 
 from __future__ import annotations
 
@@ -69,6 +73,70 @@ class RateSpec:
         period = float(match.group(2) or 1) * seconds
         burst_value = int(burst) if burst not in (None, "") else None  # type: ignore[arg-type]
         return cls(float(match.group(1)), period, burst_value)
+
+
+class Invalid(ValueError):
+    """A setting's value that does not parse; the text says what it should be ("a positive number")."""
+
+
+#: What switches a limit off.
+OFF = ("none", "off", "unlimited", "0")
+
+
+def text(value: Any) -> str:
+    return str(value).strip()
+
+
+def positive_int(value: Any) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise Invalid("a whole number, 1 or more")
+    return number
+
+
+def positive_number(value: Any) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        number = 0
+    if not number > 0 or number == float("inf"):
+        raise Invalid("a positive number")
+    return number
+
+
+def rate_limit(value: Any) -> RateSpec | bool | None:
+    """``15/s`` → its ``RateSpec``; ``off`` → ``False`` (no client-side limit); ``default`` → ``None``."""
+    if isinstance(value, RateSpec):
+        return value
+    word = str(value).strip().lower()
+    if word in OFF:
+        return False
+    if word == "default":
+        return None
+    try:
+        return RateSpec.parse(word)
+    except ConfigurationError:
+        raise Invalid("<count>/<unit>, for example 15/s, 60/min or 10000/day (or 'off')") from None
+
+
+def daily_quota(value: Any) -> int:
+    """A number of requests per day; ``none`` (``0``) switches the quota off."""
+    if str(value).strip().lower() in OFF:
+        return 0
+    try:
+        return positive_int(value)
+    except Invalid:
+        raise Invalid("a number of requests per day, or 'none'") from None
+
+
+def http_url(value: Any) -> str:
+    url = str(value).strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise Invalid("an http(s) URL")
+    return url
 
 
 class SecretLike(Protocol):

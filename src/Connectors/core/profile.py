@@ -10,10 +10,12 @@ each vendor package defines its own profile object.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
+from Connectors.core import config
 from Connectors.core.config import RateSpec
 from Connectors.core.error_format import ErrorFormat
 from Connectors.core.throttle import EndpointLimit, RateLimitHeaders
@@ -32,6 +34,11 @@ class Setting:
     doc: str = ""
     # The type a keyword or library import converts the value to (a secret: text or a ``Secret``).
     kind: type = str
+    # Turns the value given (text, or what a Python caller passed) into what the connection holds; raises
+    # ``config.Invalid`` saying what it should be. Default: by ``kind`` (a secret: its registered text).
+    parse: Callable[[Any], Any] | None = None
+    # The setting in messages ("number of throttle workers"); default: the name in words.
+    what: str = ""
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -39,7 +46,18 @@ class Setting:
 
     @property
     def label(self) -> str:
-        return self.name.replace("_", " ")
+        return self.what or self.name.replace("_", " ")
+
+    def read(self, value: Any) -> Any:
+        """The value parsed (``value`` is not ``None``); ``config.Invalid`` when it does not parse."""
+        if self.secret:
+            return config.secret_value(value)
+        if self.parse is not None:
+            return self.parse(value)
+        return _PARSERS.get(self.kind, config.text)(value)
+
+
+_PARSERS: dict[type, Callable[[Any], Any]] = {int: config.positive_int, float: config.positive_number}
 
 
 class AuthScheme(str, Enum):
@@ -201,7 +219,10 @@ def common_settings(prefix: str, rate: RateSpec | None, *, daily_quota: int | No
             doc="name of a Vault secret holding these settings (its keys as in the Vault column)",
         ),
         Setting(
-            "rate_limit", f"{prefix}_RATE_LIMIT", doc=f"client-side limit such as ``15/s`` or ``60/min`` ({limit})"
+            "rate_limit",
+            f"{prefix}_RATE_LIMIT",
+            doc=f"client-side limit such as ``15/s`` or ``60/min`` ({limit}; ``off`` for none)",
+            parse=config.rate_limit,
         ),
         Setting("burst", f"{prefix}_RATE_BURST", doc="how many requests may go at once before pacing starts", kind=int),
         Setting(
@@ -219,6 +240,7 @@ def common_settings(prefix: str, rate: RateSpec | None, *, daily_quota: int | No
                 f"{prefix}_DAILY_QUOTA",
                 default=str(daily_quota),
                 doc=f"client-side daily request budget (default {daily_quota:,}; ``none`` switches it off)",
+                parse=config.daily_quota,
             )
         )
     settings += [
@@ -234,6 +256,7 @@ def common_settings(prefix: str, rate: RateSpec | None, *, daily_quota: int | No
             "CONNECTORS_THROTTLE_WORKERS",
             doc="how many workers share the credential; each takes its share when no shared store answers",
             kind=int,
+            what="number of throttle workers",
         ),
     ]
     return tuple(settings)

@@ -34,8 +34,8 @@ from typing import Any
 from Connectors.core import quota
 from Connectors.core.admission import Admission, Admit, DailyCount
 from Connectors.core.buckets import Shape, drain
-from Connectors.core.config import RateSpec, env
-from Connectors.core.errors import ConfigurationError, RateLimited
+from Connectors.core.config import RateSpec
+from Connectors.core.errors import RateLimited
 from Connectors.core.stores import Context, State, States, ThrottleStore
 
 # Waits shorter than this are routine pacing and not worth a log line.
@@ -92,21 +92,6 @@ class ThrottleStatus:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def workers_from(value: int | str | None, source: str = "CONNECTORS_THROTTLE_WORKERS") -> int:
-    """The number of workers sharing a credential: ``value``, else ``CONNECTORS_THROTTLE_WORKERS``, else 1."""
-    text = value if value not in (None, "") else env("CONNECTORS_THROTTLE_WORKERS", "1")
-    try:
-        count = int(str(text).strip())
-    except ValueError:
-        count = 0
-    if count < 1:
-        raise ConfigurationError(
-            f"Invalid number of throttle workers {text!r}.",
-            hint=f"Set {source} to how many workers share one credential (1 or more).",
-        )
-    return count
 
 
 class _Bucket:

@@ -18,7 +18,8 @@ from typing import Any
 from Connectors.core.errors import AuthenticationError, ConfigurationError
 from Connectors.core.redact import redactor
 
-DEFAULT_STORE = Path(os.environ.get("CONNECTORS_TOKEN_STORE", Path.home() / ".connectors" / "tokens.json"))
+# CONNECTORS_TOKEN_STORE is read by the settings resolver (the token_store setting), not here.
+DEFAULT_STORE = Path.home() / ".connectors" / "tokens.json"
 
 
 class TokenStore:

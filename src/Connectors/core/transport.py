@@ -11,7 +11,7 @@ import json as jsonlib
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -45,9 +45,6 @@ UNSETTLED_STATUSES = frozenset({409, 429})
 KEYED_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
-HintHook = Callable[[ConnectorError], "str | None"]
-
-
 @dataclass
 class TransportConfig:
     vendor: str
@@ -61,10 +58,9 @@ class TransportConfig:
     max_idempotency_key: int = 128
     default_headers: Mapping[str, str] = field(default_factory=dict)
     error_format: ErrorFormat = field(default_factory=ErrorFormat)
-    # Status → the sentence that tells a user what to do, specific to the vendor.
+    # Status → the sentence that tells a user what to do, from the profile (``connection.hints_for``); a call
+    # with context of its own rebuilds the error it catches with ``error.replace(hint=…)``.
     hints: Mapping[int, str] = field(default_factory=dict)
-    # Called with each HTTP error; a hint it returns wins over ``hints`` (e.g. the permission a 403 is about).
-    hint_hook: HintHook | None = None
     # How the user set the URL and to what ("ROBAWS_URL, now http://…"), named when the URL seems wrong.
     url_setting: str = "the URL setting"
     # Origins (scheme://host[:port]) besides the base URL's that may receive the credentials.
@@ -129,7 +125,6 @@ class Transport:
         timeout: tuple[float, float] | None = None,
         authenticate: bool = True,
         throttle: bool = True,
-        hints: Mapping[int, str] | None = None,
         error_context: str = "",
     ) -> requests.Response:
         """Send one logical request, retrying where that is safe, and return the 2xx/3xx response.
@@ -137,8 +132,7 @@ class Transport:
         ``idempotent`` overrides the HTTP method's own semantics (a vendor whose PUT creates passes
         False). A non-idempotent request is repeated after a failure only when it carries an
         idempotency key, which is then the same on every attempt - and on a later repeat of the same
-        write after this one failed (``core.repeats``). ``hints`` (status → sentence) override the
-        vendor's hints for this call; ``error_context`` is the hint of an uncertain write.
+        write after this one failed (``core.repeats``). ``error_context`` is the hint of an uncertain write.
         """
         method = method.upper()
         cfg = self.config
@@ -239,7 +233,7 @@ class Transport:
                     self._pause_before_retry(attempt, retry_after, f"HTTP {status}", method, display_path)
                     continue
             if status >= 400:
-                failure = self.error_for(response, method, display_path, attempt, can_repeat, hints)
+                failure = self.error_for(response, method, display_path, attempt, can_repeat)
                 # A request refused on its merits (a 4xx other than "busy") is a definite answer for this
                 # attempt; an earlier attempt's unknown outcome stays remembered.
                 definite = status < 500 and status not in UNSETTLED_STATUSES
@@ -385,7 +379,6 @@ class Transport:
         path: str,
         attempts: int = 1,
         can_repeat: bool = True,
-        hints: Mapping[int, str] | None = None,
     ) -> ConnectorError:
         status = response.status_code
         vendor_message = redactor.redact(self.config.error_format.read(response) or response.reason or "")
@@ -399,19 +392,12 @@ class Transport:
             "path": path,
             "status": status,
             "vendor_message": vendor_message,
-            "hint": (hints or {}).get(status) or self.config.hints.get(status),
+            "hint": self.config.hints.get(status),
             "details": _json_or_none(response),
         }
-        error = (
-            RateLimited(message, retry_after=_retry_after(response), **kwargs)
-            if cls is RateLimited
-            else cls(message, **kwargs)
-        )
-        if self.config.hint_hook and not (hints or {}).get(status):
-            better = self.config.hint_hook(error)
-            if better:
-                error = error.replace(hint=better)
-        return error
+        if cls is RateLimited:
+            return RateLimited(message, retry_after=_retry_after(response), **kwargs)
+        return cls(message, **kwargs)
 
     def close(self) -> None:
         self.session.close()

@@ -1,4 +1,4 @@
-"""What every vendor client shares: its profile resolved into settings, an auth, a throttle and a transport."""
+"""What every vendor client shares: its profile resolved into one ``Connection``, an auth, a throttle, a transport."""
 
 from __future__ import annotations
 
@@ -8,69 +8,72 @@ from typing import Any, ClassVar, TypeVar
 import requests
 
 from Connectors.core.auth import Auth
-from Connectors.core.connection import build_auth, build_transport, describe_url, site_url
-from Connectors.core.errors import ConnectorError
+from Connectors.core.connection import build_auth, build_transport
 from Connectors.core.profile import VendorProfile
 from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import ResolvedSettings, resolve
+from Connectors.core.settings import Connection, resolve
 from Connectors.core.throttle import Throttle
 from Connectors.core.transport import Transport
 
 C = TypeVar("C", bound="BaseClient")
-# Constructor parameters that are not connection settings.
-_NOT_SETTINGS = frozenset({"self", "session", "retry", "common"})
 
 
-def settings_of(arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """A client constructor's connection settings from its ``locals()``: its own and ``**common``."""
-    # Only plain names: a tracer may add locals of its own (robocorp.log adds "@ctx").
-    own = {
-        name: value
-        for name, value in arguments.items()
-        if name.isidentifier() and name not in _NOT_SETTINGS and not name.startswith("__")
-    }
-    return {**own, **dict(arguments.get("common") or {})}
+def named(given: Mapping[str, Any], **positional: Any) -> dict[str, Any]:
+    """A constructor's settings by name: its ``**settings`` and those it also takes by position."""
+    merged = dict(given)
+    for name, value in positional.items():
+        if value is not None:
+            if merged.get(name) is not None:
+                raise TypeError(f"got multiple values for argument {name!r}")
+            merged[name] = value
+    return merged
 
 
 class BaseClient:
     """Holds a ``Transport`` built from the vendor's profile; vendor clients add typed methods on top.
 
-    ``arguments`` are the constructor's connection settings, by the profile's setting names; each
-    missing one is looked up in the documented order (``Connectors.core.settings``).
+    It takes a resolved ``Connection`` of its profile (``core.settings.resolve``), or the settings by name,
+    each missing one looked up in the documented order. ``self.settings``
+    is the connection: every setting parsed, with its source.
     """
 
     profile: ClassVar[VendorProfile]
 
     def __init__(
         self,
-        arguments: Mapping[str, Any],
+        connection: Connection | None = None,
+        /,
         *,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
+        **settings: Any,
     ) -> None:
-        self.settings: ResolvedSettings = resolve(self.profile, arguments)
-        self.auth: Auth = build_auth(self.settings)
-        self.url = site_url(self.settings)
-        self.base_url = self.url + self.profile.api_path
+        if connection is None:
+            connection = resolve(self.profile, settings)
+        elif connection.profile is not self.profile:
+            raise TypeError(
+                f"{type(self).__name__} takes a {self.profile.name} connection, not {connection.profile.name}."
+            )
+        elif any(value is not None for value in settings.values()):
+            raise TypeError(f"{type(self).__name__} takes a connection or settings, not both.")
+        self.settings: Connection = connection
+        self.auth: Auth = build_auth(connection)
+        self.url = connection.site_url
+        self.base_url = connection.base_url
         self.transport: Transport = build_transport(
-            self.settings,
-            self.auth,
-            session=session,
-            retry=retry,
-            hint_hook=self.hint_for,
-            trusted_origins=self.trusted_origins(),
+            connection, self.auth, session=session, retry=retry, trusted_origins=self.trusted_origins()
         )
         throttle = self.transport.config.throttle
         assert throttle is not None
         self.throttle: Throttle = throttle
 
     @property
+    def connection(self) -> Connection:
+        return self.settings
+
+    @property
     def vendor(self) -> str:
         return self.profile.name
-
-    def hint_for(self, error: ConnectorError) -> str | None:
-        """A better hint for an HTTP error than the profile's (override per vendor)."""
-        return None
 
     def trusted_origins(self) -> Sequence[str]:
         """Origins besides the configured URL's that may receive the credentials (override per vendor)."""
@@ -85,7 +88,7 @@ class BaseClient:
         )
 
     def describe_url(self) -> str:
-        return describe_url(self.settings)
+        return self.settings.url_setting
 
     def close(self) -> None:
         self.transport.close()

@@ -14,6 +14,9 @@ from typing import Any
 from Connectors.core import log
 from Connectors.core.config import env, secret_value
 from Connectors.core.errors import ConfigurationError
+from Connectors.core.settings import lookup
+from Connectors.vendors.controlroom.profile import CONTROLROOM
+from Connectors.vendors.robaws.profile import ROBAWS
 from Connectors.webhooks.dispatcher import MAX_BACKOFF, TRANSIENT, Dispatcher, reason_of
 from Connectors.webhooks.receiver import DEFAULT_MAX_BODY, Receiver
 from Connectors.webhooks.sinks import ControlRoomRuns, Sink, WorkItemFolder
@@ -36,7 +39,7 @@ class ReceiverSettings:
 
 def _sources(settings: ReceiverSettings) -> dict[str, Source]:
     sources: list[Source] = []
-    robaws = secret_value(settings.robaws_secret) or secret_value(env("ROBAWS_WEBHOOK_SECRET"))
+    robaws = secret_value(settings.robaws_secret) or lookup(ROBAWS, "webhook_secret")[0]
     if robaws:
         tolerance = settings.tolerance
         if tolerance is None:
@@ -48,7 +51,7 @@ def _sources(settings: ReceiverSettings) -> dict[str, Source]:
                     "ROBAWS_WEBHOOK_TOLERANCE is not a number.", hint="Set it to seconds, e.g. 300."
                 )
         sources.append(robaws_source(robaws, tolerance))
-    controlroom = secret_value(settings.controlroom_secret) or secret_value(env("CONTROLROOM_WEBHOOK_SECRET"))
+    controlroom = secret_value(settings.controlroom_secret) or lookup(CONTROLROOM, "webhook_secret")[0]
     if controlroom:
         sources.append(controlroom_source(controlroom))
     if not sources:

@@ -11,7 +11,6 @@ user (60/min) with the per-endpoint bucket for ``GET /api/memberships`` (6/min),
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -22,17 +21,19 @@ import requests
 
 from Connectors.core import arguments, log
 from Connectors.core.auth import OAuth2Auth
-from Connectors.core.config import Credential, require
+from Connectors.core.config import require
 from Connectors.core.errors import AuthenticationError, ConfigurationError, ValidationError
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 from Connectors.core.paths import build
 from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import CommonSettings
-from Connectors.vendors.base import BaseClient, settings_of
+from Connectors.core.settings import Connection
+from Connectors.vendors.base import BaseClient, named
 from Connectors.vendors.cobot.profile import COBOT
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from Connectors.vendors.typed import CobotSettings
 
 
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
@@ -95,18 +96,14 @@ class CobotClient(BaseClient):
     def __init__(
         self,
         url: str | None = None,
+        /,
+        connection: Connection | None = None,
         *,
-        access_token: Credential = None,
-        client_id: str | None = None,
-        client_secret: Credential = None,
-        token_store: str | os.PathLike[str] | None = None,
-        space: str | None = None,
-        space_url_template: str | None = None,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        **common: Unpack[CommonSettings],
+        **settings: Unpack[CobotSettings],
     ) -> None:
-        super().__init__(settings_of(locals()), session=session, retry=retry)
+        super().__init__(connection, session=session, retry=retry, **named(settings, url=url))
         self.default_space = self.settings.text("space")
         self.client_id = self.settings.text("client_id")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from Connectors.core.config import RateSpec
+from Connectors.core.config import RateSpec, http_url
 from Connectors.core.error_format import ErrorFormat
 from Connectors.core.profile import (
     AuthScheme,
@@ -26,7 +26,9 @@ COBOT = VendorProfile(
     default_url="https://www.cobot.me",
     summary="the management software of coworking spaces",
     settings=(
-        Setting("url", "COBOT_URL", default="https://www.cobot.me", doc="Cobot; space URLs derive from it"),
+        Setting(
+            "url", "COBOT_URL", default="https://www.cobot.me", doc="Cobot; space URLs derive from it", parse=http_url
+        ),
         Setting("access_token", "COBOT_ACCESS_TOKEN", secret=True, doc="an OAuth2 access token"),
         *oauth_client_settings("cobot"),
         Setting("space", "COBOT_SPACE", ("space", "subdomain"), doc="default space subdomain of space keywords"),

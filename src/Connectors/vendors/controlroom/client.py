@@ -31,8 +31,8 @@ from Connectors.core.paging import Page, paginate
 from Connectors.core.paths import segment
 from Connectors.core.repeats import fingerprint, journal
 from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import CommonSettings
-from Connectors.vendors.base import BaseClient, settings_of
+from Connectors.core.settings import Connection
+from Connectors.vendors.base import BaseClient, named
 from Connectors.vendors.controlroom import waiting
 from Connectors.vendors.controlroom.current import CurrentApi
 from Connectors.vendors.controlroom.enums import (
@@ -59,6 +59,8 @@ _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
+    from Connectors.vendors.typed import ControlRoomSettings
+
 __all__ = ["ControlRoomClient", "ProcessRunFailed", "ProcessRunTimeout", "RunTriggerUncertain"]
 
 
@@ -81,16 +83,15 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
         self,
         workspace_id: str | None = None,
         api_key: Credential = None,
+        /,
+        connection: Connection | None = None,
         *,
-        url: str | None = None,
-        api: ControlRoomApi | str | None = None,
-        legacy_url: str | None = None,
-        organization: str | None = None,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        **common: Unpack[CommonSettings],
+        **settings: Unpack[ControlRoomSettings],
     ) -> None:
-        super().__init__(settings_of(locals()), session=session, retry=retry)
+        given = named(settings, workspace_id=workspace_id, api_key=api_key)
+        super().__init__(connection, session=session, retry=retry, **given)
         self.workspace_id = self.settings.require("workspace_id")
         self.api = _api_of(self.settings.text("api"))
         self.console_url = self.url

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from Connectors.core.config import RateSpec
+from Connectors.core.config import RateSpec, http_url
 from Connectors.core.error_format import ErrorFormat
 from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile
 from Connectors.vendors.controlroom.enums import ControlRoomApi
@@ -27,7 +27,13 @@ CONTROLROOM = VendorProfile(
             secret=True,
             doc="a workspace API key with the permissions the robot needs",
         ),
-        Setting("url", "CONTROLROOM_URL", default=CLOUD_URL, doc="Control Room (SSO: ``https://<sub>.robocorp.com``)"),
+        Setting(
+            "url",
+            "CONTROLROOM_URL",
+            default=CLOUD_URL,
+            doc="Control Room (SSO: ``https://<sub>.robocorp.com``)",
+            parse=http_url,
+        ),
         Setting(
             "api",
             "CONTROLROOM_API",
@@ -41,6 +47,12 @@ CONTROLROOM = VendorProfile(
             doc=f"host of the legacy ``/process-v1`` API (default {CLOUD_LEGACY_URL} for the cloud)",
         ),
         Setting("organization", "CONTROLROOM_ORGANIZATION", doc="organization slug, for exact run links"),
+        Setting(
+            "webhook_secret",
+            "CONTROLROOM_WEBHOOK_SECRET",
+            secret=True,
+            doc="the webhooks' signing secret (`Verify Control Room Webhook`, ``connectors webhooks serve``)",
+        ),
     ),
     credentials=(
         CredentialKind(

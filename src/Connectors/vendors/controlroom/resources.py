@@ -8,11 +8,13 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from Connectors.core import arguments
-from Connectors.core.config import env, require
+from Connectors.core.config import require
 from Connectors.core.errors import ConnectorError, NotFound, ValidationError
 from Connectors.core.redact import redactor
+from Connectors.core.settings import lookup
 from Connectors.core.webhooks import SignatureError, verify_body
 from Connectors.vendors.controlroom.enums import WebhookEvent, value_of
+from Connectors.vendors.controlroom.profile import CONTROLROOM
 from Connectors.vendors.controlroom.signing import signed
 
 if TYPE_CHECKING:
@@ -71,7 +73,7 @@ class ResourcesMixin:
     @staticmethod
     def verify_webhook(body: str | bytes, signature: str | None, secret: Any = None) -> dict[str, Any]:
         """Check ``x-rc-signature`` (hex HMAC-SHA256 of the raw body) and return the parsed event."""
-        key = arguments.credential(secret, "secret") or env("CONTROLROOM_WEBHOOK_SECRET")
+        key = arguments.credential(secret, "secret") or lookup(CONTROLROOM, "webhook_secret")[0]
         key = require(key, "The Control Room webhook secret", "CONTROLROOM_WEBHOOK_SECRET")
         if not isinstance(body, (str, bytes)):
             raise ValidationError(f"body must be the raw request body (text or bytes), got {type(body).__name__}.")

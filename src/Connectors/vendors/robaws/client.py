@@ -22,16 +22,16 @@ from urllib.parse import urljoin
 import requests
 
 from Connectors.core import arguments, log
-from Connectors.core.config import Credential, env, require, secret_value
+from Connectors.core.config import Credential, require
 from Connectors.core.errors import ConfigurationError, ConnectorError, UncertainOutcome, ValidationError
 from Connectors.core.paging import page_number_fetcher, paginate
 from Connectors.core.paths import build
 from Connectors.core.redact import redactor
 from Connectors.core.repeats import journal, key_for
 from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import CommonSettings
+from Connectors.core.settings import Connection, lookup
 from Connectors.core.webhooks import SignatureError, event_of, verify_timestamped
-from Connectors.vendors.base import BaseClient, settings_of
+from Connectors.vendors.base import BaseClient, named
 from Connectors.vendors.robaws.profile import MAX_UPLOAD_MB, ROBAWS
 from Connectors.vendors.robaws.query import (
     JSON_PATCH,
@@ -43,6 +43,8 @@ from Connectors.vendors.robaws.query import (
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from Connectors.vendors.typed import RobawsSettings
 
 
 MAX_PAGE_SIZE = 100
@@ -104,18 +106,14 @@ class RobawsClient(BaseClient):
     def __init__(
         self,
         url: str | None = None,
+        /,
+        connection: Connection | None = None,
         *,
-        username: str | None = None,
-        password: Credential = None,
-        client_id: str | None = None,
-        client_secret: Credential = None,
-        token_store: str | os.PathLike[str] | None = None,
-        daily_quota: int | str | None = None,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        **common: Unpack[CommonSettings],
+        **settings: Unpack[RobawsSettings],
     ) -> None:
-        super().__init__(settings_of(locals()), session=session, retry=retry)
+        super().__init__(connection, session=session, retry=retry, **named(settings, url=url))
         self.mode = LIVE
         self.throttle.report_daily(LIVE, REPLICA)  # each mode has its own daily quota
 
@@ -451,10 +449,11 @@ class RobawsClient(BaseClient):
     ) -> dict[str, Any]:
         """Check a ``Robaws-Signature`` header over the raw body and return the event it signs.
 
-        ``secret`` defaults to ``ROBAWS_WEBHOOK_SECRET``; ``tolerance`` is the oldest signature accepted, in seconds.
+        ``secret`` defaults to the ``webhook_secret`` setting (``ROBAWS_WEBHOOK_SECRET`` or the Vault);
+        ``tolerance`` is the oldest signature accepted, in seconds.
         """
         key = require(
-            arguments.credential(secret, "secret") or secret_value(env("ROBAWS_WEBHOOK_SECRET")),
+            arguments.credential(secret, "secret") or lookup(ROBAWS, "webhook_secret")[0],
             "The webhook secret",
             "ROBAWS_WEBHOOK_SECRET",
         )

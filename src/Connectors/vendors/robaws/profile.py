@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from Connectors.core.config import RateSpec
+from Connectors.core.config import RateSpec, http_url
 from Connectors.core.error_format import ErrorFormat
 from Connectors.core.profile import (
     AuthScheme,
@@ -28,10 +28,16 @@ ROBAWS = VendorProfile(
     ),
     api_path="/api/v2",
     settings=(
-        Setting("url", "ROBAWS_URL", default="https://app.robaws.com", doc="the Robaws site"),
+        Setting("url", "ROBAWS_URL", default="https://app.robaws.com", doc="the Robaws site", parse=http_url),
         Setting("username", "ROBAWS_USERNAME", doc="HTTP Basic: the API user"),
         Setting("password", "ROBAWS_PASSWORD", secret=True, doc="HTTP Basic: its password"),
         *oauth_client_settings("robaws"),
+        Setting(
+            "webhook_secret",
+            "ROBAWS_WEBHOOK_SECRET",
+            secret=True,
+            doc="the webhooks' signing secret (`Verify Robaws Webhook`, ``connectors webhooks serve``)",
+        ),
     ),
     credentials=(
         CredentialKind(

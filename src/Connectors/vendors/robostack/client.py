@@ -28,14 +28,16 @@ from Connectors.core.config import Credential
 from Connectors.core.errors import ConfigurationError, ConnectorError, NotFound, ValidationError
 from Connectors.core.paths import build
 from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import CommonSettings
-from Connectors.vendors.base import BaseClient, settings_of
+from Connectors.core.settings import Connection
+from Connectors.vendors.base import BaseClient, named
 from Connectors.vendors.robostack import creates
 from Connectors.vendors.robostack.profile import DEFAULT_CHUNK_SIZE, ROBOSTACK
 from Connectors.vendors.robostack.selection import PINNING_FORMS, pins
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
+
+    from Connectors.vendors.typed import RobostackSettings
 
 
 Selection = Mapping[str, Any]
@@ -55,16 +57,17 @@ class RobostackClient(BaseClient):
         app_uuid: str | None = None,
         api_key: Credential = None,
         api_secret: Credential = None,
+        /,
+        connection: Connection | None = None,
         *,
-        url: str | None = None,
-        chunk_size: int | str | None = None,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
-        **common: Unpack[CommonSettings],
+        **settings: Unpack[RobostackSettings],
     ) -> None:
-        super().__init__(settings_of(locals()), session=session, retry=retry)
+        given = named(settings, app_uuid=app_uuid, api_key=api_key, api_secret=api_secret)
+        super().__init__(connection, session=session, retry=retry, **given)
         self.app_uuid = self.settings.require("app_uuid")
-        self.chunk_size = _positive(self.settings.get("chunk_size"), DEFAULT_CHUNK_SIZE, "chunk_size")
+        self.chunk_size: int = self.settings.get("chunk_size", DEFAULT_CHUNK_SIZE)
 
     # -- paths --------------------------------------------------------------------------------
     def resource_path(self, resource: str) -> str:

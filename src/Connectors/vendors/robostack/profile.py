@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from Connectors.core.config import RateSpec
+from Connectors.core.config import RateSpec, http_url
 from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile
 
 # No published limit: stay well below anything a small SaaS would enforce.
@@ -30,7 +30,7 @@ ROBOSTACK = VendorProfile(
             secret=True,
             doc="the Token Secret",
         ),
-        Setting("url", "ROBOSTACK_URL", default="https://api.robostack.ai", doc="the API host"),
+        Setting("url", "ROBOSTACK_URL", default="https://api.robostack.ai", doc="the API host", parse=http_url),
         Setting(
             "chunk_size",
             "ROBOSTACK_CHUNK_SIZE",
