@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from _support import ROOT
+from Connectors.vendors import VENDORS as REGISTRY
 from support import fanout
 from support.redis_server import RedisServer
 
 sys.path.insert(0, str(ROOT / "tests" / "robots"))
 
-VENDORS = ("robaws", "cobot", "controlroom", "robostack")
+VENDORS = tuple(vendor.key for vendor in REGISTRY)
 CONSUMERS = 8
 Row = list[object]
 

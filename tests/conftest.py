@@ -10,9 +10,12 @@ import pytest
 
 from Connectors.core import repeats
 from Connectors.core.stores import forget_local_state
+from Connectors.vendors import VENDORS
 from connectors_sandbox.server import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[1]
+# The variables of every vendor start with its key in capitals (ROBAWS_URL …).
+PREFIXES = tuple(vendor.key.upper() for vendor in VENDORS)
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +39,7 @@ def sandbox(sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch) ->
     sandbox_process.configure(rate_scale=1.0, faults="", seed=None, time_scale=1.0, reset=True)
     forget_local_state()  # the client's memory of the old server's limits and daily counts
     for name in list(os.environ):
-        if name.split("_", 1)[0] in ("ROBAWS", "COBOT", "CONTROLROOM", "ROBOSTACK"):
+        if name.split("_", 1)[0] in PREFIXES:
             monkeypatch.delenv(name)
     monkeypatch.delenv("CONNECTORS_THROTTLE_STORE", raising=False)
     for name, value in sandbox_process.environment().items():

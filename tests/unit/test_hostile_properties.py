@@ -30,13 +30,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from Connectors import CobotClient, ControlRoomClient, RobawsClient, RobostackClient
-from Connectors.Cobot import Cobot
-from Connectors.ControlRoom import ControlRoom
 from Connectors.core.errors import ConnectorError, TransportError
 from Connectors.core.redact import redactor
 from Connectors.core.repeats import journal
-from Connectors.Robaws import Robaws
-from Connectors.Robostack import Robostack
+from Connectors.vendors import VENDORS
 from Connectors.vendors.base import BaseClient
 
 # -- the recording server -----------------------------------------------------------------------
@@ -383,7 +380,7 @@ def _client(vendor: str, url: str) -> BaseClient:
     return RobostackClient("app-1", "key-hostile-0001", "secret-hostile-0001", url=url + "/robostack", **common)
 
 
-LIBRARIES = {"robaws": Robaws, "cobot": Cobot, "robostack": Robostack, "controlroom": ControlRoom}
+LIBRARIES = {vendor.key: vendor.library() for vendor in VENDORS}
 
 
 @dataclass(frozen=True)

@@ -8,15 +8,29 @@ import pytest
 
 from Connectors.core.config import RateSpec
 from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile
-from Connectors.vendors.cobot.profile import COBOT
+from Connectors.core.settings import COMMON as COMMON_SETTINGS
+from Connectors.vendors import VENDORS
 from Connectors.vendors.controlroom.profile import CONTROLROOM
 from Connectors.vendors.robaws.profile import ROBAWS
 from Connectors.vendors.robostack.profile import ROBOSTACK
 
 COMMON = ("vault_secret", "rate_limit", "burst", "rate_scale", "timeout", "throttle_store", "workers")
+PROFILES = [vendor.profile() for vendor in VENDORS]
 
 
-@pytest.mark.parametrize("profile", [ROBAWS, COBOT, CONTROLROOM, ROBOSTACK], ids=lambda p: p.key)
+def test_one_vendor_list() -> None:
+    """The registry names each vendor's parts; the sandbox's own copy (it imports nothing of ours) agrees."""
+    from connectors_sandbox.options import VENDORS as SANDBOX_VENDORS
+
+    assert tuple(vendor.key for vendor in VENDORS) == SANDBOX_VENDORS
+    for vendor in VENDORS:
+        assert vendor.profile().key == vendor.key
+        assert vendor.client().profile is vendor.profile()
+        assert vendor.library().client_class is vendor.client()
+    assert set(COMMON) | {"daily_quota"} == COMMON_SETTINGS
+
+
+@pytest.mark.parametrize("profile", PROFILES, ids=lambda p: p.key)
 def test_every_profile_ends_with_the_common_settings_once(profile: VendorProfile) -> None:
     names = profile.setting_names
     assert len(names) == len(set(names))

@@ -6,6 +6,7 @@ argument → Vault secret named by ``vault_secret`` → environment variable →
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -18,11 +19,13 @@ from robot.api.types import Secret
 from Connectors import CobotClient, ControlRoomClient, RobawsClient, RobostackClient
 from Connectors.core.auth import BasicAuth, BearerAuth, HeaderAuth, OAuth2Auth
 from Connectors.core.errors import ConfigurationError
-from Connectors.core.profile import AuthScheme, CredentialKind, VendorProfile
+from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile
 from Connectors.core.redact import redactor
+from Connectors.core.settings import Connection, resolve
+from Connectors.vendors import VENDORS
 from Connectors.vendors.base import BaseClient
 
-CLIENTS: list[type[BaseClient]] = [RobawsClient, CobotClient, ControlRoomClient, RobostackClient]
+CLIENTS: list[type[BaseClient]] = [vendor.client() for vendor in VENDORS]
 SOURCES = ["argument", "named vault", "variable", "shared vault"]
 AUTH_CLASSES = {
     AuthScheme.BASIC: BasicAuth,
@@ -164,3 +167,97 @@ def test_missing_and_unknown_settings_are_one_clear_line(monkeypatch: pytest.Mon
     assert "ROBAWS_PASSWORD" in str(caught.value) and "\n" not in str(caught.value)
     with pytest.raises(ConfigurationError, match="workspace id is not set"):
         ControlRoomClient(api_key="k3y-value")
+
+
+# -- every setting of every vendor, from each source -------------------------------------------------------
+ALL_SOURCES = ["argument", "named vault", "variable", "shared vault", "default"]
+SAMPLES = {"url": "http://127.0.0.1:9/x", "rate_limit": "7/s", "daily_quota": "123", "api": "legacy"}
+
+
+def sample(setting: Setting) -> str:
+    if setting.name in SAMPLES:
+        return SAMPLES[setting.name]
+    return {int: "3", float: "2.5"}.get(setting.kind, f"{setting.name}-sample-value")
+
+
+def setting_sources() -> list[tuple[VendorProfile, Setting, str]]:
+    cases = []
+    for profile in (vendor.profile() for vendor in VENDORS):
+        for setting in profile.settings:
+            possible = {
+                "argument": True,
+                "named vault": setting.name != "vault_secret",
+                "variable": setting.variable is not None,
+                "shared vault": setting.name != "vault_secret",
+                "default": setting.default is not None,
+            }
+            cases += [(profile, setting, source) for source in ALL_SOURCES if possible[source]]
+    return cases
+
+
+@pytest.mark.parametrize(
+    ("profile", "setting", "source"),
+    setting_sources(),
+    ids=lambda x: getattr(x, "key", None) or getattr(x, "name", None) or str(x).replace(" ", "-"),
+)
+def test_every_setting_of_every_vendor_from_each_source(
+    profile: VendorProfile, setting: Setting, source: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The connection holds the value parsed once and names where it came from, for every source."""
+    monkeypatch.delenv("CONNECTORS_TOKEN_STORE")
+    kind = next((k for k in profile.credentials if setting.name in k.all_settings), profile.credentials[0])
+    credentials = {name: f"{name}-credential" for name in kind.settings if name != setting.name}
+    vault: dict[str, dict[str, str]] = {"named": {}, "shared": {}}
+    arguments: dict[str, Any] = {}
+    text = sample(setting)
+    if source == "shared vault":
+        # Read only while a required setting is missing: everything is there.
+        vault["shared"] = {profile.setting(name).keys[0]: value for name, value in credentials.items()}
+        monkeypatch.setenv("CONNECTORS_VAULT_SECRET", "shared")
+    else:
+        arguments.update(credentials)
+    if source == "argument":
+        text = "named" if setting.name == "vault_secret" else text
+        arguments[setting.name] = text
+    elif source == "named vault":
+        arguments["vault_secret"] = "named"
+    elif source == "variable":
+        assert setting.variable
+        monkeypatch.setenv(setting.variable, text)
+    elif source == "default":
+        assert setting.default is not None
+        text = setting.default
+    if source in ("named vault", "shared vault"):
+        vault[source.split()[0]][setting.keys[0]] = text
+    vault_file = tmp_path / "vault.json"
+    vault_file.write_text(json.dumps(vault))
+    monkeypatch.setenv("RPA_SECRET_FILE", str(vault_file))
+
+    connection = resolve(profile, arguments)
+
+    assert connection.values[setting.name] == setting.read(text)
+    assert (
+        connection.source(setting.name)
+        == {
+            "argument": f"the {setting.name} argument",
+            "named vault": f"Vault secret 'named', key {setting.keys[0]}",
+            "variable": setting.variable,
+            "shared vault": f"Vault secret 'shared' (CONNECTORS_VAULT_SECRET), key {setting.keys[0]}",
+            "default": "the default",
+        }[source]
+    )
+    derived = {
+        "url": lambda c: c.site_url == text.rstrip("/") and c.base_url == text + profile.api_path,
+        "rate_limit": lambda c: c.rate is not None and c.rate.per_second == 7,
+        "burst": lambda c: c.rate is None or c.rate.capacity == 3,
+        "rate_scale": lambda c: c.rate_scale == setting.read(text),
+        "daily_quota": lambda c: c.daily_quota == int(text),
+        "timeout": lambda c: (c.connect_timeout, c.read_timeout) == (2.5, 2.5),
+        "workers": lambda c: c.workers == 3,
+        "throttle_store": lambda c: c.throttle_store == text,
+        "token_store": lambda c: c.token_store == text,
+    }
+    assert derived.get(setting.name, lambda c: True)(connection)
+    assert isinstance(connection, Connection)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        connection.workers = 5  # type: ignore[misc]
