@@ -6,19 +6,32 @@ Every line passes the redactor first.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from Connectors.core.redact import install_log_redaction, redactor
 
 _logger = logging.getLogger("Connectors")
 install_log_redaction()
+# Robot Framework's execution contexts, imported on the first line written (False: not installed).
+_contexts: Any = None
 
 
 def _in_robot() -> bool:
-    try:
-        from robot.running.context import EXECUTION_CONTEXTS
-    except ImportError:
-        return False
-    return EXECUTION_CONTEXTS.current is not None
+    global _contexts
+    if _contexts is None:
+        try:
+            from robot.running.context import EXECUTION_CONTEXTS
+        except ImportError:
+            _contexts = False
+        else:
+            _contexts = EXECUTION_CONTEXTS
+    return bool(_contexts) and _contexts.current is not None
+
+
+def debugging() -> bool:
+    """Whether a debug line can be written anywhere, so a hot path can skip building it."""
+    # Robot Framework filters by its own log level, which can change at any keyword.
+    return _in_robot() or _logger.isEnabledFor(logging.DEBUG)
 
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}

@@ -9,6 +9,7 @@ a segment fails with one line naming the argument. Vendor clients never concaten
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -26,14 +27,19 @@ def segment(value: Any, argument: str) -> str:
             f"{argument} must be a text or a whole number, got {kind}.",
             hint=f"Pass the {argument.replace('_', ' ')} itself, e.g. 42 or an id from an earlier result.",
         )
-    text = str(value)
-    problem = _problem(text)
+    problem, encoded = _checked(str(value))
     if problem:
         raise ValidationError(
             f"{argument} {problem}.", hint=f"Pass the {argument.replace('_', ' ')} as the vendor shows it."
         )
+    return encoded
+
+
+@lru_cache(maxsize=1024)
+def _checked(text: str) -> tuple[str, str]:
+    # The same collection names and ids recur on every call of a loop: checked and encoded once each.
     # safe="": "/" becomes %2F, so a value is always exactly one segment.
-    return quote(text, safe="")
+    return _problem(text), quote(text, safe="")
 
 
 def _problem(text: str) -> str:

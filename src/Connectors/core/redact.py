@@ -72,6 +72,8 @@ class Redactor:
         for secret in self._ordered:
             if secret in text:
                 text = text.replace(secret, MASK)
+        if "=" not in text and ":" not in text:
+            return text  # every pattern below needs one of them (a request path, most log lines)
         text = _FIELD_PATTERNS[0].sub(lambda m: f"{m.group(1)}={MASK}", text)
         text = _FIELD_PATTERNS[1].sub(lambda m: f"{m.group(1)}{MASK}", text)
         return self._header_pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)

@@ -71,9 +71,13 @@ class Transport:
     def __init__(self, config: TransportConfig, session: requests.Session | None = None) -> None:
         self.config = config
         self.session = session or requests.Session()
+        # The auth sets the headers itself; an auth here keeps requests from looking up ~/.netrc on every
+        # request (its entry for the host would replace the vendor's credentials).
+        self.session.auth = _keep_headers
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.update(config.default_headers)
         self.stats = {"requests": 0, "retries": 0, "throttle_wait_seconds": 0.0}
+        self._timeout = (config.connect_timeout, config.read_timeout)
         self._origins = {_origin(config.base_url), *(_origin(o) for o in config.trusted_origins)}
         # "*" in a trusted origin stands for one host label (a Cobot space: https://*.cobot.me).
         self._origin_patterns = [
@@ -162,6 +166,7 @@ class Transport:
         # of a write whose earlier outcome is unknown starts that way: only a success settles it.
         maybe_applied = write is not None and journal.pending(write) is not None
         refreshed_auth = False
+        debugging = log.debugging()
         while True:
             attempt += 1
             if throttle and cfg.throttle:
@@ -169,7 +174,8 @@ class Transport:
             attempt_headers = dict(send_headers)
             if authenticate:
                 cfg.auth.apply(attempt_headers)
-            log.debug(f"{cfg.vendor} → {method} {display_path}" + (f" (attempt {attempt})" if attempt > 1 else ""))
+            if debugging:
+                log.debug(f"{cfg.vendor} → {method} {display_path}" + (f" (attempt {attempt})" if attempt > 1 else ""))
             self.stats["requests"] += 1
             sent = time.monotonic()
             try:
@@ -180,7 +186,7 @@ class Transport:
                     data=body_bytes if body_bytes is not None else data,
                     files=files,
                     headers=attempt_headers,
-                    timeout=timeout or (cfg.connect_timeout, cfg.read_timeout),
+                    timeout=timeout or self._timeout,
                     allow_redirects=False,
                 )
             except RequestException as error:
@@ -214,8 +220,9 @@ class Transport:
                     started,
                     error_context,
                 ) from None
-            took = (time.monotonic() - sent) * 1000
-            log.debug(f"{cfg.vendor} ← {response.status_code} {method} {display_path} in {took:.0f} ms")
+            if debugging:
+                took = (time.monotonic() - sent) * 1000
+                log.debug(f"{cfg.vendor} ← {response.status_code} {method} {display_path} in {took:.0f} ms")
             if cfg.throttle:
                 cfg.throttle.observe(response.headers, quota_scope)
             status = response.status_code
@@ -401,6 +408,10 @@ class Transport:
 
     def close(self) -> None:
         self.session.close()
+
+
+def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
 
 
 def _body_digest(json: Any, data: Any, files: Any) -> Any:
