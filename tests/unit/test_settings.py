@@ -261,3 +261,15 @@ def test_every_setting_of_every_vendor_from_each_source(
     assert isinstance(connection, Connection)
     with pytest.raises(dataclasses.FrozenInstanceError):
         connection.workers = 5  # type: ignore[misc]
+
+
+def test_a_client_takes_a_resolved_connection_instead_of_settings() -> None:
+    connection = resolve(RobawsClient.profile, {"url": "http://127.0.0.1:9", "username": "u", "password": "p-conn"})
+    client = RobawsClient(connection=connection, session=requests.Session())
+    assert client.settings is connection and client.base_url == "http://127.0.0.1:9/api/v2"
+    with pytest.raises(TypeError, match="a connection or settings, not both"):
+        RobawsClient(connection=connection, rate_limit="5/s")
+    with pytest.raises(TypeError, match="takes a Cobot connection, not a Robaws one"):
+        CobotClient(connection=connection)
+    with pytest.raises(TypeError, match="multiple values for argument 'url'"):
+        RobawsClient("http://127.0.0.1:9", url="http://127.0.0.1:8")

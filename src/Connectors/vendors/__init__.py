@@ -13,20 +13,20 @@ on Windows and macOS file systems.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from Connectors.core.profile import VendorProfile
 
 
-@dataclass(frozen=True)
-class Vendor:
-    """Where a vendor's parts live; each is imported on first use, so listing vendors imports none."""
+class Vendor(NamedTuple):
+    """Where a vendor's parts live; each is imported on first use, so listing vendors imports none.
 
-    #: ``robaws``: the sub-package, the CLI's and the sandbox's name, the profile's ``key``
+    ``key`` (``robaws``) names the sub-package, the vendor in the CLI and the sandbox, and the profile's
+    ``key``; ``name`` (``Robaws``) the library (``Library    Connectors.Robaws``) and ``RobawsClient``.
+    """
+
     key: str
-    #: ``Robaws``: ``Library    Connectors.Robaws``, ``RobawsClient``
     name: str
 
     @property

@@ -41,9 +41,8 @@ class BaseClient:
 
     def __init__(
         self,
-        connection: Connection | None = None,
-        /,
         *,
+        connection: Connection | None = None,
         session: requests.Session | None = None,
         retry: RetryPolicy | None = None,
         **settings: Any,

@@ -25,8 +25,6 @@ from Connectors.core.config import require
 from Connectors.core.errors import AuthenticationError, ConfigurationError, ValidationError
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 from Connectors.core.paths import build
-from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import Connection
 from Connectors.vendors.base import BaseClient, named
 from Connectors.vendors.cobot.profile import COBOT
 
@@ -93,17 +91,8 @@ class CobotClient(BaseClient):
 
     profile = COBOT
 
-    def __init__(
-        self,
-        url: str | None = None,
-        /,
-        connection: Connection | None = None,
-        *,
-        session: requests.Session | None = None,
-        retry: RetryPolicy | None = None,
-        **settings: Unpack[CobotSettings],
-    ) -> None:
-        super().__init__(connection, session=session, retry=retry, **named(settings, url=url))
+    def __init__(self, url: str | None = None, /, **settings: Unpack[CobotSettings]) -> None:
+        super().__init__(**named(settings, url=url))
         self.default_space = self.settings.text("space")
         self.client_id = self.settings.text("client_id")
 

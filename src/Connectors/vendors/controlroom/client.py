@@ -14,8 +14,6 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-import requests
-
 from Connectors.core import arguments, log
 from Connectors.core.config import Credential
 from Connectors.core.errors import (
@@ -30,8 +28,6 @@ from Connectors.core.errors import (
 from Connectors.core.paging import Page, paginate
 from Connectors.core.paths import segment
 from Connectors.core.repeats import fingerprint, journal
-from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import Connection
 from Connectors.vendors.base import BaseClient, named
 from Connectors.vendors.controlroom import waiting
 from Connectors.vendors.controlroom.current import CurrentApi
@@ -80,18 +76,9 @@ class ControlRoomClient(StepRunsMixin, WorkItemsMixin, ResourcesMixin, BaseClien
     profile = CONTROLROOM
 
     def __init__(
-        self,
-        workspace_id: str | None = None,
-        api_key: Credential = None,
-        /,
-        connection: Connection | None = None,
-        *,
-        session: requests.Session | None = None,
-        retry: RetryPolicy | None = None,
-        **settings: Unpack[ControlRoomSettings],
+        self, workspace_id: str | None = None, api_key: Credential = None, /, **settings: Unpack[ControlRoomSettings]
     ) -> None:
-        given = named(settings, workspace_id=workspace_id, api_key=api_key)
-        super().__init__(connection, session=session, retry=retry, **given)
+        super().__init__(**named(settings, workspace_id=workspace_id, api_key=api_key))
         self.workspace_id = self.settings.require("workspace_id")
         self.api = _api_of(self.settings.text("api"))
         self.console_url = self.url

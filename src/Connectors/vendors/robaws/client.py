@@ -28,8 +28,7 @@ from Connectors.core.paging import page_number_fetcher, paginate
 from Connectors.core.paths import build
 from Connectors.core.redact import redactor
 from Connectors.core.repeats import journal, key_for
-from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import Connection, lookup
+from Connectors.core.settings import lookup
 from Connectors.core.webhooks import SignatureError, event_of, verify_timestamped
 from Connectors.vendors.base import BaseClient, named
 from Connectors.vendors.robaws.profile import MAX_UPLOAD_MB, ROBAWS
@@ -103,17 +102,8 @@ class RobawsClient(BaseClient):
 
     profile = ROBAWS
 
-    def __init__(
-        self,
-        url: str | None = None,
-        /,
-        connection: Connection | None = None,
-        *,
-        session: requests.Session | None = None,
-        retry: RetryPolicy | None = None,
-        **settings: Unpack[RobawsSettings],
-    ) -> None:
-        super().__init__(connection, session=session, retry=retry, **named(settings, url=url))
+    def __init__(self, url: str | None = None, /, **settings: Unpack[RobawsSettings]) -> None:
+        super().__init__(**named(settings, url=url))
         self.mode = LIVE
         self.throttle.report_daily(LIVE, REPLICA)  # each mode has its own daily quota
 

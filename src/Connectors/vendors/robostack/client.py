@@ -21,14 +21,10 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import requests
-
 from Connectors.core import arguments, log
 from Connectors.core.config import Credential
 from Connectors.core.errors import ConfigurationError, ConnectorError, NotFound, ValidationError
 from Connectors.core.paths import build
-from Connectors.core.retry import RetryPolicy
-from Connectors.core.settings import Connection
 from Connectors.vendors.base import BaseClient, named
 from Connectors.vendors.robostack import creates
 from Connectors.vendors.robostack.profile import DEFAULT_CHUNK_SIZE, ROBOSTACK
@@ -58,14 +54,9 @@ class RobostackClient(BaseClient):
         api_key: Credential = None,
         api_secret: Credential = None,
         /,
-        connection: Connection | None = None,
-        *,
-        session: requests.Session | None = None,
-        retry: RetryPolicy | None = None,
         **settings: Unpack[RobostackSettings],
     ) -> None:
-        given = named(settings, app_uuid=app_uuid, api_key=api_key, api_secret=api_secret)
-        super().__init__(connection, session=session, retry=retry, **given)
+        super().__init__(**named(settings, app_uuid=app_uuid, api_key=api_key, api_secret=api_secret))
         self.app_uuid = self.settings.require("app_uuid")
         self.chunk_size: int = self.settings.get("chunk_size", DEFAULT_CHUNK_SIZE)
 
