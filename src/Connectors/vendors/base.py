@@ -51,7 +51,7 @@ class BaseClient:
             connection = resolve(self.profile, settings)
         elif connection.profile is not self.profile:
             raise TypeError(
-                f"{type(self).__name__} takes a {self.profile.name} connection, not {connection.profile.name}."
+                f"{type(self).__name__} takes a {self.profile.name} connection, not a {connection.profile.name} one."
             )
         elif any(value is not None for value in settings.values()):
             raise TypeError(f"{type(self).__name__} takes a connection or settings, not both.")
