@@ -10,12 +10,11 @@ from typing import TYPE_CHECKING, Any
 from Connectors.core import arguments
 from Connectors.core.config import require
 from Connectors.core.errors import ConnectorError, NotFound, ValidationError
-from Connectors.core.redact import redactor
+from Connectors.core.redact import redactor, signed
 from Connectors.core.settings import lookup
 from Connectors.core.webhooks import SignatureError, verify_body
 from Connectors.vendors.controlroom.enums import WebhookEvent, value_of
 from Connectors.vendors.controlroom.profile import CONTROLROOM
-from Connectors.vendors.controlroom.signing import signed
 
 if TYPE_CHECKING:
     from Connectors.vendors.controlroom.current import CurrentApi

@@ -9,7 +9,7 @@ from typing import Any
 
 from Connectors.core import arguments
 from Connectors.core.errors import ConfigurationError, PermissionDenied, ValidationError
-from Connectors.vendors.controlroom.signing import signed
+from Connectors.core.redact import signed
 
 
 class StepRunsMixin:
