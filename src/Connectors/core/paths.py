@@ -39,7 +39,8 @@ def segment(value: Any, argument: str) -> str:
 def _checked(text: str) -> tuple[str, str]:
     # The same collection names and ids recur on every call of a loop: checked and encoded once each.
     # safe="": "/" becomes %2F, so a value is always exactly one segment.
-    return _problem(text), quote(text, safe="")
+    problem = _problem(text)
+    return problem, "" if problem else quote(text, safe="")
 
 
 def _problem(text: str) -> str:
