@@ -3,12 +3,12 @@
 Both list one page of clients (``GET /api/v2/clients?page=0&size=100``, HTTP Basic, JSON decoded) from a
 minimal local HTTP server that answers every request with the same fixed JSON page (not the sandbox: its
 own work would hide ours). The server runs in a child process, so it does not share the client's
-interpreter. Rounds alternate between the two so machine noise hits both alike; the limits are set out
-of the way, so no throttle wait is measured - only what the client adds per request. Besides the wall
-time per request it prints the client process's CPU time per request, which a loaded machine's scheduling
-does not blur (the server's work is in the other process).
+interpreter. Short rounds alternate between the two so machine noise hits both alike; the figures are the
+medians of the rounds. The limits are set out of the way, so no throttle wait is measured - only what the
+client adds per request. Besides the wall time it prints the client process's CPU time per request, which
+a loaded machine's scheduling blurs less (the server's work is in the other process).
 
-    python bench/overhead.py [--requests 2000] [--rounds 7]
+    python bench/overhead.py [--requests 500] [--rounds 21]
 """
 
 from __future__ import annotations
@@ -66,8 +66,8 @@ def _serve(sock: socket.socket) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=21)
     args = parser.parse_args()
     from Connectors import RobawsClient
 

@@ -21,7 +21,7 @@ HEARTBEAT_MS = 1_000
 State = dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DailyCount:
     key: str
     limit: int | None  # the limit of a window that starts now
@@ -32,7 +32,7 @@ class DailyCount:
     tag: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Admit:
     bucket_key: str | None
     shape: Shape | None = None
@@ -44,7 +44,7 @@ class Admit:
         return [key for key in (self.bucket_key, self.daily.key if self.daily else None) if key]
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Admission:
     allowed: bool  # False: the day's quota is spent and nothing was booked
     wait: float = 0.0  # seconds until the booked slot

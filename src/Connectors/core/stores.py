@@ -136,7 +136,7 @@ def open_backend(url: str | None) -> Backend | None:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Context:
     """What a step needs to know about the backend it runs on."""
 
