@@ -124,7 +124,7 @@ def settings_for(args: argparse.Namespace) -> tuple[LoginSettings, TokenStore]:
         timeout=args.timeout,
         verify_id_token=verify,
     )
-    return login, TokenStore(settings.text("token_store"))
+    return login, TokenStore(settings.token_store)
 
 
 def _login(args: argparse.Namespace) -> int:
