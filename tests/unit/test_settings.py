@@ -17,6 +17,7 @@ import requests
 from robot.api.types import Secret
 
 from Connectors import CobotClient, ControlRoomClient, RobawsClient, RobostackClient
+from Connectors.core import config
 from Connectors.core.auth import BasicAuth, BearerAuth, HeaderAuth, OAuth2Auth
 from Connectors.core.errors import ConfigurationError
 from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile
@@ -171,12 +172,15 @@ def test_missing_and_unknown_settings_are_one_clear_line(monkeypatch: pytest.Mon
 
 # -- every setting of every vendor, from each source -------------------------------------------------------
 ALL_SOURCES = ["argument", "named vault", "variable", "shared vault", "default"]
-SAMPLES = {"url": "http://127.0.0.1:9/x", "rate_limit": "7/s", "daily_quota": "123", "api": "legacy"}
+# A value each parser takes (a new setting with a parser of its own needs one here).
+SAMPLES: dict[Any, str] = {config.http_url: "http://127.0.0.1:9/x", config.rate_limit: "7/s", config.daily_quota: "123"}
 
 
 def sample(setting: Setting) -> str:
-    if setting.name in SAMPLES:
-        return SAMPLES[setting.name]
+    if setting.parse is not None:
+        return SAMPLES[setting.parse]
+    if setting.name == "api":
+        return "legacy"  # Control Room's API generation
     return {int: "3", float: "2.5"}.get(setting.kind, f"{setting.name}-sample-value")
 
 
