@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -277,3 +278,19 @@ def test_a_client_takes_a_resolved_connection_instead_of_settings() -> None:
         CobotClient(connection=connection)
     with pytest.raises(TypeError, match="multiple values for argument 'url'"):
         RobawsClient("http://127.0.0.1:9", url="http://127.0.0.1:8")
+
+
+def test_no_connection_setting_is_read_from_the_environment_outside_the_resolver() -> None:
+    """The resolver is the one reader: a variable read elsewhere would skip the order and the parsing."""
+    variables = {s.variable for vendor in VENDORS for s in vendor.profile().settings if s.variable}
+    read = re.compile(r"""(?:\benv|environ\.get|getenv)\(\s*["']([A-Z0-9_]+)["']|environ\[\s*["']([A-Z0-9_]+)""")
+    source = Path(__file__).resolve().parents[2] / "src" / "Connectors"
+    found = {
+        f"{path.relative_to(source)}: {name}"
+        for path in source.rglob("*.py")
+        if path.name != "settings.py" or path.parent.name != "core"
+        for match in read.finditer(path.read_text(encoding="utf-8"))
+        for name in match.groups()
+        if name in variables
+    }
+    assert not found
