@@ -18,6 +18,9 @@ sandbox's stats (bench/request_economy.py), the fan-out sample with 8 consumers 
     python bench/scale.py [--requests 3000] [--workers 1,4,8,16] [--stores memory,sqlite,redis]
                           [--fanout-invoices 200] [--sections scale,economy]
 
+A starved CPU (many more workers than cores, each booked slot possibly spent late) must still see 0 x 429:
+    python bench/scale.py --workers 128 --stores redis --no-outage --sections scale --requests 1500
+
 More sections are added to SECTIONS.
 """
 
