@@ -26,7 +26,7 @@ from Connectors.core.errors import (
     RateLimited,
     ValidationError,
 )
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import FileTokenStore
 from connectors_sandbox.server import SandboxProcess
 
 pytestmark = pytest.mark.timeout(240)
@@ -242,7 +242,7 @@ def test_daily_quota_exhaustion_fails_fast(robaws: RobawsClient, sandbox: Sandbo
 
 
 # -- OAuth2 -------------------------------------------------------------------------------------------------
-def oauth_login(scope: str, store: TokenStore) -> None:
+def oauth_login(scope: str, store: FileTokenStore) -> None:
     """What ``connectors login robaws`` does, driven without a browser (the sandbox consents itself)."""
     base = os.environ["ROBAWS_URL"]
     redirect = "http://127.0.0.1:8765/callback"
@@ -282,7 +282,7 @@ def oauth_client(token_store: Path) -> RobawsClient:
 
 
 def test_oauth_token_refreshes_once_with_rotation(sandbox: SandboxProcess, tmp_path: Path) -> None:
-    store = TokenStore(tmp_path / "tokens.json")
+    store = FileTokenStore(tmp_path / "tokens.json")
     oauth_login("clients profile", store)
     key = f"robaws:{os.environ['ROBAWS_CLIENT_ID']}"
     original = store.get(key)

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from Connectors.core.errors import AuthenticationError
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import FileTokenStore
 
 
 def _refresh_in_process(store_path: str, counter_path: str, queue: multiprocessing.Queue) -> None:
-    store = TokenStore(store_path)
+    store = FileTokenStore(store_path)
     stale = store.get("v:client")
 
     def refresh(current: dict) -> dict:
@@ -34,7 +34,7 @@ def test_concurrent_processes_refresh_a_rotating_token_exactly_once(tmp_path: Pa
     store_path = tmp_path / "tokens.json"
     counter = tmp_path / "refreshes"
     counter.write_text("")
-    TokenStore(store_path).put(
+    FileTokenStore(store_path).put(
         "v:client", {"access_token": "old", "refresh_token": "old-refresh", "expires_at": time.time() - 5}
     )
     queue: multiprocessing.Queue = multiprocessing.Queue()
@@ -54,7 +54,7 @@ def test_concurrent_processes_refresh_a_rotating_token_exactly_once(tmp_path: Pa
 
 
 def test_store_file_is_private_and_never_half_written(tmp_path: Path) -> None:
-    store = TokenStore(tmp_path / "t.json")
+    store = FileTokenStore(tmp_path / "t.json")
     store.put("a", {"access_token": "x" * 10})
     assert (tmp_path / "t.json").stat().st_mode & 0o077 == 0
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".tokens-")]
@@ -63,7 +63,7 @@ def test_store_file_is_private_and_never_half_written(tmp_path: Path) -> None:
 
 
 def test_missing_token_says_to_log_in(tmp_path: Path) -> None:
-    store = TokenStore(tmp_path / "t.json")
+    store = FileTokenStore(tmp_path / "t.json")
     store.put("other", {"access_token": "y" * 10})
     with pytest.raises(AuthenticationError, match="connectors login"):
         store.refresh_once("missing", None, lambda t: True, lambda t: t)

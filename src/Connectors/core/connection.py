@@ -19,7 +19,7 @@ from Connectors.core.profile import AuthScheme, LimitScope
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import ResolvedSettings
 from Connectors.core.throttle import EndpointLimit, Throttle, workers_from
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import open_token_store
 from Connectors.core.transport import HintHook, Transport, TransportConfig
 
 _OFF = ("none", "off", "unlimited", "0")
@@ -61,11 +61,12 @@ def build_auth(settings: ResolvedSettings) -> Auth:
             raise ConfigurationError(f"{profile.name} has no OAuth endpoints.")
         client_id = settings.require("client_id")
         return OAuth2Auth(
-            TokenStore(settings.text("token_store")),
+            open_token_store(settings.text("token_store"), lock_store=settings.text("throttle_store")),
             profile.token_store_key(client_id),
             site_url(settings) + profile.oauth.token_path,
             client_id,
             settings.text("client_secret"),
+            login=f"connectors login {profile.key}",
         )
     values = {name: settings.text(name) or "" for name in kind.all_settings}
     headers = {name: template.format(**values) for name, template in kind.headers.items()}
@@ -146,7 +147,7 @@ def hints_for(settings: ResolvedSettings, auth: Auth) -> dict[int, str]:
     """The profile's hints with the credential kind's on top, their ``{fields}`` filled in."""
     fields = {**settings.public(), "url": site_url(settings), "url_setting": describe_url(settings)}
     if isinstance(auth, OAuth2Auth):
-        fields.update(store_path=str(auth.store.path), store_key=auth.key)
+        fields.update(store_path=auth.store.location, store_key=auth.key)
     merged = {**settings.profile.hints, **settings.kind.hints}
     return {status: text.format_map(_Blank(fields)) for status, text in merged.items()}
 

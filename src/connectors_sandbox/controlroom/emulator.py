@@ -45,6 +45,7 @@ from connectors_sandbox.controlroom.webhooks import WebhookEmitter
 from connectors_sandbox.controlroom.worker_api import WorkerApi
 from connectors_sandbox.controlroom.workspace_api import WorkspaceApi
 from connectors_sandbox.pipeline import Call, RequestPipeline
+from connectors_sandbox.vault import VaultApi
 
 DEMO_PROCESSES = [
     ("Invoice Processing", ["Read invoices", "Post invoices"]),
@@ -88,6 +89,7 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         self.webhooks = WebhookEmitter(self)
         self.executions = Executions(self)
         self._seen_base = ""
+        self.vault = VaultApi(access.WORKSPACE_ID, ERRORS, ctx.remember_secret, self.public_base)
         self.model = ControlRoomModel(self.clock, lambda: self.ctx.options.run_seconds)
         self.reset()
 
@@ -102,6 +104,7 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         self.storage.clear()
         self.workspace_api.reset()
         self.webhooks.reset()
+        self.vault.reset(self.ctx.options.demo)
         self.model.add_workspace(access.WORKSPACE_ID, "Demo workspace")
         self.model.add_workspace(access.OTHER_WORKSPACE_ID, "Other workspace")
         for name, steps in DEMO_PROCESSES:
@@ -128,7 +131,9 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
                 "CONTROLROOM_PROCESS_ID": demo_process_id("Invoice Processing"),
                 "CONTROLROOM_WEBHOOK_SECRET": access.WEBHOOK_SECRET,
                 "CONTROLROOM_ORGANIZATION": access.ORGANIZATION,
+                **self.vault.env(),
             },
+            "vault": self.vault.info(),
             "processes": {name: demo_process_id(name) for name, _ in DEMO_PROCESSES},
             "rate_limit": f"{self.ctx.scaled(self.rate):g}/s",
             "permissions": list(access.ALL_PERMISSIONS),
@@ -282,6 +287,7 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         start = self.workspace_api.start_integration
         routes.append(self.api_route(integration, "POST", access.TRIGGER_PROCESSES, start, query_token=True))
         routes += self.worker_api.routes()
+        routes += self.vault.routes()
         routes += [
             self.api_route("/process-v1/workspaces/{ws}" + path, method, scope, handler)
             for method, path, scope, handler in self.legacy.routes()

@@ -154,6 +154,7 @@ class RobawsSandbox(VendorSandbox, RequestPipeline[Access, Principal]):
                 "authorize_url": issuer + "/oauth2/authorize",
                 "token_url": issuer + "/oauth2/tokens",
                 "scopes": SCOPES,
+                "refresh_count": self.oauth.refresh_count,
             },
         }
 
