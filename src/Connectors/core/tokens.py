@@ -257,6 +257,8 @@ def _redis_client(url: str, what: str) -> Any:
 def _public_url(url: str) -> str:
     """The URL without user and password."""
     parsed = urlparse(url)
+    if not (parsed.username or parsed.password or parsed.query):
+        return url
     netloc = parsed.hostname or ""
     if parsed.port:
         netloc += f":{parsed.port}"

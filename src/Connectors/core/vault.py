@@ -41,6 +41,13 @@ NOT_SECRET = frozenset(
         "process_id",
         "subdomain",
         "space",
+        # An OAuth2 token's fields beside the tokens themselves (a token store in the Vault).
+        "token_key",
+        "token_type",
+        "scope",
+        "expires_in",
+        "expires_at",
+        "obtained_at",
     }
 )
 LIBRARY_HINT = "For local runs, point RPA_SECRET_FILE at a local vault file (see devdata/vault.json)."
