@@ -155,6 +155,7 @@ class RobawsSandbox(VendorSandbox, RequestPipeline[Access, Principal]):
                 "token_url": issuer + "/oauth2/tokens",
                 "scopes": SCOPES,
                 "refresh_count": self.oauth.refresh_count,
+                "refused_refresh_count": self.oauth.refused_refresh_count,
             },
         }
 
