@@ -229,3 +229,14 @@ def test_sixteen_workers_through_the_vault_lock_in_the_throttle_store(
         f"refused {refused(sandbox)}"
     )
     assert counts == [1, 2] and refused(sandbox) == 0
+
+
+def test_a_rotation_the_vault_refuses_to_store_is_not_used(sandbox: SandboxProcess) -> None:
+    log_in(sandbox, "vault:robaws_oauth")
+    read_only = sandbox.environment()["CONTROLROOM_VAULT_READONLY_TOKEN"]
+    code, output = run_robot(sandbox, CONNECTORS_TOKEN_STORE="vault:robaws_oauth", RC_API_SECRET_TOKEN=read_only)
+    assert code == 1
+    line = failure_line(output)
+    assert line.startswith("The refreshed OAuth2 token was not used: Vault secret 'robaws_oauth' could not be written")
+    assert "HTTP 403" in line and "keeps its previous values" in line and "log in again" in line
+    assert refreshes(sandbox) == 1

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from Connectors.core.errors import AuthenticationError, ConfigurationError, TransportError
+from Connectors.core.errors import AuthenticationError, ConfigurationError, ConnectorError, TransportError
 from Connectors.core.redact import redactor
 
 Token = dict[str, Any]
@@ -163,7 +163,15 @@ class TokenStore(ABC):
                     raise refused.replace(hint=self.refused_hint(login))
                 return successor
             register_token(fresh)
-            self._write(key, fresh)
+            try:
+                self._write(key, fresh)
+            except ConnectorError as error:
+                # The new token is not used unless it is stored: the next run must find what this one used.
+                raise error.replace(
+                    message=f"The refreshed OAuth2 token was not used: {error.message}",
+                    hint=f"{error.hint} The provider has rotated the token already, so log in again afterwards: "
+                    f"'{login} --token-store {self.spec}'.",
+                )
             return fresh
 
     def _await_successor(self, key: str, spent: Token, needs_refresh: Callable[[Token], bool]) -> Token | None:
