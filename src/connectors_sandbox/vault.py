@@ -78,6 +78,18 @@ def demo_secrets() -> dict[str, Secret]:
     }
 
 
+def secret_values(values: dict[str, Any]) -> list[str]:
+    """The values that authenticate (kept for the secret-leak checks); user names, ids, scopes, expiry
+    times and token types identify or describe, and are allowed to show."""
+    return [
+        value
+        for key, value in values.items()
+        if isinstance(value, str)
+        and key != "token_key"
+        and (key in ("password", "secret") or key.endswith(("_token", "_secret", "_key", "password")))
+    ]
+
+
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
@@ -124,7 +136,7 @@ class VaultApi:
             if demo:
                 for name, secret in demo_secrets().items():
                     self.secrets[(self.workspace_id, name)] = secret
-                    self.remember(*secret.values.values())
+                    self.remember(*secret_values(secret.values))
 
     def env(self) -> dict[str, str]:
         """The variables a Control Room run gets for its Vault, pointing at this sandbox."""
@@ -216,7 +228,7 @@ class VaultApi:
             raise ApiError("The value could not be decrypted with this Vault's public key", 400)
         if not isinstance(values, dict):
             raise ApiError("The decrypted value must be a JSON object of keys and values", 400)
-        self.remember(*(value for value in values.values() if isinstance(value, str)))
+        self.remember(*secret_values(values))
         with self._lock:
             self.secrets[(request.path_params["ws"], name)] = Secret(description, values)
             self.writes += 1
