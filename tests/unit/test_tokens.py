@@ -297,3 +297,25 @@ def test_an_unreachable_redis_store_fails_in_one_line() -> None:
         store.get("v:client")
     text = str(caught.value)
     assert "is unreachable" in text and "pw-secret-99" not in text and "\n" not in text
+
+
+def test_the_vault_store_keeps_its_lock_beside_a_sqlite_throttle_store(tmp_path: Path, monkeypatch) -> None:
+    for name in ("RPA_SECRET_FILE", "RC_VAULT_SECRETS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    store = open_token_store("vault:x", lock_store=f"sqlite:///{tmp_path}/throttle.db")
+    with store._locked("v:c") as exclusive:
+        assert exclusive and (tmp_path / "throttle.db.tokens.lock").exists()
+    # No throttle store, no local vault file: nothing can keep other workers out.
+    with open_token_store("vault:x", lock_store="memory")._locked("v:c") as exclusive:
+        assert not exclusive
+
+
+def test_the_vault_store_without_the_vault_variables_fails_in_one_line(monkeypatch) -> None:
+    pytest.importorskip("robocorp.vault", reason="robocorp-vault is not installed")
+    for name in ("RPA_SECRET_FILE", "RC_VAULT_SECRETS_FILE", "RC_API_SECRET_HOST", "RC_API_SECRET_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigurationError) as caught:
+        open_token_store("vault:robaws_oauth").get("robaws:app")
+    text = str(caught.value)
+    assert text.startswith("Vault secret 'robaws_oauth' could not be read:") and "RC_API_SECRET_HOST" in text
+    assert "\n" not in text
