@@ -70,10 +70,14 @@ def log_in(sandbox: SandboxProcess, store: str) -> subprocess.CompletedProcess[s
     return result
 
 
-def run_robot(sandbox: SandboxProcess, seed: dict[str, bytes] | None = None, **variables: str) -> tuple[int, str]:
-    """The OAuth robot in a fresh environment, after every access token was expired at the provider."""
+def run_robot(
+    sandbox: SandboxProcess, seed: dict[str, bytes] | None = None, logs: Path | None = None, **variables: str
+) -> tuple[int, str]:
+    """The OAuth robot in a fresh environment, after every access token was expired at the provider;
+    ``logs``: keep output.xml and log.html there, written at TRACE."""
     sandbox.admin("POST", "/_sandbox/robaws/expire-tokens", {})
-    command = [sys.executable, "-m", "robot", "--output", "NONE", "--report", "NONE", "--log", "NONE", str(ROBOT)]
+    outputs = ["--loglevel", "TRACE", "--outputdir", str(logs)] if logs else ["--output", "NONE", "--log", "NONE"]
+    command = [sys.executable, "-m", "robot", *outputs, "--report", "NONE", str(ROBOT)]
     result = in_fresh_environment(sandbox, command, seed, **variables)
     return result.returncode, result.stdout + result.stderr
 
@@ -86,20 +90,27 @@ def refused(sandbox: SandboxProcess) -> int:
     return int(sandbox.admin("GET", "/_sandbox/config")["vendors"]["robaws"]["oauth"]["refused_refresh_count"])
 
 
-def three_runs(sandbox: SandboxProcess, store: str, **variables: str) -> None:
+def three_runs(sandbox: SandboxProcess, store: str, logs: Path) -> None:
     log_in(sandbox, store)
     for number in range(1, 4):
-        code, output = run_robot(sandbox, CONNECTORS_TOKEN_STORE=store, **variables)
+        code, output = run_robot(sandbox, logs=logs / f"run-{number}", CONNECTORS_TOKEN_STORE=store)
         assert code == 0, f"run {number} with {store}: {output[-1500:]}"
     assert refreshes(sandbox) == 3  # one per run, each spending the token the previous run stored
+    # Tokens read from and written to the store never reach the logs, at TRACE either.
+    written = "".join(path.read_text(errors="replace") for path in logs.glob("run-*/*.*"))
+    assert written.count("List Robaws Clients") >= 3  # the logs of three runs were searched
+    leaked = [secret[:4] + "…" for secret in sandbox.admin("GET", "/_sandbox/secrets") if secret in written]
+    assert leaked == []
 
 
-def test_three_fresh_runs_pass_with_the_redis_store(sandbox: SandboxProcess, redis_server: RedisServer) -> None:
-    three_runs(sandbox, redis_server.url)
+def test_three_fresh_runs_pass_with_the_redis_store(
+    sandbox: SandboxProcess, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    three_runs(sandbox, redis_server.url, tmp_path)
 
 
-def test_three_fresh_runs_pass_with_the_vault_store(sandbox: SandboxProcess) -> None:
-    three_runs(sandbox, "vault:robaws_oauth")
+def test_three_fresh_runs_pass_with_the_vault_store(sandbox: SandboxProcess, tmp_path: Path) -> None:
+    three_runs(sandbox, "vault:robaws_oauth", tmp_path)
     # The secret holds the last rotation, in its own keys.
     assert "robaws_oauth" in sandbox.admin("GET", "/_sandbox/config")["vendors"]["controlroom"]["vault"]["secrets"]
 
