@@ -162,7 +162,9 @@ WORKERS = 16
 ROUNDS = 2
 
 
-def many_workers(sandbox: SandboxProcess, folder: Path, store: str, **variables: str) -> list[int]:
+def many_workers(
+    sandbox: SandboxProcess, folder: Path, store: str, count: int = WORKERS, **variables: str
+) -> list[int]:
     """16 worker processes sharing ``store``; every round they call at once with an expired token.
     Returns the provider's refresh count after each round."""
     sandbox.configure(rate_scale=20.0)  # 32 calls at once stay within Robaws' burst
@@ -177,15 +179,15 @@ def many_workers(sandbox: SandboxProcess, folder: Path, store: str, **variables:
             stderr=subprocess.PIPE,
             text=True,
         )
-        for number in range(WORKERS)
+        for number in range(count)
     ]
     counts = []
     try:
-        wait_for(folder, "ready-", WORKERS, workers)
+        wait_for(folder, "ready-", count, workers)
         for number in range(1, ROUNDS + 1):
             sandbox.admin("POST", "/_sandbox/robaws/expire-tokens", {})
             (folder / f"go-{number}").write_text("")
-            wait_for(folder, f"done-{number}-", WORKERS, workers)
+            wait_for(folder, f"done-{number}-", count, workers)
             statuses = {path.read_text() for path in folder.glob(f"done-{number}-*")}
             assert statuses == {"200"}, statuses
             counts.append(refreshes(sandbox))
@@ -251,3 +253,15 @@ def test_a_rotation_the_vault_refuses_to_store_is_not_used(sandbox: SandboxProce
     assert line.startswith("The refreshed OAuth2 token was not used: Vault secret 'robaws_oauth' could not be written")
     assert "HTTP 403" in line and "keeps its previous values" in line and "log in again" in line
     assert refreshes(sandbox) == 1
+
+
+def test_workers_through_the_vault_lock_beside_a_sqlite_throttle_store(sandbox: SandboxProcess, tmp_path: Path) -> None:
+    workers = tmp_path / "workers"
+    workers.mkdir()
+    store = f"sqlite:///{tmp_path}/throttle.db"
+    counts = many_workers(sandbox, workers, "vault:robaws_oauth", 6, CONNECTORS_THROTTLE_STORE=store)
+    print(
+        f"Vault store, lock beside SQLite, 6 workers: refresh count after each round {counts}, "
+        f"refused {refused(sandbox)}"
+    )
+    assert counts == [1, 2] and refused(sandbox) == 0
