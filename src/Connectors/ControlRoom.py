@@ -7,18 +7,14 @@ from typing import Any
 from Connectors.library import ConnectorLibrary, takes_settings
 from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.keywords import (
+    ControlRoomArtifactKeywords,
+    ControlRoomAssetKeywords,
     ControlRoomProcessKeywords,
     ControlRoomRunKeywords,
-)
-from Connectors.vendors.controlroom.keywords_items import (
-    ControlRoomArtifactKeywords,
     ControlRoomStepKeywords,
-    ControlRoomWorkItemKeywords,
-)
-from Connectors.vendors.controlroom.keywords_workspace import (
-    ControlRoomAssetKeywords,
     ControlRoomWebhookKeywords,
     ControlRoomWorkerKeywords,
+    ControlRoomWorkItemKeywords,
 )
 from Connectors.vendors.controlroom.profile import CONTROLROOM
 

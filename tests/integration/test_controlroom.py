@@ -21,7 +21,7 @@ from Connectors.core.errors import (
 )
 from Connectors.core.webhooks import SignatureError
 from Connectors.vendors.controlroom.client import ControlRoomClient, ProcessRunFailed, ProcessRunTimeout
-from Connectors.vendors.controlroom.errors import RunTriggerUncertain
+from Connectors.vendors.controlroom.model import RunTriggerUncertain
 from connectors_sandbox.server import SandboxProcess
 
 FAST = {"poll_interval": 0.05, "max_interval": 0.2}
@@ -148,7 +148,10 @@ def test_permissions_and_keys(fast: SandboxProcess) -> None:
         readonly.resolve_process("No Such Process")
 
 
-def test_429_is_retried_after_retry_after(fast: SandboxProcess) -> None:
+def test_429_is_retried_with_back_off(fast: SandboxProcess) -> None:
+    """Control Room publishes no limit and no Retry-After: the sandbox has a 429 path only when a test
+    turns it on, and the client backs off on its own."""
+    assert fast.admin("POST", "/_sandbox/controlroom/config", {})["rate_limit"] is None  # off by default
     fast.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": 2, "burst": 2})
     try:
         client = ControlRoomClient(rate_limit="none")
@@ -157,7 +160,7 @@ def test_429_is_retried_after_retry_after(fast: SandboxProcess) -> None:
         assert fast.stats()["controlroom"]["rate_limited"] >= 1
         assert client.transport.stats["retries"] >= 1
     finally:
-        fast.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": 50, "burst": 100})
+        fast.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": None})
 
 
 def test_work_item_with_files_then_run_with_it(client: ControlRoomClient, tmp_path: Path) -> None:

@@ -16,12 +16,12 @@ from Connectors.core.errors import (
 )
 from Connectors.core.webhooks import SignatureError, sign_body
 from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
-from Connectors.vendors.controlroom.errors import (
+from Connectors.vendors.controlroom.generations import legacy_run_state
+from Connectors.vendors.controlroom.model import (
     ProcessRunFailed,
     ProcessRunTimeout,
     RunTriggerUncertain,
 )
-from Connectors.vendors.controlroom.legacy import legacy_run_state
 from Connectors.vendors.controlroom.profile import CONTROLROOM
 from connectors_sandbox.controlroom.model import STOPPED, ControlRoomModel, Outcome
 
@@ -194,7 +194,7 @@ class FakeRuns(ControlRoomClient):
 
 def test_wait_backs_off_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
-    monkeypatch.setattr("Connectors.vendors.controlroom.waiting.time.sleep", sleeps.append)
+    monkeypatch.setattr("Connectors.vendors.controlroom.client.time.sleep", sleeps.append)
     client = FakeRuns(["in_progress"] * 9 + ["completed"])
     assert client.wait_for_run("r", timeout=1000)["state"] == "completed"
     assert sleeps == [2.0, 3.0, 4.5, 6.75, 10.0, 10.0, 10.0, 10.0, 10.0]
@@ -202,7 +202,7 @@ def test_wait_backs_off_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_wait_fails_on_unresolved_with_the_failing_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("Connectors.vendors.controlroom.waiting.time.sleep", lambda _s: None)
+    monkeypatch.setattr("Connectors.vendors.controlroom.client.time.sleep", lambda _s: None)
     with pytest.raises(ProcessRunFailed, match=r"step 'Post' failed \(ROBOT_FAILURE: boom\); see http"):
         FakeRuns(["new", "unresolved"]).wait_for_run("r")
     assert FakeRuns(["unresolved"]).wait_for_run("r", fail_on_unresolved=False)["state"] == "unresolved"
@@ -250,7 +250,7 @@ def test_an_unanswered_trigger_is_uncertain_and_says_how_to_check(monkeypatch: p
 def test_a_failed_read_back_returns_the_started_run(monkeypatch: pytest.MonkeyPatch) -> None:
     client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
     pid = "11111111-1111-1111-1111-111111111111"
-    monkeypatch.setattr(client.backend, "start", lambda process_id, body: "run-7")
+    monkeypatch.setattr(client.backend, "start", lambda process_id, start: ["run-7"])
 
     def unreachable(*args: Any, **kwargs: Any) -> Any:
         raise TransportError("could not connect", vendor="Control Room")
@@ -276,6 +276,7 @@ def test_ids_are_one_path_segment_or_refused(bad: str, monkeypatch: pytest.Monke
 
     class Answer:
         content = b"{}"
+        status_code = 200
 
         @staticmethod
         def json() -> dict[str, Any]:
