@@ -104,7 +104,13 @@ def test_every_keyword_conforms_to_the_spec(
     attachment = tmp_path / "order.csv"
     attachment.write_text("sku,qty\nA-1,3\n")
     item = kw("Create Work Item", "Invoice Processing", {"order": 7}, files=[str(attachment)])
-    with_items = kw("Trigger Process Run With Work Items", "Invoice Processing", [item])
+    with_items = kw(
+        "Trigger Process Run With Work Items",
+        "Invoice Processing",
+        [item],
+        callback_url="http://127.0.0.1:9/cb",
+        callback_secret="cb-secret-111111",
+    )
     kw("Create Work Item", "Customer Onboarding", {"queued": True})
     with_inputs = kw("Trigger Process Run With Inputs", "Customer Onboarding")
     assert with_inputs is not None and kw("Trigger Process Run With Inputs", "Customer Onboarding") is None
@@ -119,7 +125,14 @@ def test_every_keyword_conforms_to_the_spec(
         callback_secret=Secret("cb-secret-123456"),
     )
     batch = kw("Trigger Process Runs", "Customer Onboarding", [{"n": 1}, {"n": 2}])
-    one_run = kw("Trigger Process Run With Payloads", "Customer Onboarding", [{"n": 3}, {"n": 4}])
+    callback = {"callback_url": "http://127.0.0.1:9/cb", "callback_secret": Secret("cb-secret-654321")}
+    one_run = kw(
+        "Trigger Process Run With Payloads",
+        "Customer Onboarding",
+        [{"n": 3}, {"n": 4}],
+        **callback,
+        callback_events=["started"],
+    )
     default = kw("Trigger Process Run", "Report Generation")  # no body: the process's default work item
     kw("Wait For Process Runs", [with_items, with_inputs, *batch, one_run, default], **FAST)
     assert [i["payload"] for i in kw("List Work Items", run_id=one_run, include_data=True)] in (
