@@ -3,6 +3,8 @@ the client sends and each answer the sandbox gives against Robocorp's OpenAPI sp
 
 from __future__ import annotations
 
+import ast
+import inspect
 import os
 import re
 import sys
@@ -16,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from Connectors.ControlRoom import ControlRoom
 from Connectors.core.transport import Transport
-from Connectors.vendors.controlroom.generations import Requests, permission_hint
+from Connectors.vendors.controlroom.generations import CurrentApi, Requests, permission_hint
 from Connectors.vendors.controlroom.model import PAYLOAD_LIMIT
 from Connectors.vendors.controlroom.operations import OPERATIONS
 from connectors_sandbox.app import SandboxContext
@@ -192,7 +194,11 @@ def _each_call_is_a_spec_operation_with_its_hint(called: list[tuple[str, str, st
     """Every /api/v1 call was made as the spec's operation at its method and path, and a 403 of it names
     the permission the spec requires for it."""
     spec = {op["operationId"]: (m, p, scope_of(op)) for m, p, op in operations()}
-    assert called
+    # Every operation the client can call (CurrentApi names each by its id) was called in this scenario.
+    named = {n.value for n in ast.walk(ast.parse(inspect.getsource(CurrentApi))) if isinstance(n, ast.Constant)}
+    client_operations = named & set(OPERATIONS)
+    assert len(client_operations) == 31
+    assert not client_operations - {operation for operation, _, _ in called}, "operations the scenario missed"
     for operation, method, path in called:
         if "/api/v1/" not in path and not path.startswith("/workspaces/"):
             continue  # a next-page link or the legacy API
