@@ -307,5 +307,7 @@ def test_one_run_with_fifty_payloads_has_fifty_input_work_items(sessions: list[V
     items = kw("List Work Items", run_id=run, include_data=True, limit=0)
     assert len(items) == 50 and sorted(i["payload"]["row"] for i in items) == list(range(50))
     assert {i["process_run"]["id"] for i in items} == {run["id"]}
+    starts = [e for s in sessions for e in s.exchanges if e[0] == "POST" and e[1].endswith("/process-runs")]
+    assert len(starts) == 1 and starts[0][2] == 200  # one request, validated against the spec
     violations = [v for s in sessions for v in s.violations]
     assert not violations, "\n".join(violations)
