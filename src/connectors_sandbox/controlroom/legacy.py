@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from connectors_sandbox.controlroom.access import bad_request, not_found
-from connectors_sandbox.controlroom.model import Conflict
+from connectors_sandbox.controlroom.model import Conflict, check_payload
 from connectors_sandbox.controlroom.paging import limit_of, newest_first
 from connectors_sandbox.controlroom.render import LEGACY_ITEM_STATE
 
@@ -77,6 +77,8 @@ class LegacyApi:
         body = await self.sb.json(request)
         if not isinstance(body, list) or not body:
             raise bad_request("runs-batch needs a non-empty JSON list of work item payloads")
+        for payload in body:
+            check_payload(payload)  # every one before any run starts
         return [self._started(self.sb.model.trigger(process, [payload])) for payload in body]
 
     async def run_request(self, request: Request, ws: str) -> Any:

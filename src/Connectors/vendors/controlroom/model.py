@@ -13,8 +13,8 @@ from Connectors.core.errors import ConnectorError, UncertainOutcome, ValidationE
 from Connectors.core.redact import redactor
 
 # Control Room refuses a work-item payload over 100 KB ("Control Room already prevents any payload size
-# > 100KB", a Robocorp maintainer in rpaframework#559): read as 100,000 bytes of its JSON in UTF-8, the
-# stricter reading. The sandbox holds the same number (a test checks they agree).
+# > 100KB", a Robocorp maintainer in rpaframework#559): read as 100,000 bytes of its compact JSON in UTF-8,
+# the stricter reading. The sandbox measures the same way and holds the same number (a test checks they agree).
 PAYLOAD_LIMIT = 100_000
 
 
