@@ -85,7 +85,7 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         self.url_ttl = 60.0
         # A per-key limit for tests of the 429 path only: Control Room publishes none (off by default).
         self.rate: float | None = None
-        self.burst = 1
+        self.burst: int | None = None  # default: one second's worth
         self.storage = Storage(ctx.remember_secret, lambda: self.url_ttl)
         self.current = CurrentApi(self)
         self.workspace_api = WorkspaceApi(self)
@@ -240,7 +240,8 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
             # A limit for tests of the 429 path: null (or 0) turns it off again, as it starts.
             rate = body.get("rate_limit", self.rate)
             self.rate = float(rate) if rate else None
-            self.burst = int(body.get("burst", self.burst))
+            burst = body.get("burst", self.burst)
+            self.burst = int(burst) if burst else None
             self.keys.bucket = self._bucket()
         if "url_ttl" in body:
             self.url_ttl = float(body["url_ttl"])
@@ -262,7 +263,7 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
     def _bucket(self) -> ServerBucket | None:
         if not self.rate:
             return None
-        return ServerBucket(self.ctx.scaled(self.rate), max(1, round(self.ctx.scaled(self.burst))))
+        return ServerBucket(self.ctx.scaled(self.rate), max(1, round(self.ctx.scaled(self.burst or self.rate))))
 
     async def admin_add_process(self, request: Request) -> Response:
         """Register a process. Each step is a name (simulated) or ``{name, command | robot_yaml + task, cwd,
