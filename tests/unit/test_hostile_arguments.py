@@ -228,7 +228,7 @@ def test_controlroom_refuses_before_sending(tmp_path: Path) -> None:
     cases: list[tuple[Any, str]] = [
         # The example: a text is not a list of payloads (it started three runs, one per character).
         (lambda: client.trigger_runs(PROCESS, "abc"), "payloads must be a list of payloads"),
-        (lambda: client.trigger_run(PROCESS, {"pdf": b"%PDF"}), "payloads[0]['pdf'] is bytes"),
+        (lambda: client.trigger_run(PROCESS, {"pdf": b"%PDF"}), "payload['pdf'] is bytes"),
         (lambda: client.trigger_run(PROCESS, callback="https://x"), "callback must be a dictionary"),
         (lambda: client.trigger_run_with_work_items(PROCESS, None), "No work item ids given"),
         (lambda: client.trigger_run_with_work_items(PROCESS, ["a", None]), r"work_item_ids[1] is not an id"),

@@ -65,6 +65,7 @@ VOCABULARY = ACCESS_TAGS | {
     "time-passes",
     "identity",
     "users",
+    "workspace",
     "processes",
     "runs",
     "work-items",
