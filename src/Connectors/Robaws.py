@@ -9,6 +9,7 @@ from Connectors.vendors.robaws.client import RobawsClient
 from Connectors.vendors.robaws.keywords import (
     RobawsBusinessKeywords,
     RobawsModeKeywords,
+    RobawsNestedKeywords,
     RobawsResourceKeywords,
     RobawsWebhookKeywords,
 )
@@ -29,6 +30,7 @@ class Robaws(ConnectorLibrary[RobawsClient]):
                 RobawsModeKeywords(self),
                 RobawsResourceKeywords(self),
                 RobawsBusinessKeywords(self),
+                RobawsNestedKeywords(self),
                 RobawsWebhookKeywords(self),
             ],
             args,
@@ -57,8 +59,10 @@ reuses that key, so Robaws replays the first result instead of creating a second
 The generic keywords (`List Robaws Resources`, `Get Robaws Resource`, `Create Robaws Resource`,
 `Update Robaws Resource`, `Patch Robaws Resource`, `Replace Robaws Resource`, `Delete Robaws Resource`)
 work on any collection of ``/api/v2``: ``clients``, ``suppliers``, ``articles``, ``employees``,
-``projects``, ``offers``, ``work-orders``, ``sales-invoices``, ``purchase-invoices`` and more. Ids and
-collection names are data: they are encoded as one path segment each, never read as a path.
+``projects``, ``offers``, ``work-orders``, ``sales-invoices``, ``purchase-invoices`` and more, and nested
+collections such as ``clients/42/contacts`` or ``purchase-supply-orders/7/line-items``. Ids are data: each
+is encoded as one path segment; a collection's segments are checked and encoded one by one, and
+``..``, ``.``, empty segments, ``?``, ``#`` and control characters are refused.
 
 = Errors =
 

@@ -61,9 +61,13 @@ class RobawsResourceKeywords(Component):
         requests on a large tenant). Pages are fetched only until ``limit`` items are found.
         ``sort`` is ``field:asc,other:desc``; ``include`` is ``employer,contacts`` or ``extraFields``
         (either may also be a list).
-        Other named arguments are filters (``updatedFrom``, ``type``, ``fromDate``, ``toDate``, any field).
+        Other named arguments are sent as filters. Robaws documents ``updatedFrom`` (most collections) and,
+        on sales and purchase invoices, ``type``, ``fromDate`` and ``toDate``; a parameter Robaws does not
+        know is ignored, not refused - so check what comes back rather than rely on an undocumented filter
+        (there is none on a supplier's VAT number: see `Find Robaws Supplier By VAT Number`).
         ``extra_fields`` filters on extra fields by name: it is sent as ``extraFields[Name]=value``
         with the brackets and spaces URL-encoded; booleans become ``true`` / ``false``.
+        ``collection`` may be nested, e.g. ``clients/42/contacts``.
 
         Example:
         | ${clients} = | List Robaws Resources | clients | limit=50 | sort=name:asc |
@@ -218,17 +222,48 @@ class RobawsBusinessKeywords(Component):
         include: str | list[str] | None = None,
         **filters: Any,
     ) -> list[dict[str, Any]]:
-        """Return the clients matching field filters and extra-field filters (at most ``limit``; 0 = all).
+        """Return the clients matching extra-field filters and ``updatedFrom`` (at most ``limit``; 0 = all).
 
-        ``include=extraFields`` returns each client's extra fields as well (see `List Robaws Resources`).
+        ``include=extraFields`` returns each client's extra fields as well. Robaws documents no other
+        filter on clients: a name or a VAT number is matched on what comes back (see `List Robaws Resources`).
 
         Example:
-        | ${clients} = | List Robaws Clients | name=ACME NV |
+        | ${clients} = | List Robaws Clients | updatedFrom=2024-06-01 |
         | &{via} = | Create Dictionary | Contact via=Website |
         | ${clients} = | List Robaws Clients | extra_fields=${via} | include=extraFields | limit=10 |
         """
         items = self.client.list_clients(limit=limit, extra_fields=extra_fields, include=include, **filters)
         return collect(items, limit)
+
+    @keyword(tags=["robaws", "read", "suppliers"])
+    def get_robaws_suppliers_by_vat_number(self) -> dict[str, list[dict[str, Any]]]:
+        """Return every supplier, by VAT number (letters and digits, upper case), read once.
+
+        Robaws documents no filter on a supplier's VAT number (a server ignores a parameter it does not
+        know), so a robot reads the suppliers once per run - a request per 100 suppliers - and looks each
+        invoice's supplier up with `Find Robaws Supplier By VAT Number`.
+
+        Example:
+        | ${suppliers} = | Get Robaws Suppliers By VAT Number |
+        | ${supplier} = | Find Robaws Supplier By VAT Number | BE0400123450 | ${suppliers} |
+        """
+        return self.client.suppliers_by_vat_number()
+
+    @keyword(tags=["robaws", "read", "suppliers"])
+    def find_robaws_supplier_by_vat_number(
+        self, vat_number: str, index: dict[str, list[dict[str, Any]]] | None = None
+    ) -> dict[str, Any]:
+        """Return the one supplier whose VAT number is ``vat_number``; fail when there is none or several.
+
+        ``index`` is what `Get Robaws Suppliers By VAT Number` returned (without it the suppliers are
+        read now). VAT numbers compare by their letters and digits: ``BE 0400.123.450`` is ``BE0400123450``.
+        A supplier whose VAT number differs is never returned.
+
+        Example:
+        | ${supplier} = | Find Robaws Supplier By VAT Number | ${payload}[supplier][vatNumber] | ${suppliers} |
+        | Set To Dictionary | ${invoice} | supplierId=${supplier}[id] |
+        """
+        return self.client.find_supplier_by_vat_number(vat_number, index)
 
     @keyword(tags=["robaws", "write", "purchase-invoices"])
     def create_robaws_purchase_invoice(
@@ -290,7 +325,9 @@ class RobawsBusinessKeywords(Component):
     def list_robaws_sales_invoices(
         self, limit: int | None = DEFAULT_LIST_LIMIT, **filters: Any
     ) -> list[dict[str, Any]]:
-        """Return sales invoices matching filters such as ``type``, ``fromDate``, ``toDate``, ``clientId``.
+        """Return sales invoices matching ``type`` (INVOICE, CREDIT_NOTE), ``fromDate``, ``toDate``, ``updatedFrom``.
+
+        Those are the filters Robaws documents; pick an invoice's client out of the answer.
 
         At most ``limit`` invoices (default 1000, ``0`` = all).
 
@@ -314,6 +351,126 @@ class RobawsBusinessKeywords(Component):
         | ${id} = | Upload Robaws Document | ${scan} | file_name=INV-1.pdf | content_type=application/pdf |
         """
         return self.client.upload_document(path, file_name, content_type, chunked)
+
+
+class RobawsNestedKeywords(Component):
+    """Collections under an entity: contacts of clients and suppliers, line items of purchase supply
+    orders, and an entity's documents tab. The generic keywords reach them too, as
+    ``clients/${id}/contacts``."""
+
+    @keyword(tags=["robaws", "read", "clients"])
+    def list_robaws_client_contacts(
+        self, client_id: int | str, limit: int | None = DEFAULT_LIST_LIMIT
+    ) -> list[dict[str, Any]]:
+        """Return the contact persons of a client (``clients/{id}/contacts``).
+
+        Example:
+        | ${contacts} = | List Robaws Client Contacts | ${client}[id] |
+        """
+        return collect(self.client.list_client_contacts(client_id, limit=limit), limit)
+
+    @keyword(tags=["robaws", "write", "clients"])
+    def create_robaws_client_contact(
+        self,
+        client_id: int | str,
+        contact: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Add a contact person to a client and return it (with its ``id``).
+
+        Give the fields as a dictionary, as named arguments, or both (named arguments win).
+
+        Example:
+        | ${contact} = | Create Robaws Client Contact | ${client}[id] | name=Jan | email=jan@acme.be |
+        """
+        merged = arguments.merged(contact, fields, "contact")
+        return self.client.create_client_contact(client_id, merged, idempotency_key)
+
+    @keyword(tags=["robaws", "read", "suppliers"])
+    def list_robaws_supplier_contacts(
+        self, supplier_id: int | str, limit: int | None = DEFAULT_LIST_LIMIT
+    ) -> list[dict[str, Any]]:
+        """Return the contact persons of a supplier (``suppliers/{id}/contacts``).
+
+        Example:
+        | ${contacts} = | List Robaws Supplier Contacts | ${supplier_id} |
+        """
+        return collect(self.client.list_supplier_contacts(supplier_id, limit=limit), limit)
+
+    @keyword(tags=["robaws", "write", "suppliers"])
+    def create_robaws_supplier_contact(
+        self,
+        supplier_id: int | str,
+        contact: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Add a contact person to a supplier and return it (with its ``id``).
+
+        Example:
+        | ${contact} = | Create Robaws Supplier Contact | ${supplier_id} | name=Els | phone=+32 9 123 45 67 |
+        """
+        merged = arguments.merged(contact, fields, "contact")
+        return self.client.create_supplier_contact(supplier_id, merged, idempotency_key)
+
+    @keyword(tags=["robaws", "read", "supply-orders"])
+    def list_robaws_supply_order_line_items(
+        self, order_id: int | str, limit: int | None = DEFAULT_LIST_LIMIT
+    ) -> list[dict[str, Any]]:
+        """Return the line items of a purchase supply order (``purchase-supply-orders/{id}/line-items``).
+
+        Example:
+        | ${lines} = | List Robaws Supply Order Line Items | ${order_id} |
+        """
+        return collect(self.client.list_supply_order_line_items(order_id, limit=limit), limit)
+
+    @keyword(tags=["robaws", "read", "supply-orders"])
+    def get_robaws_supply_order_line_item(self, order_id: int | str, line_id: int | str) -> dict[str, Any]:
+        """Return one line item of a purchase supply order.
+
+        Example:
+        | ${line} = | Get Robaws Supply Order Line Item | ${order_id} | ${line_id} |
+        """
+        return self.client.get_supply_order_line_item(order_id, line_id)
+
+    @keyword(tags=["robaws", "write", "supply-orders"])
+    def update_robaws_supply_order_line_item(
+        self,
+        order_id: int | str,
+        line_id: int | str,
+        changes: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """Change some fields of a supply-order line item (JSON Merge Patch) and return it.
+
+        Example:
+        | ${line} = | Update Robaws Supply Order Line Item | ${order_id} | ${line_id} | quantity=${4} |
+        """
+        merged = arguments.merged(changes, fields, "changes")
+        return self.client.update_supply_order_line_item(order_id, line_id, merged, idempotency_key)
+
+    @keyword(tags=["robaws", "write", "documents"])
+    def upload_robaws_document_to_entity(
+        self,
+        collection: str,
+        entity_id: int | str,
+        path: str,
+        file_name: str | None = None,
+        content_type: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Upload a file (at most 6 MB) to the documents tab of an entity, e.g. an offer or a work order,
+        and return the document.
+
+        Example:
+        | ${document} = | Upload Robaws Document To Entity | offers | ${offer}[id] | ${CURDIR}/plan.pdf |
+        | ${document} = | Upload Robaws Document To Entity | work-orders | 12 | ${photo} | file_name=site.jpg |
+        """
+        return self.client.upload_document_to_entity(
+            collection, entity_id, path, file_name, content_type, idempotency_key
+        )
 
 
 class RobawsWebhookKeywords(Component):
