@@ -103,7 +103,8 @@ class ConnectorLibrary(DynamicCore, Generic[ClientT]):
             if setting.secret:
                 secret_value(self.import_settings.get(setting.name))
         self._client: ClientT | None = None
-        self.ROBOT_LIBRARY_LISTENER = CredentialGuard(self)
+        # A list: a vendor library may add its own listeners beside the guard (Robaws: sync checkpoints).
+        self.ROBOT_LIBRARY_LISTENER: list[Any] = [CredentialGuard(self)]
         super().__init__([connection_keywords(self.profile)(self), *components])
 
     @property

@@ -3,6 +3,7 @@ throttling without 429s, the daily quota, and webhook deliveries verified end to
 
 from __future__ import annotations
 
+import datetime
 import http.server
 import json
 import os
@@ -399,3 +400,17 @@ def test_contacts_line_items_and_an_entitys_documents_tab(robaws: RobawsClient, 
     assert [d["id"] for d in robaws.list(f"offers/{offer['id']}/documents")] == [document["id"]]
     with pytest.raises(ValidationError, match="collection"):
         robaws.list(f"offers/{offer['id']}/../../clients")
+
+
+# -- extra fields by value ------------------------------------------------------------------------------------
+def test_extra_fields_by_plain_value_round_trip(robaws: RobawsClient) -> None:
+    plain = {"Contact via": "Website", "Visits": 3, "Rating": 4.5, "VIP": True, "Since": datetime.date(2021, 7, 8)}
+    created = robaws.create_client({"name": "Extra Plain BV"}, extra_fields=plain)
+    read = robaws.get("clients", created["id"], include="extraFields")
+    assert read["extraFields"]["Visits"] == {"integerValue": 3}  # the answer keeps Robaws' shape
+    assert robaws.extra_fields_of(read) == {**plain, "Since": "2021-07-08"}
+    found = list(robaws.list_clients(limit=None, extra_fields={"Visits": 3, "VIP": True}))
+    assert created["id"] in {c["id"] for c in found}
+    robaws.update("clients", created["id"], None, extra_fields={"Visits": 4, "Contact via": None})
+    after = robaws.extra_fields_of(robaws.get("clients", created["id"], include="extraFields"))
+    assert after["Visits"] == 4 and "Contact via" not in after

@@ -245,6 +245,10 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
         "contact": {"name": "Jan"},
         "vat_number": "BE0400123450",
         "index": None,
+        "entity": {"id": 1, "extraFields": {"Contact via": {"stringValue": "Website"}}},
+        "checkpoint": "crm-export",
+        "window": 60,
+        "after": None,
     },
     "cobot": {
         "resource_id": "r1",

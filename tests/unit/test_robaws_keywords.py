@@ -48,6 +48,9 @@ EXPECTED = {
     "Get Robaws Supply Order Line Item",
     "Update Robaws Supply Order Line Item",
     "Upload Robaws Document To Entity",
+    "Get Robaws Extra Fields",
+    "Sync Robaws Resources",
+    "Advance Robaws Sync Checkpoint",
 }
 
 

@@ -35,13 +35,26 @@ Create And Find Clients
     Should Be Equal    ${ignored}    ${all}    msg=An undocumented filter is ignored, as Robaws ignores it.
 
 Create A Client From A Dictionary And Find It By Extra Field
-    [Documentation]    Extra fields are written as typed values and found by name with extra_fields.
-    VAR    &{data}    name=Extra BV    extraFields=${{ {"Contact via": {"stringValue": "Website"}} }}
-    Create Robaws Client    ${data}
-    VAR    &{extra}    Contact via=Website
-    ${by_extra}    List Robaws Clients    extra_fields=${extra}    limit=0
+    [Documentation]    Extra fields are written as plain values (each sent with its Robaws value key), found
+    ...    by name with extra_fields, and read back as plain values with Get Robaws Extra Fields.
+    VAR    &{data}    name=Extra BV
+    VAR    &{extra}    Contact via=Website    Visits=${3}    Rating=${4.5}    VIP=${True}
+    ${created}    Create Robaws Client    ${data}    extra_fields=${extra}
+    VAR    &{via}    Contact via=Website
+    ${by_extra}    List Robaws Clients    extra_fields=${via}    limit=0
     ${names}    Evaluate    [c["name"] for c in $by_extra]
     Should Contain    ${names}    Extra BV
+    Extra Fields Read Back As Plain Values    ${created}[id]    ${extra}
+
+Extra Fields Given Twice Or As A List Fail In One Line
+    [Documentation]    No Robaws value key for a list; both extra_fields and a raw extraFields is ambiguous.
+    VAR    &{raw}    name=Twice BV    extraFields=${{ {"Contact via": {"stringValue": "Website"}} }}
+    VAR    &{extra}    Contact via=Website
+    Run Keyword And Expect Error    Extra fields are given twice*
+    ...    Create Robaws Client    ${raw}    extra_fields=${extra}
+    VAR    &{listed}    Tags=${{ ["a", "b"] }}
+    Run Keyword And Expect Error    STARTS: extra_fields['Tags'] is list
+    ...    Create Robaws Client    name=List BV    extra_fields=${listed}
 
 Client Without A Name Is Refused
     [Documentation]    Checked before sending: Robaws clients need a name.
@@ -108,6 +121,14 @@ Sales Invoice Without Client Is Refused
 
 
 *** Keywords ***
+Extra Fields Read Back As Plain Values
+    [Documentation]    The client's answer keeps Robaws' typed values; Get Robaws Extra Fields gives ``expected``.
+    [Arguments]    ${client_id}    ${expected}
+    ${read}    Get Robaws Resource    clients    ${client_id}    include=extraFields
+    Should Be Equal    ${read}[extraFields][Visits]    ${{ {"integerValue": 3} }}
+    ${plain}    Get Robaws Extra Fields    ${read}
+    Should Be Equal    ${plain}    ${expected}
+
 Supplier Invoice
     [Documentation]    A purchase-invoice body for the first demo supplier.
     [Arguments]    ${number}

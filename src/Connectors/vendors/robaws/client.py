@@ -25,6 +25,7 @@ from urllib.parse import urljoin
 import requests
 
 from Connectors.core import arguments, log
+from Connectors.core.checkpoints import open_checkpoints
 from Connectors.core.config import Credential, env, require, secret_value
 from Connectors.core.errors import ConfigurationError, ConnectorError, NotFound, UncertainOutcome, ValidationError
 from Connectors.core.paging import page_number_fetcher, paginate
@@ -41,8 +42,11 @@ from Connectors.vendors.robaws.query import (
     MERGE_PATCH,
     build_query,
     encode_query,
+    extra_fields_body,
+    plain_extra_fields,
     validate_json_patch,
 )
+from Connectors.vendors.robaws.sync import SAFETY_WINDOW_SECONDS, Changes, SyncState
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -266,9 +270,20 @@ class RobawsClient(BaseClient):
         body = self._call("GET", path)
         return body if isinstance(body, dict) else {}
 
-    def create(self, collection: str, body: Mapping[str, Any], idempotency_key: str | None = None) -> Entity:
-        """POST a new entity; the answer (201) is the created entity with its integer ``id``."""
-        return self._create_at(_path(collection), arguments.mapping(body, "body"), idempotency_key)
+    def create(
+        self,
+        collection: str,
+        body: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> Entity:
+        """POST a new entity; the answer (201) is the created entity with its integer ``id``.
+
+        ``extra_fields`` are plain values by field name (text, whole number, decimal, True/False, date),
+        sent as Robaws' typed values (``{"Name": {"stringValue": …}}``)."""
+        path = _path(collection)
+        fields = extra_fields_body(arguments.mapping(body, "body"), extra_fields, keep_none=False)
+        return self._create_at(path, fields, idempotency_key)
 
     def _create_at(self, path: str, fields: dict[str, Any], idempotency_key: str | None) -> Entity:
         response = self._send("POST", path, json=fields, idempotency_key=idempotency_key)
@@ -282,11 +297,19 @@ class RobawsClient(BaseClient):
         return {}
 
     def update(
-        self, collection: str, entity_id: Any, changes: Mapping[str, Any], idempotency_key: str | None = None
+        self,
+        collection: str,
+        entity_id: Any,
+        changes: Mapping[str, Any] | None,
+        idempotency_key: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """JSON Merge Patch: only the given fields change (``None`` clears a field)."""
-        fields = arguments.mapping(changes, "changes", allow_empty=False)
-        return self._update_at(_path(collection, entity_id), fields, idempotency_key)
+        """JSON Merge Patch: only the given fields change (``None`` clears a field); ``extra_fields`` as
+        plain values (``None`` clears one)."""
+        path = _path(collection, entity_id)
+        given = {} if changes is None and extra_fields is not None else changes
+        fields = arguments.mapping(given, "changes", allow_empty=extra_fields is not None)
+        return self._update_at(path, extra_fields_body(fields, extra_fields, keep_none=True), idempotency_key)
 
     def _update_at(self, path: str, fields: dict[str, Any], idempotency_key: str | None) -> Entity:
         body = self._call(
@@ -314,15 +337,56 @@ class RobawsClient(BaseClient):
         return self._entity(body, path)
 
     def replace(
-        self, collection: str, entity_id: Any, body: Mapping[str, Any], idempotency_key: str | None = None
+        self,
+        collection: str,
+        entity_id: Any,
+        body: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """PUT: the entity becomes exactly ``body`` (fields left out are cleared)."""
         path = _path(collection, entity_id)
-        answer = self._call("PUT", path, json=arguments.mapping(body, "body"), idempotency_key=idempotency_key)
+        fields = extra_fields_body(arguments.mapping(body, "body"), extra_fields, keep_none=False)
+        answer = self._call("PUT", path, json=fields, idempotency_key=idempotency_key)
         return self._entity(answer, path)
+
+    extra_fields_of = staticmethod(plain_extra_fields)
 
     def delete(self, collection: str, entity_id: Any) -> None:
         self._send("DELETE", _path(collection, entity_id))
+
+    # -- incremental sync ---------------------------------------------------------------------------
+    def sync(
+        self,
+        collection: str,
+        checkpoint: str,
+        *,
+        limit: int | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        window: float = SAFETY_WINDOW_SECONDS,
+        after: SyncState | None = None,
+    ) -> Changes:
+        """The entities of ``collection`` created or updated since checkpoint ``checkpoint`` (see ``sync.py``).
+
+        The checkpoint is kept in the store ``CONNECTORS_THROTTLE_STORE`` names (SQLite or Redis; memory
+        fails in one line), so another worker or the next run continues from it. It moves when the changes
+        were handled: ``changes.advance()``, or a ``with`` block that ends without an exception::
+
+            with robaws.sync("clients", checkpoint="crm") as changes:
+                for client in changes:
+                    handle(client)
+
+        ``after`` starts from a state not yet written (a second batch before the first was advanced).
+        """
+        path = _path(collection)
+        name = arguments.text(checkpoint, "checkpoint", max_length=200)
+        limit = arguments.limit(limit)
+        page_size = arguments.whole_number(page_size, "page_size", minimum=1, maximum=MAX_PAGE_SIZE)
+        window = arguments.number(window, "window", minimum=0)
+        store = open_checkpoints(self.settings.text("throttle_store"), "A Robaws sync")
+        key = f"robaws-sync:{self.url}:{path}:{name}"
+        start = after if after is not None else SyncState.load(store.get(key))
+        return Changes(self, path, store, name, key, start, page_size=page_size, window=window, limit=limit)
 
     # -- nested collections: contacts, supply-order line items, an entity's documents tab -------------
     def list_client_contacts(self, client_id: Any, limit: int | None = None) -> Iterator[Entity]:
@@ -390,8 +454,13 @@ class RobawsClient(BaseClient):
         return answer if isinstance(answer, dict) else {}
 
     # -- clients ------------------------------------------------------------------------------------
-    def create_client(self, client: Mapping[str, Any], idempotency_key: str | None = None) -> dict[str, Any]:
-        client = arguments.mapping(client, "client")
+    def create_client(
+        self,
+        client: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        client = extra_fields_body(arguments.mapping(client, "client"), extra_fields, keep_none=False)
         if not str(client.get("name") or "").strip():
             raise ValidationError(
                 "A Robaws client needs a name.", vendor=self.vendor, hint="Pass the client's name, e.g. name=ACME NV."
@@ -453,6 +522,7 @@ class RobawsClient(BaseClient):
         invoice: Mapping[str, Any],
         idempotency_key: str | None = None,
         document: str | os.PathLike[str] | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create a purchase invoice and, when ``document`` is a file, upload it and create the invoice
         with it attached (``documentId`` in the create: two requests, no separate attach).
@@ -462,7 +532,7 @@ class RobawsClient(BaseClient):
         failure - creates no second invoice and uploads no second document: Robaws replays the upload
         and the create.
         """
-        invoice = arguments.mapping(invoice, "invoice")
+        invoice = extra_fields_body(arguments.mapping(invoice, "invoice"), extra_fields, keep_none=False)
         idempotency_key = _key(idempotency_key)
         if invoice.get("supplierId") in (None, ""):
             raise ValidationError(
@@ -517,8 +587,13 @@ class RobawsClient(BaseClient):
         return self._entity(body, _path("purchase-invoices", invoice_id))
 
     # -- sales invoices -----------------------------------------------------------------------------
-    def create_sales_invoice(self, invoice: Mapping[str, Any], idempotency_key: str | None = None) -> Entity:
-        invoice = arguments.mapping(invoice, "invoice")
+    def create_sales_invoice(
+        self,
+        invoice: Mapping[str, Any],
+        idempotency_key: str | None = None,
+        extra_fields: Mapping[str, Any] | None = None,
+    ) -> Entity:
+        invoice = extra_fields_body(arguments.mapping(invoice, "invoice"), extra_fields, keep_none=False)
         if invoice.get("clientId") in (None, ""):
             raise ValidationError(
                 "A Robaws sales invoice needs a clientId.",

@@ -12,8 +12,10 @@ from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from Connectors.core import arguments, log
+from Connectors.core.errors import ValidationError
 from Connectors.library import DEFAULT_LIST_LIMIT, KeywordComponent, collect
 from Connectors.vendors.robaws.client import RobawsClient, idempotency_key_for
+from Connectors.vendors.robaws.sync import Changes
 
 Component = KeywordComponent[RobawsClient]
 
@@ -100,9 +102,17 @@ class RobawsResourceKeywords(Component):
 
     @keyword(tags=["robaws", "write"])
     def create_robaws_resource(
-        self, collection: str, body: dict[str, Any], idempotency_key: str | None = None
+        self,
+        collection: str,
+        body: dict[str, Any],
+        idempotency_key: str | None = None,
+        extra_fields: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create an entity in any collection and return it (with its new ``id``).
+
+        ``extra_fields`` gives extra fields by name as plain values - a text, a whole number, a decimal,
+        ``${True}``/``${False}`` or a date - and each is sent with its Robaws value key (``stringValue``,
+        ``integerValue``, ``decimalValue``, ``booleanValue``, ``dateValue``). See `Extra fields`.
 
         ``idempotency_key`` makes a repeated call (a retry or a re-run robot) return the first result
         instead of creating a duplicate; derive it with `Make Robaws Idempotency Key`. Without it a
@@ -113,8 +123,10 @@ class RobawsResourceKeywords(Component):
         | ${created} = | Create Robaws Resource | articles | ${article} |
         | ${key} = | Make Robaws Idempotency Key | article | ART-9 |
         | ${same} = | Create Robaws Resource | articles | ${article} | idempotency_key=${key} |
+        | &{extra} = | Create Dictionary | Weight kg=${2.5} | In stock=${True} |
+        | ${created} = | Create Robaws Resource | articles | ${article} | extra_fields=${extra} |
         """
-        return self.client.create(collection, body, idempotency_key)
+        return self.client.create(collection, body, idempotency_key, extra_fields)
 
     @keyword(tags=["robaws", "write"])
     def update_robaws_resource(
@@ -123,19 +135,24 @@ class RobawsResourceKeywords(Component):
         entity_id: int | str,
         changes: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        extra_fields: dict[str, Any] | None = None,
         **fields: Any,
     ) -> dict[str, Any]:
         """Change some fields of an entity (JSON Merge Patch) and return the updated entity.
 
         Give the changes as a dictionary, as ``field=value`` arguments, or both (named arguments win).
-        Fields not mentioned stay as they are; a ``None`` value clears a field.
+        Fields not mentioned stay as they are; a ``None`` value clears a field. ``extra_fields`` changes
+        extra fields by plain value (``None`` clears one); see `Extra fields`.
 
         Example:
         | ${client} = | Update Robaws Resource | clients | 42 | email=new@acme.be |
         | &{changes} = | Create Dictionary | email=new@acme.be | city=Gent |
         | ${client} = | Update Robaws Resource | clients | 42 | ${changes} |
+        | &{extra} = | Create Dictionary | Contact via=Website |
+        | ${client} = | Update Robaws Resource | clients | 42 | extra_fields=${extra} |
         """
-        return self.client.update(collection, entity_id, arguments.merged(changes, fields, "changes"), idempotency_key)
+        merged = arguments.merged(changes, fields, "changes")
+        return self.client.update(collection, entity_id, merged or None, idempotency_key, extra_fields)
 
     @keyword(tags=["robaws", "write"])
     def patch_robaws_resource(
@@ -162,7 +179,12 @@ class RobawsResourceKeywords(Component):
 
     @keyword(tags=["robaws", "write"])
     def replace_robaws_resource(
-        self, collection: str, entity_id: int | str, body: dict[str, Any], idempotency_key: str | None = None
+        self,
+        collection: str,
+        entity_id: int | str,
+        body: dict[str, Any],
+        idempotency_key: str | None = None,
+        extra_fields: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Replace a whole entity (PUT) and return it. Fields left out of ``body`` are cleared.
 
@@ -173,7 +195,7 @@ class RobawsResourceKeywords(Component):
         | Set To Dictionary | ${client} | name=ACME Group |
         | ${client} = | Replace Robaws Resource | clients | 42 | ${client} |
         """
-        return self.client.replace(collection, entity_id, body, idempotency_key)
+        return self.client.replace(collection, entity_id, body, idempotency_key, extra_fields)
 
     @keyword(tags=["robaws", "write"])
     def delete_robaws_resource(self, collection: str, entity_id: int | str) -> None:
@@ -184,6 +206,22 @@ class RobawsResourceKeywords(Component):
         """
         self.client.delete(collection, entity_id)
         log.info(f"Deleted Robaws {collection} {entity_id}.")
+
+    @keyword(tags=["robaws", "read"])
+    def get_robaws_extra_fields(self, entity: dict[str, Any]) -> dict[str, Any]:
+        """Return an entity's extra fields as plain values by name (no request is sent).
+
+        Robaws answers with typed values (``{"Weight kg": {"decimalValue": 2.5}}``); this gives
+        ``{"Weight kg": 2.5}`` - texts, whole numbers, decimals, booleans, and dates as ISO text. Read the
+        entity with ``include=extraFields``: without it Robaws leaves them out (and this returns an empty
+        dictionary).
+
+        Example:
+        | ${article} = | Get Robaws Resource | articles | 42 | include=extraFields |
+        | ${extra} = | Get Robaws Extra Fields | ${article} |
+        | Should Be Equal | ${extra}[Weight kg] | ${2.5} |
+        """
+        return self.client.extra_fields_of(entity)
 
     @keyword(tags=["robaws", "write"])
     def make_robaws_idempotency_key(self, *parts: Any) -> str:
@@ -202,17 +240,25 @@ class RobawsResourceKeywords(Component):
 class RobawsBusinessKeywords(Component):
     @keyword(tags=["robaws", "write", "clients"])
     def create_robaws_client(
-        self, client: dict[str, Any] | None = None, idempotency_key: str | None = None, **fields: Any
+        self,
+        client: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        extra_fields: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> dict[str, Any]:
         """Create a client (a customer) and return it. A client needs a ``name``.
 
-        Give the fields as a dictionary, as named arguments, or both (named arguments win).
+        Give the fields as a dictionary, as named arguments, or both (named arguments win); extra fields
+        as plain values in ``extra_fields`` (see `Extra fields`).
 
         Example:
         | ${client} = | Create Robaws Client | name=ACME NV | email=info@acme.be |
         | ${client} = | Create Robaws Client | ${client_data} | idempotency_key=${key} |
+        | &{extra} = | Create Dictionary | Contact via=Website |
+        | ${client} = | Create Robaws Client | name=ACME NV | extra_fields=${extra} |
         """
-        return self.client.create_client(arguments.merged(client, fields, "client"), idempotency_key)
+        merged = arguments.merged(client, fields, "client")
+        return self.client.create_client(merged, idempotency_key, extra_fields)
 
     @keyword(tags=["robaws", "read", "clients"])
     def list_robaws_clients(
@@ -267,7 +313,11 @@ class RobawsBusinessKeywords(Component):
 
     @keyword(tags=["robaws", "write", "purchase-invoices"])
     def create_robaws_purchase_invoice(
-        self, invoice: dict[str, Any], idempotency_key: str | None = None, document: str | None = None
+        self,
+        invoice: dict[str, Any],
+        idempotency_key: str | None = None,
+        document: str | None = None,
+        extra_fields: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create a purchase invoice; with ``document`` (a file path) upload that file and attach it.
 
@@ -280,7 +330,7 @@ class RobawsBusinessKeywords(Component):
         | ${created} = | Create Robaws Purchase Invoice | ${inv} | idempotency_key=${key} | document=${pdf} |
         | Should Not Be Empty | ${created}[documentId] |
         """
-        return self.client.create_purchase_invoice(invoice, idempotency_key, document)
+        return self.client.create_purchase_invoice(invoice, idempotency_key, document, extra_fields)
 
     @keyword(tags=["robaws", "write", "purchase-invoices"])
     def attach_document_to_robaws_purchase_invoice(
@@ -310,7 +360,10 @@ class RobawsBusinessKeywords(Component):
 
     @keyword(tags=["robaws", "write", "sales-invoices"])
     def create_robaws_sales_invoice(
-        self, invoice: dict[str, Any], idempotency_key: str | None = None
+        self,
+        invoice: dict[str, Any],
+        idempotency_key: str | None = None,
+        extra_fields: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Create a sales invoice and return it. The invoice needs a ``clientId``.
 
@@ -319,7 +372,7 @@ class RobawsBusinessKeywords(Component):
         | ${key} = | Make Robaws Idempotency Key | sales-invoice | cobot | ${cobot_invoice_id} |
         | ${created} = | Create Robaws Sales Invoice | ${invoice} | idempotency_key=${key} |
         """
-        return self.client.create_sales_invoice(invoice, idempotency_key)
+        return self.client.create_sales_invoice(invoice, idempotency_key, extra_fields)
 
     @keyword(tags=["robaws", "read", "sales-invoices"])
     def list_robaws_sales_invoices(
@@ -485,7 +538,7 @@ class RobawsWebhookKeywords(Component):
 
         Example:
         | ${hook} = | Register Robaws Webhook | https://example.com/robaws | client.created, client.updated |
-        | Verify Robaws Webhook Signature | ${hook}[secret] | ${body} | ${headers}[Robaws-Signature] |
+        | Verify Robaws Webhook Signature | ${body} | ${headers}[Robaws-Signature] | ${hook}[secret] |
         """
         created = self.client.register_webhook(url, events, idempotency_key)
         return _with_secret(created)
@@ -525,6 +578,106 @@ class RobawsWebhookKeywords(Component):
         | Should Be Equal | ${event}[event] | client.updated |
         """
         return RobawsClient.verify_webhook(body, signature, secret, tolerance)
+
+
+class RobawsSyncKeywords(Component):
+    """Incremental sync: what changed since a named checkpoint, which advances when the test or task passes."""
+
+    def __init__(self, library: Any) -> None:
+        super().__init__(library)
+        # Syncs read but not yet advanced, by checkpoint key; and whether each was read inside a test.
+        self.pending: dict[str, tuple[Changes, bool]] = {}
+        self.in_test = False
+        self.listener = SyncListener(self)
+
+    @keyword(tags=["robaws", "read"])
+    def sync_robaws_resources(
+        self, collection: str, checkpoint: str, limit: int | None = None, page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """Return the entities of ``collection`` created or updated since the last successful sync of
+        ``checkpoint`` (the first sync returns them all).
+
+        The checkpoint advances when the test or task that synced ends with PASS, or at once with
+        `Advance Robaws Sync Checkpoint`; a failed or killed run leaves it where it was, so the next run
+        gets the same changes again (at least once, none skipped). It is kept in the store named by
+        ``CONNECTORS_THROTTLE_STORE`` (``sqlite:///path`` or ``redis://host:port/db``) - another worker or
+        the next scheduled run continues from it; with the default in-memory store the keyword fails.
+        Pages are read with ``updatedFrom``, reaching back by a safety window (60 s) and leaving out what
+        was delivered already (by id and ``updatedAt``). ``limit`` takes at most that many changes: sync
+        again in the same test for the next ones. A webhook event (see `Verify Robaws Webhook Signature`)
+        makes a good trigger for a sync.
+
+        Example:
+        | ${changed} = | Sync Robaws Resources | clients | checkpoint=crm-export |
+        | FOR | ${client} | IN | @{changed} |
+        |  | Export Client | ${client} |
+        | END |
+        """
+        changes = self.client.sync(collection, checkpoint, limit=limit, page_size=page_size)
+        previous = self.pending.get(changes.key)
+        if previous is not None:
+            # A second batch before the first advanced: continue after it, not from the stored checkpoint.
+            changes = self.client.sync(
+                collection, checkpoint, limit=limit, page_size=page_size, after=previous[0].state()
+            )
+        items = list(changes)
+        self.pending[changes.key] = (changes, self.in_test)
+        log.info(
+            f"{len(items)} Robaws {collection} created or updated since checkpoint {checkpoint!r}; it advances "
+            "when this test or task passes (or with Advance Robaws Sync Checkpoint)."
+        )
+        return items
+
+    @keyword(tags=["robaws", "write"])
+    def advance_robaws_sync_checkpoint(self, checkpoint: str) -> None:
+        """Advance ``checkpoint`` now to what `Sync Robaws Resources` returned, rather than when the test or
+        task passes: the next sync starts after those changes.
+
+        Example:
+        | ${changed} = | Sync Robaws Resources | clients | checkpoint=crm-export |
+        | Export Clients | ${changed} |
+        | Advance Robaws Sync Checkpoint | crm-export |
+        """
+        keys = [key for key, (changes, _) in self.pending.items() if changes.checkpoint == checkpoint]
+        if not keys:
+            raise ValidationError(
+                f"No sync of checkpoint {checkpoint!r} is waiting to advance.",
+                hint="Call Sync Robaws Resources with this checkpoint first (it may have advanced already).",
+            )
+        for key in keys:
+            changes, _ = self.pending.pop(key)
+            changes.advance()
+        log.info(f"Advanced Robaws sync checkpoint {checkpoint!r}.")
+
+    def finish(self, inside_test: bool, passed: bool) -> None:
+        """The test (or, for syncs outside tests, the suite) ended: advance its syncs if it passed."""
+        for key, (changes, in_test) in list(self.pending.items()):
+            if in_test != inside_test:
+                continue
+            del self.pending[key]
+            if passed:
+                changes.advance()
+            else:
+                log.info(f"Robaws sync checkpoint {changes.checkpoint!r} not advanced: the run did not pass.")
+
+
+class SyncListener:
+    """Advances the checkpoints of `Sync Robaws Resources` when the test or task that synced passes."""
+
+    ROBOT_LISTENER_API_VERSION = 3
+
+    def __init__(self, keywords: RobawsSyncKeywords) -> None:
+        self.keywords = keywords
+
+    def start_test(self, data: Any, result: Any) -> None:
+        self.keywords.in_test = True
+
+    def end_test(self, data: Any, result: Any) -> None:
+        self.keywords.in_test = False
+        self.keywords.finish(True, bool(result.passed))
+
+    def end_suite(self, data: Any, result: Any) -> None:
+        self.keywords.finish(False, bool(result.passed))
 
 
 def _with_secret(webhook: dict[str, Any]) -> dict[str, Any]:
