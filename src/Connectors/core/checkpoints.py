@@ -13,16 +13,18 @@ process killed while writing leaves the old value or the new one, never half of 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from Connectors.core.errors import ConfigurationError, ConnectorError
 from Connectors.core.stores import _safe_url, describe_store
+
+if TYPE_CHECKING:
+    import sqlite3
 
 Value = dict[str, Any]
 REDIS_PREFIX = "connectors:checkpoint:"
@@ -80,7 +82,9 @@ class SQLiteCheckpoints(CheckpointStore):
 
     def _connect(self) -> sqlite3.Connection:
         # A connection per call: checkpoints are written a few times per run, and a connection must not
-        # cross a fork or a thread.
+        # cross a fork or a thread. Imported here: `import Connectors` stays light.
+        import sqlite3
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
         db.execute(
