@@ -103,8 +103,7 @@ class ConnectorLibrary(DynamicCore, Generic[ClientT]):
             if setting.secret:
                 secret_value(self.import_settings.get(setting.name))
         self._client: ClientT | None = None
-        # A list: a vendor library may add its own listeners beside the guard (Robaws: sync checkpoints).
-        self.ROBOT_LIBRARY_LISTENER: list[Any] = [CredentialGuard(self)]
+        self.ROBOT_LIBRARY_LISTENER: list[Any] = [CredentialGuard(self)]  # a vendor may append its own
         super().__init__([connection_keywords(self.profile)(self), *components])
 
     @property
