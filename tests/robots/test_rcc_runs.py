@@ -74,10 +74,12 @@ def test_each_summary_counts_the_requests_the_sandbox_counted(tasks: dict[str, r
 
 
 @pytest.mark.parametrize("name", ["Robaws Purchase Invoices", "Robaws Purchase Invoices In Python"])
-def test_a_purchase_invoice_costs_at_most_6_robaws_requests(tasks: dict[str, run_tasks.TaskResult], name: str) -> None:
+def test_a_purchase_invoice_costs_at_most_4_robaws_requests(tasks: dict[str, run_tasks.TaskResult], name: str) -> None:
+    # Per invoice: the upload, the create with its documentId, the approval; per run: the supplier index and the
+    # document bucket (issue 20: at most 4.0 on the demo; bench/request_economy.py shows 3.5 or less on 100).
     task = tasks[name]
     assert task.summary.startswith(f"Booked {INVOICES} of {INVOICES} supplier invoices (0 failed)")
-    assert task.requests["robaws"] / INVOICES <= 6
+    assert task.requests["robaws"] / INVOICES <= 4.0
 
 
 def test_a_cobot_invoice_costs_at_most_2_6_requests(tasks: dict[str, run_tasks.TaskResult]) -> None:

@@ -238,6 +238,17 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
         "parts": "a",
         "filters": ("name", "ACME"),
         "fields": ("name", "ACME"),
+        "client_id": 1,
+        "supplier_id": 1,
+        "order_id": 1,
+        "line_id": 1,
+        "contact": {"name": "Jan"},
+        "vat_number": "BE0400123450",
+        "index": None,
+        "entity": {"id": 1, "extraFields": {"Contact via": {"stringValue": "Website"}}},
+        "checkpoint": "crm-export",
+        "window": 60,
+        "after": None,
     },
     "cobot": {
         "resource_id": "r1",
@@ -334,6 +345,10 @@ PATH_ARGUMENTS = {
     "subdomain",
     "resource_id",
 }
+# Path arguments of one vendor only (Cobot's client_id is an OAuth client, Robaws' a customer's id).
+VENDOR_PATH_ARGUMENTS = {("robaws", name) for name in ("client_id", "supplier_id", "order_id", "line_id")}
+# Arguments that may hold several segments (a nested collection): each arrives encoded on its own.
+MULTI_SEGMENT = {("robaws", "collection")}
 # Not input handling: connecting (a URL the user configures is trusted), modes, status, plumbing.
 SKIPPED = {
     "connect_to_robaws",
@@ -565,10 +580,15 @@ def check(slot: Slot, value: Any, outcome: Outcome) -> None:
             writes = [s for s in outcome.seen if s.method != "GET"]
             assert not writes, f"{described}: refused ({text}) after sending {[s.path for s in writes]}"
         return
-    path_id = slot.argument in PATH_ARGUMENTS and (slot.call, slot.argument) not in BODY_IDS
+    path_argument = slot.argument in PATH_ARGUMENTS or (slot.vendor, slot.argument) in VENDOR_PATH_ARGUMENTS
+    path_id = path_argument and (slot.call, slot.argument) not in BODY_IDS
     if path_id and isinstance(value, str) and value.strip():
         # Sent whole (or without the spaces around it) as one encoded segment, or as a query value.
         wanted = {quote(value, safe=""), quote(value.strip(), safe="")}
+        if (slot.vendor, slot.argument) in MULTI_SEGMENT:
+            encoded = "/".join(quote(part, safe="") for part in value.split("/"))
+            assert any(f"/{encoded}" in s.path.split("?", 1)[0] for s in outcome.seen), f"{described}: {outcome.seen}"
+            return
         if not outcome.seen and isinstance(outcome.result, str):  # a link or a path, built and returned
             assert any(f"/{w}" in outcome.result for w in wanted), f"{described}: {outcome.result}"
             return

@@ -53,6 +53,8 @@ VOCABULARY = ACCESS_TAGS | {
     "webhooks",
     "rate-limit",
     "clients",
+    "suppliers",
+    "supply-orders",
     "purchase-invoices",
     "sales-invoices",
     "documents",
