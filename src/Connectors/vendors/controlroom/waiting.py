@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from Connectors.core import arguments
+from Connectors.core import arguments, progress
 from Connectors.core.errors import ConfigurationError, ConnectorError
 from Connectors.vendors.controlroom.enums import FINISHED
 from Connectors.vendors.controlroom.errors import ProcessRunFailed, ProcessRunTimeout
@@ -52,6 +53,7 @@ def wait_for_runs(
     interval = float(poll_interval)
     runs: dict[str, dict[str, Any]] = {}
     calls = 0
+    report = progress.Progress()
     while True:
         for run_id in ids:
             if run_id in runs and runs[run_id]["state"] in FINISHED:
@@ -72,7 +74,9 @@ def wait_for_runs(
                 run,
                 vendor=client.vendor,
             )
-        time.sleep(min(interval, max(0.0, deadline - now)))
+        sleep = min(interval, max(0.0, deadline - now))
+        report.update(functools.partial(wait_line, runs, len(ids), len(pending), sleep))
+        time.sleep(sleep)
         interval = min(interval * backoff, float(max_interval))
     finished = [runs[r] for r in ids]
     if fail_on_unresolved:
@@ -85,6 +89,15 @@ def wait_for_runs(
                     vendor=client.vendor,
                 )
     return finished
+
+
+def wait_line(runs: Mapping[str, Mapping[str, Any]], total: int, pending: int, sleep: float, elapsed: float) -> str:
+    failed = sum(1 for run in runs.values() if run["state"] == "unresolved")
+    done = total - pending - failed
+    return (
+        f"Waiting for {total} process run(s) for {elapsed:.0f} s: {done} done, {failed} failed, {pending} pending; "
+        f"next poll in {sleep:.0f} s."
+    )
 
 
 def run_label(client: ControlRoomClient, run: Mapping[str, Any]) -> str:
