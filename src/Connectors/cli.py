@@ -83,7 +83,7 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from connectors_sandbox.server import create, serve, write_devdata
+    from connectors_sandbox.server import WriteError, create, serve, write_devdata
 
     if (args.env_file or args.vault_file) and not args.demo:
         print("error: --env-file and --vault-file write the demo credentials: add --demo.", file=sys.stderr)
@@ -107,9 +107,9 @@ def _sandbox(args: argparse.Namespace) -> int:
     app = create(args.host, args.port, options)
     try:
         written = write_devdata(app, client_url(args.host, args.port), args.env_file, args.vault_file)
-    except OSError as exc:
+    except WriteError as exc:
         sock.close()
-        print(f"error: cannot write {exc.filename}: {exc.strerror}. Choose another path.", file=sys.stderr)
+        print(f"error: {exc}. Choose another path.", file=sys.stderr)
         return 1
     prefixes = " ".join(f"/{name}" for name in options.vendors)
     where = f"{url}/_sandbox/config" + (" (with the admin token)" if token else "")
