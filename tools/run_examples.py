@@ -73,7 +73,8 @@ def extract(path: Path) -> list[Example]:
         index += 1
         language = LANGUAGES.get(match.group("lang").lower())
         if language:
-            examples.append(Example(str(path.relative_to(ROOT)), start, language, "\n".join(body) + "\n"))
+            name = str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+            examples.append(Example(name, start, language, "\n".join(body) + "\n"))
     return examples
 
 
