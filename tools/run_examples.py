@@ -11,7 +11,7 @@ with ``from examples_prelude import *``. The sandbox is the installed ``connecto
 examples read the ``devdata/env.json`` and ``devdata/vault.json`` its ``--env-file``/``--vault-file`` write,
 as a user's robot would. Prints one line per failure and the count:
 
-    examples: 21 run (15 Robot Framework, 6 Python) from 9 pages; 21 passed, 0 failed
+    examples: 20 run (14 Robot Framework, 6 Python) from 8 pages; 20 passed, 0 failed
 """
 
 from __future__ import annotations
