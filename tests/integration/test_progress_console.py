@@ -19,9 +19,8 @@ from connectors_sandbox.server import SandboxProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURE = ROOT / "output" / "progress" / "wait-for-process-runs.txt"
-# The first line follows the test's name on the console (as Log To Console's does), hence search, not match.
 LINE = re.compile(
-    r"Waiting for 20 process run\(s\) for (\d+) s: (\d+) done, (\d+) failed, (\d+) pending; next poll in \d+ s\.$"
+    r"^Waiting for 20 process run\(s\) for (\d+) s: (\d+) done, (\d+) failed, (\d+) pending; next poll in \d+ s\.$"
 )
 
 pytestmark = pytest.mark.timeout(240)
@@ -75,7 +74,7 @@ def test_a_long_wait_shows_progress_lines_on_the_console_and_in_the_log(tmp_path
     CAPTURE.parent.mkdir(parents=True, exist_ok=True)
     CAPTURE.write_text(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr
-    progress = [m for line in result.stdout.splitlines() if (m := LINE.search(line.strip()))]
+    progress = [m for line in result.stdout.splitlines() if (m := LINE.match(line.strip()))]
     assert len(progress) >= 3, result.stdout
     elapsed = [int(m.group(1)) for m in progress]
     assert elapsed[0] >= 10 and all(b - a >= 10 for a, b in itertools.pairwise(elapsed)), elapsed

@@ -24,12 +24,16 @@ LONG_PAUSE = 5.0
 Clock = Callable[[], float]
 
 
-def _console(text: str) -> None:
-    """One line on Robot Framework's console (and INFO in its log); ``logging`` at INFO elsewhere."""
+def _console(text: str, first: bool = False) -> None:
+    """One line on Robot Framework's console (and INFO in its log); ``logging`` at INFO elsewhere.
+
+    ``first``: the operation's first line starts on a line of its own, not after the task's name, which Robot
+    Framework's console leaves open until the task ends.
+    """
     if log.in_robot():
         from robot.api import logger
 
-        logger.console(redactor.redact(text))
+        logger.console(("\n" if first else "") + redactor.redact(text))
     log.info(text)
 
 
@@ -37,11 +41,12 @@ class Progress:
     """One long operation's progress reporter.
 
     ``update`` is cheap to call on every step: it builds and writes the line (``describe()``) only when
-    ``every`` seconds have passed since the start or since the last line.
+    ``every`` seconds have passed since the start or since the last line. ``write`` replaces the console and
+    the log (tests).
     """
 
     def __init__(
-        self, every: float | None = None, *, clock: Clock = time.monotonic, write: Callable[[str], None] = _console
+        self, every: float | None = None, *, clock: Clock = time.monotonic, write: Callable[[str], None] | None = None
     ) -> None:
         self.every = EVERY if every is None else every
         self._clock = clock
@@ -61,7 +66,11 @@ class Progress:
             return False
         self._last = now
         self.lines += 1
-        self._write(describe(now - self.started))
+        line = describe(now - self.started)
+        if self._write is None:
+            _console(line, first=self.lines == 1)
+        else:
+            self._write(line)
         return True
 
 
