@@ -113,3 +113,30 @@ def test_a_bulk_create_reports_records_done_of_total(
         "Creating records in samples: 10 of 30",
         "Creating records in samples: 20 of 30",
     ]
+
+
+def test_quick_operations_write_no_progress_line(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from Connectors.vendors.controlroom.client import ControlRoomClient
+    from Connectors.vendors.robostack.client import RobostackClient
+
+    with SandboxProcess(extra_args=["--run-seconds", "2"]) as sandbox:
+        env = sandbox.environment()
+        robostack = RobostackClient(
+            url=env["ROBOSTACK_URL"],
+            app_uuid=env["ROBOSTACK_APP_UUID"],
+            api_key=env["ROBOSTACK_API_KEY"],
+            api_secret=env["ROBOSTACK_API_SECRET"],
+        )
+        controlroom = ControlRoomClient(
+            url=env["CONTROLROOM_URL"],
+            workspace_id=env["CONTROLROOM_WORKSPACE_ID"],
+            api_key=env["CONTROLROOM_API_KEY"],
+        )
+        with caplog.at_level(logging.INFO, logger="Connectors"):
+            assert len(robostack.create_many("samples", [{"n": n} for n in range(30)], chunk_size=10)) == 30
+            run = controlroom.trigger_run("Invoice Processing", {"invoice": "INV-quick"})
+            assert controlroom.wait_for_run(run["id"], timeout=60, poll_interval=0.5)["state"] == "completed"
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [m for m in messages if m.startswith(("Creating records", "Waiting for", "Pausing"))], messages
