@@ -63,8 +63,15 @@ bench: $(TEST_STAMP)
 matrix: $(STAMP)
 	$(PY) tools/matrix.py
 
-docs: $(STAMP)
-	$(PY) tools/make_docs.py
+# Libdoc pages, stubs and tables regenerated, the site built strictly (output/site), its examples run and counted.
+docs: $(TEST_STAMP)
+	$(PY) tools/make_docs.py --site
+	$(PY) tools/run_examples.py
+
+# The wheel built warning-free, installed in a clean virtualenv, a user's own robot run from it (tools/user_project.py).
+.PHONY: user-project
+user-project: $(TEST_STAMP)
+	$(PY) tools/user_project.py
 
 clean:
 	rm -rf $(VENV) output .pytest_cache .mypy_cache .ruff_cache

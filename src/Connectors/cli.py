@@ -40,6 +40,17 @@ def _sandbox_args(parser: argparse.ArgumentParser) -> None:
         help="require 'Authorization: Bearer TOKEN' on /_sandbox/* (for a sandbox shared on a network; "
         "default: CONNECTORS_SANDBOX_ADMIN_TOKEN)",
     )
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="write an rcc env.json pointing a robot at this sandbox (e.g. devdata/env.json; needs --demo)",
+    )
+    parser.add_argument(
+        "--vault-file",
+        metavar="PATH",
+        help="write the demo credentials as a FileSecrets vault too; --env-file's vault variables name PATH as given "
+        "(rcc runs tasks in the robot's folder, so devdata/vault.json works)",
+    )
 
 
 def _missing_sandbox_extra() -> str | None:
@@ -63,7 +74,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     import os
 
     from connectors_sandbox.options import ADMIN_TOKEN_VARIABLE
-    from connectors_sandbox.server import bind, options_from_args
+    from connectors_sandbox.server import bind, client_url, options_from_args
 
     missing = _missing_sandbox_extra()
     if missing:
@@ -72,8 +83,14 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from connectors_sandbox.server import serve
+    from connectors_sandbox.server import WriteError, create, serve, write_devdata
 
+    if (args.env_file or args.vault_file) and not args.demo:
+        print("error: --env-file and --vault-file write the demo credentials: add --demo.", file=sys.stderr)
+        return 1
+    if args.vault_file and not args.env_file:
+        print("error: --vault-file needs --env-file (whose variables point the Vault at it).", file=sys.stderr)
+        return 1
     token = args.admin_token or os.environ.get(ADMIN_TOKEN_VARIABLE)
     options = options_from_args(args.demo, args.rate_scale, args.faults, args.seed, args.run_seconds, token)
     url = f"http://{args.host}:{args.port}"
@@ -87,14 +104,22 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    app = create(args.host, args.port, options)
+    try:
+        written = write_devdata(app, client_url(args.host, args.port), args.env_file, args.vault_file)
+    except WriteError as exc:
+        sock.close()
+        print(f"error: {exc}. Choose another path.", file=sys.stderr)
+        return 1
     prefixes = " ".join(f"/{name}" for name in options.vendors)
     where = f"{url}/_sandbox/config" + (" (with the admin token)" if token else "")
     if args.demo:
-        credentials = f"demo data; demo credentials: {where}, devdata/env.json and devdata/vault.json"
+        files = f"; written for your robot: {' and '.join(written)}" if written else " (--env-file writes them)"
+        credentials = f"demo data; demo credentials: {where}{files}"
     else:
         credentials = f"no demo data (add --demo); credentials: {where}"
     print(f"Sandbox on {url} ({prefixes}, admin /_sandbox) with {credentials}", flush=True)
-    serve(args.host, args.port, options, args.log_file, sock)
+    serve(args.host, args.port, options, args.log_file, sock, app)
     return 0
 
 

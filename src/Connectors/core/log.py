@@ -13,7 +13,8 @@ _logger = logging.getLogger("Connectors")
 install_log_redaction()
 
 
-def _in_robot() -> bool:
+def in_robot() -> bool:
+    """Whether a Robot Framework run is executing (its logger then takes the lines)."""
     try:
         from robot.running.context import EXECUTION_CONTEXTS
     except ImportError:
@@ -26,7 +27,7 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING
 
 def _write(level: str, message: str) -> None:
     text = redactor.redact(message)
-    if _in_robot():
+    if in_robot():
         from robot.api import logger
 
         getattr(logger, level)(text)

@@ -10,6 +10,7 @@ workers) or no API at all (verifying webhook deliveries, storage links).
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import re
 import time
@@ -21,7 +22,7 @@ from urllib.parse import urlparse
 
 import requests
 
-from Connectors.core import arguments, log
+from Connectors.core import arguments, log, progress
 from Connectors.core.config import Credential, env, require
 from Connectors.core.errors import (
     ConfigurationError,
@@ -76,6 +77,16 @@ def _legacy_base(console_url: str, legacy_url: str | None) -> str:
         legacy = CLOUD_LEGACY_URL if host.endswith("robocorp.com") else console_url
     legacy = legacy.rstrip("/")
     return legacy if legacy.endswith("/process-v1") else legacy + "/process-v1"
+
+
+def wait_line(runs: Mapping[str, Mapping[str, Any]], total: int, pending: int, sleep: float, elapsed: float) -> str:
+    """The progress line of a long wait (at most one every few seconds, see core.progress)."""
+    failed = sum(1 for run in runs.values() if run["state"] == "unresolved")
+    done = total - pending - failed
+    return (
+        f"Waiting for {total} process run(s) for {elapsed:.0f} s: {done} done, {failed} failed, {pending} pending; "
+        f"next poll in {sleep:.0f} s."
+    )
 
 
 class WaitOptions(TypedDict, total=False):
@@ -468,6 +479,7 @@ class ControlRoomClient(BaseClient):
         interval = float(poll_interval)
         runs: dict[str, dict[str, Any]] = {}
         calls = 0
+        report = progress.Progress()
         while True:
             for run_id in ids:
                 if run_id in runs and runs[run_id]["state"] in FINISHED:
@@ -488,7 +500,9 @@ class ControlRoomClient(BaseClient):
                     run,
                     vendor=self.vendor,
                 )
-            time.sleep(min(interval, max(0.0, deadline - now)))
+            sleep = min(interval, max(0.0, deadline - now))
+            report.update(functools.partial(wait_line, runs, len(ids), len(pending), sleep))
+            time.sleep(sleep)
             interval = min(interval * backoff, float(max_interval))
         finished = [runs[r] for r in ids]
         if fail_on_unresolved:
