@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 PORT ?=
 
-.PHONY: run test unit integration acceptance robots lint bench docs matrix clean
+.PHONY: run test unit integration acceptance robots lint bench figures docs matrix clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,14 @@ bench: $(TEST_STAMP)
 	$(PY) bench/memory.py
 	$(PY) bench/controlroom_wait.py
 	$(PY) bench/cobot_memberships.py
+	$(PY) bench/exactly_once.py
+	$(PY) bench/worker_count.py
+	$(PY) bench/fault_matrices.py
+
+# Every figure of docs/figures.md re-measured by the command printed beside it (the cheap ones, a few minutes;
+# FIGURES=--all adds the scale and economy tables and the receiver's kill loops).
+figures: $(TEST_STAMP)
+	$(PY) bench/figures.py $(FIGURES)
 
 # The oldest and newest Python the package claims, with Robot Framework 7.4 and the newest 7.x.
 matrix: $(STAMP)
