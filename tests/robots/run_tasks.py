@@ -37,6 +37,7 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import check_secrets  # noqa: E402
 from outputs import find_leaks, run_files, run_teed  # noqa: E402
@@ -44,6 +45,7 @@ from rcc import CondaEnvironment, Robot, command_of, read_devdata, resolve_comma
 from rcc import task_environment as rcc_environment  # noqa: E402
 
 from connectors_sandbox.server import SandboxProcess, free_port  # noqa: E402
+from support import skip_guard  # noqa: E402
 
 DEV_SANDBOX_TASK = "Sandbox"
 URL_PORT = re.compile(r"^(https?://(?:127\.0\.0\.1|localhost)):(\d+)(/.*)?$")
@@ -77,12 +79,15 @@ class Run:
     env_json: str
     leaks: list[str]
     devdata_changed: bool
+    skipped_in_ci: list[str] = field(default_factory=list)  # Robot Framework skips CI refuses (skip_guard)
 
     @property
     def failures(self) -> list[str]:
         names = [r.name for r in self.results if r.failed]
         if self.leaks:
             names.append("secret check")
+        if self.skipped_in_ci:
+            names.append("no skips in CI")
         if self.devdata_changed:
             names.append("devdata unchanged")
         return names
@@ -301,7 +306,13 @@ def run(
     )
     for leak in leaks:
         say(f"  LEAK {leak}")
-    result = Run(results, port, str(env_json), leaks, tree_digest(ROOT / "devdata") != devdata_before)
+    outputs = [Path(task.artifacts) / "output.xml" for task in results]
+    skips = [skip for xml in outputs if xml.is_file() for skip in skip_guard.robot_skips(xml)]
+    refused = skip_guard.unexpected(skips, skip_guard.load_allowed()) if skip_guard.in_ci() else []
+    for line in skip_guard.describe(skips, refused, skip_guard.in_ci()):
+        say(line)
+    devdata_changed = tree_digest(ROOT / "devdata") != devdata_before
+    result = Run(results, port, str(env_json), leaks, devdata_changed, [skip.test for skip in refused])
     (artifacts / "results.json").write_text(json.dumps(asdict(result), indent=2))
     return result
 
