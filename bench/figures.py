@@ -86,11 +86,14 @@ def main() -> int:
     failed = []
     for figure in chosen:
         name, heading, command, _cheap, environment = figure
-        print(f"\n## {heading}\n\n$ {shown(figure)}", flush=True)
+        print(f"\n## {heading}\n\n$ {shown(figure)}    (load average {os.getloadavg()[0]:.2f})", flush=True)
         started = time.monotonic()
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **environment}
         code = subprocess.run([sys.executable, *command], cwd=ROOT, env=env, check=False).returncode
-        print(f"({name}: {time.monotonic() - started:.0f} s{'' if code == 0 else f', exit code {code}'})", flush=True)
+        # The machine's load says how far its timings can be trusted (the counts do not depend on it).
+        load = os.getloadavg()[0]
+        outcome = "" if code == 0 else f", exit code {code}"
+        print(f"({name}: {time.monotonic() - started:.0f} s, load average {load:.2f} after it{outcome})", flush=True)
         if code:
             failed.append(name)
     if failed:
