@@ -52,7 +52,10 @@ _failing: list[skip_guard.Skip] = []
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    skip_guard.load_allowed()  # a malformed allow-list fails before any test runs
+    try:
+        skip_guard.load_allowed()  # a malformed allow-list fails before any test runs, in one line
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
