@@ -64,7 +64,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/worker_count.py
 	$(PY) bench/fault_matrices.py
 
-# Every figure of docs/figures.md re-measured by the command printed beside it (the cheap ones, a few minutes;
+# Every figure of docs/figures.md re-measured by the command printed beside it (the cheap ones, about ten minutes;
 # FIGURES=--all adds the scale and economy tables and the receiver's kill loops).
 figures: $(TEST_STAMP)
 	$(PY) bench/figures.py $(FIGURES)

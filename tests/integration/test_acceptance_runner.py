@@ -12,12 +12,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(tree: Path, artifacts: Path, ci: bool = False) -> subprocess.CompletedProcess[str]:
+def _run(tree: Path, artifacts: Path, ci: bool = False, *options: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key != "CI"}
     if ci:
         env["CI"] = "1"
     return subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "run_acceptance.py"), "--artifacts", str(artifacts), str(tree)],
+        [sys.executable, str(ROOT / "tools" / "run_acceptance.py"), "--artifacts", str(artifacts), *options, str(tree)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -64,3 +64,17 @@ def test_a_robot_framework_skip_fails_in_ci_and_is_named(tmp_path: Path) -> None
     assert result.returncode == 1, result.stdout[-3000:]
     assert "INCOMPLETE skipped in CI: Tiny.Ok.Runs" in result.stdout
     assert "SKIPPED Tiny.Ok.Runs: no vendor account here" in result.stdout
+
+
+def test_fewer_tests_than_the_tree_holds_fail_the_run(tmp_path: Path) -> None:
+    """Tests lost on the way without an error (here a pre-run modifier drops one): the count names it."""
+    tree = _tiny_tree(tmp_path, "Log    first")
+    (tree / "ok.robot").write_text("*** Test Cases ***\nRuns\n    Log    one\nAlso Runs\n    Log    two\n")
+    dropper = tmp_path / "DropLast.py"
+    dropper.write_text(
+        "from robot.api import SuiteVisitor\n\n\nclass DropLast(SuiteVisitor):\n"
+        "    def start_suite(self, suite):\n        if suite.tests:\n            suite.tests.pop()\n"
+    )
+    result = _run(tree, tmp_path / "out", False, "--prerunmodifier", str(dropper))
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "INCOMPLETE 1 tests ran of the 2 the suites hold" in result.stdout
