@@ -63,6 +63,7 @@ bench: $(TEST_STAMP)
 	$(PY) bench/exactly_once.py
 	$(PY) bench/worker_count.py
 	$(PY) bench/fault_matrices.py
+	$(PY) bench/fanout_store.py
 
 # Every figure of docs/figures.md re-measured by the command printed beside it (the cheap ones, about ten minutes;
 # FIGURES=--all adds the scale and economy tables and the receiver's kill loops).

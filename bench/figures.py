@@ -40,6 +40,7 @@ FIGURES: list[Figure] = [
     ("fault-matrices", "Exactly once under faults", ["bench/fault_matrices.py"], True, {}),
     ("exactly-once", "Against an independent server", ["bench/exactly_once.py"], True, {}),
     ("worker-count", "Without the worker count", ["bench/worker_count.py", "--workers", "4"], True, {}),
+    ("fanout-store", "Fan-out without the shared store", ["bench/fanout_store.py", "--invoices", "40"], False, {}),
     ("scale", "Many workers, one budget", ["bench/scale.py", "--sections", "scale"], False, {}),
     ("economy", "Requests per business object", ["bench/scale.py", "--sections", "economy"], False, {}),
     (
