@@ -58,21 +58,31 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(error)) from None
 
 
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A module skipped whole while collected (``pytest.importorskip`` of a missing package) reports here."""
+    if report.skipped:
+        _skips.append(skip_guard.Skip(report.nodeid, _reason(report.longrepr)))
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if not report.skipped:
         return
     if hasattr(report, "wasxfail"):
         _skips.append(skip_guard.Skip(report.nodeid, str(report.wasxfail) or "xfail", "xfailed"))
         return
-    longrepr = report.longrepr
+    _skips.append(skip_guard.Skip(report.nodeid, _reason(report.longrepr)))
+
+
+def _reason(longrepr: object) -> str:
+    """A skip's reason: pytest keeps it as (path, line, "Skipped: reason")."""
     reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
-    _skips.append(skip_guard.Skip(report.nodeid, reason.removeprefix("Skipped: ")))
+    return str(reason).removeprefix("Skipped: ")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if skip_guard.in_ci():
         _failing[:] = skip_guard.unexpected(_skips, skip_guard.load_allowed())
-        if _failing and session.exitstatus == pytest.ExitCode.OK:
+        if _failing and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 

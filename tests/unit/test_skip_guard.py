@@ -101,3 +101,25 @@ def test_ci_run_stops_when_redis_server_cannot_be_installed(tmp_path: Path) -> N
     assert result.returncode == 1, result.stdout + result.stderr
     assert "redis-server is not on PATH and could not be installed" in result.stderr
     assert "make test" not in result.stdout
+
+
+def test_a_module_skipped_while_collected_fails_in_ci(tmp_path: Path) -> None:
+    """``pytest.importorskip`` of a missing package skips a whole module at collection (the peer tests do)."""
+    (tmp_path / "test_peer.py").write_text(
+        'import pytest\n\npytest.importorskip("no_such_peer_package", reason="no_such_peer_package is not installed")\n'
+        "\n\ndef test_peer() -> None:\n    pass\n"
+    )
+    env = {**{k: v for k, v in os.environ.items() if k != "CI"}, "CI": "1", "PYTHONPATH": str(ROOT / "tests")}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest"]
+    result = subprocess.run(
+        [*command, "--rootdir", str(tmp_path), str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == pytest.ExitCode.TESTS_FAILED, result.stdout
+    assert "SKIPPED test_peer.py: no_such_peer_package is not installed" in result.stdout
+    assert "skips fail CI" in result.stdout
