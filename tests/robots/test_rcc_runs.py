@@ -47,6 +47,7 @@ def test_every_task_is_green_with_devdata_alone(run: run_tasks.Run) -> None:
 def test_nothing_leaks_and_devdata_is_untouched(run: run_tasks.Run) -> None:
     assert run.leaks == []
     assert not run.devdata_changed
+    assert run.skipped_in_ci == []  # a Robot Framework skip under CI, not in tests/allowed_skips.txt
 
 
 def test_each_robot_framework_suite_is_named_after_its_task_and_leads_with_its_summary(
