@@ -73,6 +73,10 @@ VOCABULARY = ACCESS_TAGS | {
     "workers",
     "records",
     "aggregation",
+    "events",
+    "contacts",
+    "teams",
+    "api",
 }
 
 
