@@ -205,3 +205,20 @@ def test_paging_follows_links_until_the_last_page(sandbox: SandboxProcess) -> No
         assert [i["id"] for i in few] == [i["id"] for i in every[:7]]
         assert client.transport.stats["requests"] - requests_before == 1  # one page of 7
     assert requests.get(os.environ["COBOT_API_URL"] + "/user", timeout=5).status_code == 406
+
+
+def test_over_the_limit_a_429_with_retry_after_in_the_spec_s_shape(sandbox: SandboxProcess) -> None:
+    api = os.environ["COBOT_API_URL"]
+    session = ValidatingSession(api)
+    session.headers.update(
+        {"Authorization": f"Bearer {os.environ['COBOT_ACCESS_TOKEN']}", "Accept": "application/vnd.api+json"}
+    )
+    sandbox.admin("POST", "/_sandbox/cobot/limits", {"scale": 1 / 60})  # one request a minute
+    try:
+        answers = [session.get(api + "/user", timeout=5) for _ in range(2)]
+    finally:
+        sandbox.admin("POST", "/_sandbox/cobot/limits", {"scale": 1})
+    assert [a.status_code for a in answers] == [200, 429]
+    assert 1 <= int(answers[1].headers["Retry-After"]) <= 60
+    assert answers[1].headers["Content-Type"].startswith("application/vnd.api+json")
+    assert session.violations == []

@@ -54,6 +54,20 @@ TITLES = {
     429: "Too Many Requests",
     500: "Internal Server Error",
 }
+# The enumerated query parameters of the served operations, as the spec lists them (a list parameter's
+# values are comma-separated, its "Query params" rule): any other value is a 400 naming the parameter.
+ENUMS: dict[tuple[str, str], frozenset[str]] = {
+    ("get-space-bookings", "include"): frozenset({"membership", "event", "externalBooking"}),
+    ("list-events", "include"): frozenset({"attendances", "attendances.attendee"}),
+    ("list-events", "filter[publishedState]"): frozenset({"draft", "published"}),
+    ("list-events", "filter[sortOrder]"): frozenset({"asc", "desc"}),
+    ("get-space-invoices", "filter[dateFilterField]"): frozenset({"dueDate", "invoiceDate", "remindAt"}),
+    ("get-space-invoices", "filter[paidStatus]"): frozenset({"unpaid", "paid", "writtenOff", "pending"}),
+    ("get-resources", "filter[usage]"): frozenset({"bookable", "allocatable", "all"}),
+    ("get-resources", "include"): frozenset({"categories", "media"}),
+    ("get-user", "include"): frozenset({"memberOf", "adminOf", "memberships"}),
+    ("get-invoice-pdf", "e_invoice"): frozenset({"true", "false"}),
+}
 Api2Call = Call[Operation, Grant]
 Space = dict[str, Any]
 
@@ -130,6 +144,15 @@ class Api2(RequestPipeline[Operation, Grant]):
         missing = [scope for scope in call.access.scope.split() if scope not in call.principal.scopes]
         if missing:
             raise ApiError(f"The access token lacks the scope {', '.join(missing)} for {call.access.id}.", 403)
+        for (operation_id, name), allowed in ENUMS.items():
+            if operation_id != call.access.id:
+                continue
+            given = [v for value in call.request.query_params.getlist(name) for v in value.split(",")]
+            wrong = sorted({value for value in given if value not in allowed})
+            if wrong:
+                raise bad_parameter(
+                    name, f"has unknown values ({', '.join(wrong)}); allowed: {', '.join(sorted(allowed))}"
+                )
 
     # -- lookups --------------------------------------------------------------------------------------
     def uid(self, call: Api2Call) -> str:
@@ -298,14 +321,16 @@ class Api2(RequestPipeline[Operation, Grant]):
         space = self.space_by_id(call, admin=True)
         start, end = self.period(call, "date", required=False)
         query = call.request.query_params
-        paid = query.get("filter[paidStatus]")
-        membership_id = query.get("filter[membershipId]")
+        paid = {state for state in query.get("filter[paidStatus]", "").split(",") if state}
+        membership_id, debitor_id = query.get("filter[membershipId]"), query.get("filter[debitorId]")
+        field = {"dueDate": "due_date", "remindAt": "due_date"}.get(query.get("filter[dateFilterField]", ""))
         found = [
             i
             for i in space["invoices"].values()
-            if start.date() <= date.fromisoformat(i["invoice_date"]) <= end.date()
-            and (not paid or ("paid" if i["paid"] else "unpaid") == paid)
+            if start.date() <= date.fromisoformat(i[field or "invoice_date"]) <= end.date()
+            and (not paid or ("paid" if i["paid"] else "unpaid") in paid)
             and (not membership_id or i["membership_id"] == membership_id)
+            and (not debitor_id or i["membership_id"] == debitor_id)
         ]
         found.sort(key=lambda i: (i["invoice_date"], i["invoice_number"]))
         return self.collection(call, [render.invoice(i, space, self.base) for i in found])
@@ -399,8 +424,6 @@ class Api2(RequestPipeline[Operation, Grant]):
     async def resources(self, call: Api2Call) -> Response:
         space = self.space_by_id(call)
         usage = call.request.query_params.get("filter[usage]", "bookable")
-        if usage not in ("bookable", "allocatable", "all"):
-            raise bad_parameter("filter[usage]", "must be bookable, allocatable or all")
         found = [] if usage == "allocatable" else sorted(space["resources"].values(), key=lambda r: str(r["name"]))
         return self.collection(call, [render.resource(r, space, self.base) for r in found])
 
