@@ -288,3 +288,20 @@ def test_a_403_names_the_scope(recorder: Recorder) -> None:
     with pytest.raises(PermissionDenied) as refused:
         client.get_invoice("forbidden")
     assert "HTTP 403" in str(refused.value) and "--scope read_invoices" in str(refused.value)
+
+
+# -- docs/cobot.md -----------------------------------------------------------------------------------------
+
+
+def test_the_coverage_page_is_fresh_and_lists_every_keyword() -> None:
+    from pathlib import Path
+
+    from robot.libdocpkg import LibraryDocumentation
+
+    from Connectors.vendors.cobot import coverage
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "cobot.md"
+    assert page.read_text(encoding="utf-8") == coverage.render(), "run python -m Connectors.vendors.cobot.coverage"
+    library = {keyword.name for keyword in LibraryDocumentation("Connectors.Cobot").keywords}
+    assert library == set(coverage.keywords())
+    assert all(operation in OPERATIONS for operations in coverage.API2.values() for operation in operations)

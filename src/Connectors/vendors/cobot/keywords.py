@@ -181,7 +181,7 @@ class CobotInvoiceKeywords(Component):
         """
         return self.client.get_invoice(invoice_id)
 
-    @keyword(tags=["cobot", "read", "invoices"])
+    @keyword("Download Cobot Invoice PDF", tags=["cobot", "read", "invoices"])
     def download_cobot_invoice_pdf(self, invoice_id: str, path: str) -> str:
         """Save an invoice as PDF to ``path`` and return the path (API 2 ``get-invoice-pdf``).
 
