@@ -475,7 +475,6 @@ class Api2(RequestPipeline[Operation, Grant]):
         record = data.check_in_record(check_in_id, member, now, now.replace(hour=23, minute=59, second=59))
         with self.cobot.lock:
             space["check_ins"][check_in_id] = record
-        self.cobot.subscriptions.notify(space, "created_checkin", f"{self.base}/check_ins/{check_in_id}")
         return document(render.check_in(record, space), status=201)
 
     async def check_out(self, call: Api2Call) -> Response:

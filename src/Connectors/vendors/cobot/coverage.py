@@ -116,6 +116,22 @@ def render() -> str:
             lines.append(f"| {name} | - | {OTHER[name]} | - |")
     lines += [
         "",
+        "## Webhooks",
+        "",
+        "Cobot's webhooks are API 1 subscriptions (`Subscribe To Cobot Webhook`). Cobot signs nothing and sends no",
+        'event id: it POSTs `{"url": "<resource url>"}`. `connectors webhooks serve` receives them on',
+        "`POST /webhooks/cobot/<token>` (`COBOT_WEBHOOK_TOKEN` / `--cobot-token`, a secret of 16-200 URL-safe",
+        "characters: subscribe with that callback URL). The `url` must be on a Cobot host derived from `COBOT_URL`",
+        "or `COBOT_API_URL` (else 400, nothing stored or fetched); with Cobot credentials configured the receiver",
+        "reads the resource (a deleted one is `null`; a Cobot that cannot answer now makes it a 503, so Cobot",
+        "delivers again). Each acknowledged delivery is exactly one work item, also across `kill -9`:",
+        '`{"source": "cobot", "id", "event": "cobot.delivery", "data": {"url", "resource"}}`; a delivery Cobot',
+        "repeats is a second item with the same `url`, so consumers are idempotent on it. To rotate a token,",
+        "subscribe with a new one and pass the old one to `--cobot-drop` (`COBOT_WEBHOOK_DROPPED_TOKENS`): it is",
+        "answered `410 Gone`, and Cobot deactivates that subscription at once.",
+    ]
+    lines += [
+        "",
         f"## The spec's operations: {len(covered)} used by keywords, {len(OPERATIONS) - len(covered)} through "
         "`Call Cobot API`",
         "",
