@@ -222,3 +222,18 @@ def test_over_the_limit_a_429_with_retry_after_in_the_spec_s_shape(sandbox: Sand
     assert 1 <= int(answers[1].headers["Retry-After"]) <= 60
     assert answers[1].headers["Content-Type"].startswith("application/vnd.api+json")
     assert session.violations == []
+
+
+def test_sparse_fieldsets_and_pages_through_call_cobot_api(sandbox: SandboxProcess) -> None:
+    from Connectors import CobotClient
+
+    sandbox.configure(rate_scale=SCALE)
+    with CobotClient(rate_scale=SCALE) as client:
+        user = client.call_api("get-user", **{"fields[users]": "email"})
+        assert user["data"]["attributes"] == {"email": "alice.admin@example.com"}
+        assert "relationships" not in user["data"] or user["data"]["relationships"] == {}
+        space = client.api2.space_id()
+        second = client.call_api("get-space-invoices", spaceId=space, **{"page[number]": "2", "page[size]": "5"})
+        assert second["meta"]["currentPage"] == 2 and len(second["data"]) == 5
+        with pytest.raises(ValidationError, match=r"unknown fields\[users\]x"):
+            client.call_api("get-user", **{"fields[users]x": "email"})

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+SPARSE = re.compile(r"^fields\[[A-Za-z][A-Za-z0-9_]{0,99}\]$")
 Record = dict[str, Any]
 
 
@@ -483,10 +484,14 @@ class CobotClient(BaseClient):
         """Any API 2 operation by its operationId, parameters by the spec's names; the decoded JSON:API answer.
 
         A collection's answer is its first page; pass ``page[number]`` and ``page[size]`` for others.
+        ``fields[<type>]`` (sparse fieldsets, e.g. ``fields[users]=email``) applies to every operation.
         """
         op = arguments.text(operation_id, "operation_id", max_length=200)
-        paging = {name: parameters.pop(name) for name in ("page[number]", "page[size]") if name in parameters}
-        return self.api2.document(op, parameters, body=body, params=paging or None)
+        # Paging and sparse fieldsets are JSON:API's, for every operation; the spec lists them per operation only
+        # in its introduction.
+        general = [name for name in parameters if name in ("page[number]", "page[size]") or SPARSE.match(name)]
+        extra = {name: arguments.text(parameters.pop(name), name, max_length=2000) for name in general}
+        return self.api2.document(op, parameters, body=body, params=extra or None)
 
     # -- webhooks ---------------------------------------------------------------------------------
     def subscribe_webhook(self, event: str, callback_url: str, space: str | None = None) -> Record:

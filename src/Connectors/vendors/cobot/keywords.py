@@ -454,7 +454,8 @@ class CobotSpaceDataKeywords(Component):
         Path and query parameters go by the spec's names (``id``, ``spaceId``, ``filter[from]`` …); ``body``
         is the JSON:API document (a dictionary or JSON text). An unknown operation, or a missing or unknown
         parameter, fails before anything is sent, naming what the operation takes. A collection answers its
-        first page: pass ``page[number]`` and ``page[size]`` for others. The answer is the document itself
+        first page: pass ``page[number]`` and ``page[size]`` for others; ``fields[<type>]=a,b`` keeps only those
+        attributes (JSON:API sparse fieldsets, e.g. ``fields[users]=email``). The answer is the document itself
         (``data``, ``included``, ``meta``, ``links``), not flattened. A 403 names the scope the operation
         needs. docs/cobot.md lists the 134 operations.
 
