@@ -305,3 +305,17 @@ def test_the_coverage_page_is_fresh_and_lists_every_keyword() -> None:
     library = {keyword.name for keyword in LibraryDocumentation("Connectors.Cobot").keywords}
     assert library == set(coverage.keywords())
     assert all(operation in OPERATIONS for operations in coverage.API2.values() for operation in operations)
+
+
+def test_an_unreachable_api_2_names_cobot_api_url() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    client = CobotClient(
+        f"http://127.0.0.1:{port}/cobot", api_url=f"http://127.0.0.1:{port}/api2", access_token="t0k3n-abc", space="s"
+    )
+    with pytest.raises(ConnectorError, match=r"Check COBOT_API_URL \(now http://127\.0\.0\.1:\d+/api2\)") as failed:
+        client.get_user()
+    assert "\n" not in str(failed.value)

@@ -21,7 +21,13 @@ from urllib.parse import urlsplit
 import requests
 
 from Connectors.core import arguments
-from Connectors.core.errors import ConfigurationError, ValidationError
+from Connectors.core.errors import (
+    ConfigurationError,
+    TransportError,
+    UncertainOutcome,
+    UnexpectedResponse,
+    ValidationError,
+)
 from Connectors.core.operations import Operation
 from Connectors.core.paging import Page, paginate
 from Connectors.vendors.cobot import jsonapi
@@ -98,20 +104,32 @@ class Api2:
                     f"body has {size} bytes; Cobot API 2 bodies are JSON:API resources of at most {MAX_BODY} here.",
                     hint="Send the resource's attributes, not file contents (attach files with their own operation).",
                 )
-        return self.client.transport.request(
-            operation.method,
-            self.base_url + path,
-            params=query or None,
-            json=body,
-            headers=headers,
-            hints={403: scope_hint(operation)},
-            error_context=error_context,
-        )
+        try:
+            return self.client.transport.request(
+                operation.method,
+                self.base_url + path,
+                params=query or None,
+                json=body,
+                headers=headers,
+                hints={403: scope_hint(operation)},
+                error_context=error_context,
+            )
+        except (TransportError, UnexpectedResponse) as error:
+            if isinstance(error, UncertainOutcome):
+                raise
+            # The transport names COBOT_URL; API 2's address is the other setting.
+            raise error.replace(
+                hint=f"Check COBOT_API_URL (now {self.base_url}): it should point at Cobot's API 2, "
+                "and that it is reachable."
+            ) from None
 
     def document(self, operation_id: str, parameters: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         """The decoded JSON:API document of an operation (``None`` for an empty answer)."""
         response = self.request(operation_id, parameters, **kwargs)
-        return self.client.transport.decode(response, response.request.method or "", response.request.url or "")
+        try:
+            return self.client.transport.decode(response, response.request.method or "", response.request.url or "")
+        except UnexpectedResponse as error:
+            raise error.replace(hint=f"Check COBOT_API_URL (now {self.base_url}): it should point at Cobot's API 2.")
 
     def one(self, operation_id: str, parameters: Mapping[str, Any] | None = None, **kwargs: Any) -> Record:
         return jsonapi.record(self.document(operation_id, parameters, **kwargs))
