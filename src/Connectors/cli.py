@@ -132,6 +132,8 @@ def _webhooks_serve(args: argparse.Namespace) -> int:
         process=args.process,
         max_body=args.max_body,
         max_backoff=args.max_backoff,
+        cobot_token=args.cobot_token,
+        cobot_dropped=tuple(args.cobot_drop or ()),
     )
     serve(settings, args.host, args.port)
     return 0
@@ -161,7 +163,8 @@ def _webhooks_args(parser: argparse.ArgumentParser) -> None:
         "serve",
         help="verify, store, de-duplicate and hand off vendor webhooks",
         description="Receive signed Robaws (ROBAWS_WEBHOOK_SECRET) and Control Room (CONTROLROOM_WEBHOOK_SECRET) "
-        "webhooks on POST /webhooks/robaws and /webhooks/controlroom, and hand each event off exactly once.",
+        "webhooks on POST /webhooks/robaws and /webhooks/controlroom, and Cobot's on POST /webhooks/cobot/<token> "
+        "(COBOT_WEBHOOK_TOKEN), and hand each event off exactly once.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; put a reverse proxy in front)"
@@ -177,6 +180,18 @@ def _webhooks_args(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         help="longest pause, in seconds, between hand-off attempts while the target keeps failing (default 60)",
     )
+    serve.add_argument(
+        "--cobot-token",
+        help="secret path token of POST /webhooks/cobot/<token> (default COBOT_WEBHOOK_TOKEN; prefer the variable: "
+        "a command line is visible to other users)",
+    )
+    serve.add_argument(
+        "--cobot-drop",
+        action="append",
+        metavar="TOKEN",
+        help="an old Cobot path token to answer 410 Gone, so Cobot drops that subscription (repeatable; also "
+        "COBOT_WEBHOOK_DROPPED_TOKENS, comma-separated)",
+    )
     target = serve.add_mutually_exclusive_group()
     target.add_argument(
         "--work-items", help="folder (or .json file) receiving one input work item per event, plus work-items.json"
@@ -190,7 +205,7 @@ def _webhooks_args(parser: argparse.ArgumentParser) -> None:
     status.set_defaults(run=_webhooks_status)
     retry = sub.add_parser("retry", help="queue the events whose hand-off failed again")
     retry.add_argument("--store", default="webhook-events.db", help="SQLite file of received events")
-    retry.add_argument("--source", choices=["robaws", "controlroom"], help="only this source's events")
+    retry.add_argument("--source", choices=["robaws", "controlroom", "cobot"], help="only this source's events")
     retry.set_defaults(run=_webhooks_retry)
 
 

@@ -28,6 +28,12 @@ def fast(sandbox: SandboxProcess) -> SandboxProcess:
     return sandbox
 
 
+@pytest.fixture(autouse=True)
+def api_1(sandbox: SandboxProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about API 1's answers, which ``api=1`` keeps unchanged (API 2: test_cobot_spec.py)."""
+    monkeypatch.setenv("COBOT_API", "1")
+
+
 @pytest.fixture
 def cobot(fast: SandboxProcess) -> Iterator[CobotClient]:
     with CobotClient(rate_scale=SCALE) as client:

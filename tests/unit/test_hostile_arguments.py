@@ -32,8 +32,8 @@ def robaws() -> RobawsClient:
     return RobawsClient(DEAD, username="u", password="pw-arguments-1")
 
 
-def cobot() -> CobotClient:
-    return CobotClient(DEAD, access_token="tok-arguments-1", space="my-space")
+def cobot(api: str = "1") -> CobotClient:
+    return CobotClient(DEAD, access_token="tok-arguments-1", space="my-space", api=api, api_url=DEAD + "/api2")
 
 
 def robostack() -> RobostackClient:

@@ -269,6 +269,15 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
         "id_token": "not-a-jwt",
         "client_id": "app-1",
         "fields": ("title", "Sync"),
+        "invoice_id": "i1",
+        "check_in_token": "rfid-0001",
+        "check_in_id": "c1",
+        "published_state": "published",
+        "paid_status": None,
+        "operation_id": "get-booking",
+        "body": None,
+        "parameters": ("id", "b1"),
+        "path": "__document__",
     },
     "controlroom": {
         "process": PROCESS,
@@ -369,7 +378,7 @@ SKIPPED = {
 API = {
     "robaws": re.compile(r"^/robaws/api/v2/"),
     # A space's own API lives under its subdomain, which is data too (validated, never a path).
-    "cobot": re.compile(r"^/cobot/(spaces/[a-z0-9][a-z0-9-]{0,99}/)?(api/|\.well-known/)"),
+    "cobot": re.compile(r"^/cobot/(api2/|(spaces/[a-z0-9][a-z0-9-]{0,99}/)?(api/|\.well-known/))"),
     "robostack": re.compile(r"^/robostack/external/api/app-1/"),
     "controlroom": re.compile(r"^/controlroom/api/v1/workspaces/ws-1(/|$)"),
 }
@@ -378,6 +387,9 @@ API = {
 BODY_IDS = {
     ("create_booking", "membership_id"),
     ("create_cobot_booking", "membership_id"),
+    # Cobot API 2 links the resource in the JSON:API body.
+    ("create_booking", "resource_id"),
+    ("create_cobot_booking", "resource_id"),
     ("list_artifacts", "run_id"),
     ("download_artifacts", "run_id"),
     ("list_run_artifacts", "run_id"),
@@ -392,7 +404,13 @@ def _client(vendor: str, url: str) -> BaseClient:
             url + "/robaws", username="user", password="pa55-hostile-robaws", daily_quota="none", **common
         )
     if vendor == "cobot":
-        return CobotClient(url + "/cobot", access_token="tok-hostile-cobot-0001", space="my-space", **common)
+        return CobotClient(
+            url + "/cobot",
+            access_token="tok-hostile-cobot-0001",
+            space="my-space",
+            api_url=url + "/cobot/api2",
+            **common,
+        )
     if vendor == "controlroom":
         return ControlRoomClient("ws-1", "rc-wskey-hostile-0001", url=url + "/controlroom", **common)
     return RobostackClient("app-1", "key-hostile-0001", "secret-hostile-0001", url=url + "/robostack", **common)

@@ -76,6 +76,10 @@ VOCABULARY = ACCESS_TAGS | {
     "workers",
     "records",
     "aggregation",
+    "events",
+    "contacts",
+    "teams",
+    "api",
 }
 
 
