@@ -1,12 +1,16 @@
 *** Settings ***
-Documentation       Fans work out to a Control Room process: one run per input row.
+Documentation       Fans work out to a Control Room process: one run per input row, or one run with many items.
 ...
 ...                 The input work item names the process (``process``, default from DISPATCHER_PROCESS or
 ...                 "Invoice Processing") and carries the rows: a ``rows`` list in its payload, or an attached
-...                 CSV or Excel file (first sheet, first row = column names). The robot triggers one run per
-...                 row, each row becoming that run's input work item, waits for all of them with one shared
-...                 back-off (``timeout`` seconds, default 600), and writes an output work item with a
-...                 summary: counts per state and, per row, the run id, state, failing step and link.
+...                 CSV or Excel file (first sheet, first row = column names). ``mode`` (default from
+...                 DISPATCHER_MODE, else ``run_per_row``) says how they are fed to the process:
+...                 ``run_per_row`` triggers one run per row, each row that run's input work item, and waits
+...                 for all of them with one shared back-off; ``one_run`` triggers ONE run with one input work
+...                 item per row - how a process whose step has parallel executions is fed - and waits for it.
+...                 Waiting lasts at most ``timeout`` seconds (default 600). The output work item holds a
+...                 summary: counts per state and, per row, the run id, state (of the run, or of the row's
+...                 work item in one run), failing step or error, and link.
 ...
 ...                 Unresolved runs are reported in the summary and as warnings; with ``fail_on_unresolved``
 ...                 true in the payload they also fail the task. Credentials come from CONTROLROOM_* variables
@@ -21,9 +25,14 @@ Resource            resources/summary.resource
 Suite Setup         Prepare Dispatcher
 
 
+*** Variables ***
+${PROCESS}      %{DISPATCHER_PROCESS=Invoice Processing}
+${MODE}         %{DISPATCHER_MODE=run_per_row}
+
+
 *** Tasks ***
 Control Room Dispatcher
-    [Documentation]    Trigger one run per input row, wait for them, write the summary output work item.
+    [Documentation]    Trigger one run per input row (or one run with all rows), wait, write the summary.
     ${summaries}    For Each Input Work Item    Dispatch Rows Of Work Item
     Report Dispatch Summary    ${summaries}
 
@@ -37,31 +46,45 @@ Prepare Dispatcher
 Dispatch Rows Of Work Item
     [Documentation]    Dispatch the rows of the current input work item and save the summary.
     ${payload}    Get Work Item Payload
-    ${process}    Evaluate    $payload.get("process") or os.environ.get("DISPATCHER_PROCESS", "Invoice Processing")
-    ...    modules=os
+    ${process}    ${mode}    Evaluate    $payload.get("process") or $PROCESS, $payload.get("mode") or $MODE
     ${rows}    Read Dispatch Rows    ${payload}
     IF    not $rows
         Release Input Work Item    FAILED    exception_type=BUSINESS    code=NO_ROWS
         ...    message=The input work item has no rows to dispatch.
         RETURN    ${None}
     END
+    IF    $mode not in ("run_per_row", "one_run")
+        Release Input Work Item    FAILED    exception_type=BUSINESS    code=UNKNOWN_MODE
+        ...    message=Unknown mode '${mode}': use run_per_row or one_run.
+        RETURN    ${None}
+    END
+    ${summary}    Dispatch Rows    ${process}    ${rows}    ${mode}    ${payload.get("timeout", 600)}
+    Save Summary    ${summary}    ${payload.get("fail_on_unresolved", False)}
+    RETURN    ${summary}
+
+Dispatch Rows
+    [Documentation]    ``run_per_row``: one run per row, waited for together; ``one_run``: one run with every row.
+    [Arguments]    ${process}    ${rows}    ${mode}    ${timeout}
+    IF    $mode == "one_run"
+        ${run}    Trigger Process Run With Payloads    ${process}    ${rows}
+        ${run}    Wait For Process Run    ${run}    timeout=${timeout}    fail_on_unresolved=${False}
+        ${summary}    Summarise One Run    ${process}    ${rows}    ${run}
+        RETURN    ${summary}
+    END
     ${runs}    Trigger Process Runs    ${process}    ${rows}
     Log    Triggered ${{ len($runs) }} run(s) of ${process}.
-    ${finished}    Wait For Process Runs    ${runs}    timeout=${payload.get("timeout", 600)}
-    ...    fail_on_unresolved=${False}
-    ${summary}    Save Summary    ${process}    ${rows}    ${finished}    ${payload.get("fail_on_unresolved", False)}
+    ${finished}    Wait For Process Runs    ${runs}    timeout=${timeout}    fail_on_unresolved=${False}
+    ${summary}    Summarise Runs    ${process}    ${rows}    ${finished}
     RETURN    ${summary}
 
 Save Summary
     [Documentation]    Write the summary output work item and release the input; fail if asked to.
-    [Arguments]    ${process}    ${rows}    ${runs}    ${fail_on_unresolved}
-    ${summary}    Summarise Runs    ${process}    ${rows}    ${runs}
+    [Arguments]    ${summary}    ${fail_on_unresolved}
     Create Output Work Item    variables=${summary}    save=${True}
     Release Input Work Item    DONE
     IF    ${summary}[unresolved] and ${fail_on_unresolved}
-        Fail    ${summary}[unresolved] of ${summary}[total] runs of ${summary}[process] ended unresolved.
+        Fail    ${summary}[unresolved] of ${summary}[total] rows of ${summary}[process] ended unresolved.
     END
-    RETURN    ${summary}
 
 Report Dispatch Summary
     [Documentation]    "Dispatched 4 rows to Invoice Processing: 4 completed, 0 unresolved; 25 Control Room requests".
@@ -85,10 +108,37 @@ Summarise Runs
         Append To List    ${results}    ${result}
     END
     ${completed}    Evaluate    sum(1 for r in $runs if r["state"] == "completed")
-    VAR    &{summary}    process=${process}    total=${{ len($runs) }}    completed=${completed}
-    ...    unresolved=${{ len($runs) - $completed }}    runs=${results}
+    VAR    &{summary}    process=${process}    mode=run_per_row    total=${{ len($runs) }}
+    ...    completed=${completed}    unresolved=${{ len($runs) - $completed }}    runs=${results}
     Log    ${completed} of ${summary}[total] runs of ${process} completed.
     RETURN    ${summary}
+
+Summarise One Run
+    [Documentation]    The rows of one finished run: per row the state of its work item.
+    [Arguments]    ${process}    ${rows}    ${run}
+    ${link}    Get Process Run Link    ${run}
+    ${items}    List Work Items    run_id=${run}    include_data=${True}    limit=${0}
+    VAR    @{results}    @{EMPTY}
+    FOR    ${row}    IN    @{rows}
+        ${result}    Describe Row Of One Run    ${row}    ${run}    ${items}    ${link}
+        Append To List    ${results}    ${result}
+    END
+    ${completed}    Evaluate    sum(1 for r in $results if r["state"] == "done")
+    IF    $run["state"] != "completed"
+        Log    Run ${run}[id] of ${process} ended ${run}[state]: ${link}    level=WARN
+    END
+    VAR    &{summary}    process=${process}    mode=one_run    run_id=${run}[id]    run_state=${run}[state]
+    ...    total=${{ len($rows) }}    completed=${completed}    unresolved=${{ len($rows) - $completed }}
+    ...    runs=${results}
+    RETURN    ${summary}
+
+Describe Row Of One Run
+    [Documentation]    One summary entry: the row, the run, and the state (and exception) of the row's work item.
+    [Arguments]    ${row}    ${run}    ${items}    ${link}
+    ${item}    Evaluate    next(filter(lambda i, row=$row: i.get("payload") == row, $items), {"state": "missing"})
+    VAR    &{result}    row=${row}    run_id=${run}[id]    state=${item}[state]    link=${link}
+    IF    $item.get("exception")    Set To Dictionary    ${result}    error=${item}[exception]
+    RETURN    ${result}
 
 Describe Run
     [Documentation]    One summary entry; an unresolved run also names its failing step and logs a warning.

@@ -3,7 +3,8 @@ Documentation       Fan-out consumer: books each supplier invoice work item as a
 ...
 ...                 Runs as a Control Room step with parallel executions after robots/fanout_producer.robot:
 ...                 each execution reserves items one by one (``RPA.Robocorp.WorkItems``), finds the
-...                 supplier by VAT number, creates the purchase invoice with an idempotency key made of the
+...                 supplier by VAT number (the suppliers are read once per execution: Robaws has no filter
+...                 on VAT numbers), creates the purchase invoice with an idempotency key made of the
 ...                 VAT number and the invoice number, and releases the item DONE with an output work item
 ...                 holding the Robaws id. An invoice that cannot be booked as it is (no such supplier, a
 ...                 field missing) is released FAILED as a business exception: fix the data, then retry the

@@ -2,9 +2,10 @@
 Documentation       Books supplier invoices in Robaws.
 ...
 ...                 Each input work item holds one supplier invoice (supplier VAT number, invoice number,
-...                 dates, amount) and its PDF. For each one the robot finds the supplier, creates the
-...                 purchase invoice, uploads and attaches the PDF, starts the approval, and writes an
-...                 output work item with the Robaws ids.
+...                 dates, amount) and its PDF. For each one the robot finds the supplier (the suppliers are
+...                 read once per run: Robaws has no filter on VAT numbers), uploads the PDF, creates the
+...                 purchase invoice with it attached, starts the approval, and writes an output work item
+...                 with the Robaws ids: three requests per invoice, and two per run.
 ...
 ...                 Every write carries an idempotency key derived from the supplier's VAT number and the
 ...                 invoice number, so running the robot again on the same input creates no duplicates.
@@ -15,6 +16,7 @@ Library             Collections
 Library             OperatingSystem
 Library             RPA.Robocorp.WorkItems    autoload=${False}
 Library             Connectors.Robaws
+Resource            resources/robaws_suppliers.resource
 Resource            resources/robaws_work_items.resource
 Resource            resources/summary.resource
 
@@ -84,12 +86,8 @@ Book In Robaws
 Find Supplier Id
     [Documentation]    The Robaws supplier with this VAT number (exactly one must exist).
     [Arguments]    ${vat}
-    ${suppliers}    List Robaws Resources    suppliers    limit=2    vatNumber=${vat}
-    ${count}    Get Length    ${suppliers}
-    IF    ${count} != 1
-        Fail    Expected one Robaws supplier with VAT number ${vat}, found ${count}.
-    END
-    RETURN    ${suppliers}[0][id]
+    ${supplier}    Robaws Supplier By Vat Number    ${vat}
+    RETURN    ${supplier}[id]
 
 Get Invoice Pdf
     [Documentation]    The local path of the work item's PDF file (the first file ending in .pdf).

@@ -3,8 +3,9 @@
 ``rcc run -t "Robaws Purchase Invoices In Python"`` (or ``python -m robocorp.tasks run
 robots/robaws_purchase_invoices_task.py``): robocorp.workitems hands over the input work items, one supplier
 invoice and its PDF each; robocorp.vault gives the Robaws credentials (secret ``robaws``); the plain
-``RobawsClient`` finds the supplier, creates the purchase invoice with the PDF attached and starts its
-approval; each result becomes an output work item. ``ROBAWS_URL`` says where Robaws is.
+``RobawsClient`` finds the supplier (the suppliers are read once per run: Robaws has no filter on VAT
+numbers), creates the purchase invoice with the PDF attached and starts its approval; each result becomes
+an output work item. ``ROBAWS_URL`` says where Robaws is.
 
 Every write carries an idempotency key made from the supplier's VAT number and the invoice number - the
 same keys as the Robot Framework robot - so running either of them again books nothing twice.
@@ -20,7 +21,7 @@ from robocorp import log, vault, workitems
 from robocorp.tasks import get_output_dir, task
 
 from Connectors import RobawsClient
-from Connectors.core.errors import ConnectorError
+from Connectors.core.errors import ConnectorError, ValidationError
 
 VAULT_SECRET = os.environ.get("ROBAWS_VAULT_SECRET", "robaws")
 LOCAL_INPUT = "supplier-invoices"
@@ -47,11 +48,20 @@ def connect() -> RobawsClient:
     return RobawsClient(secret.get("url"), username=secret["username"], password=secret["password"])
 
 
-def supplier_id(robaws: RobawsClient, vat_number: str) -> Any:
-    suppliers = list(robaws.list("suppliers", limit=2, vatNumber=vat_number))
-    if len(suppliers) != 1:
-        raise InvalidInvoice(f"Expected one Robaws supplier with VAT number {vat_number}, found {len(suppliers)}.")
-    return suppliers[0]["id"]
+class Suppliers:
+    """The run's Robaws suppliers by VAT number, read on first use (one read per run, not per invoice)."""
+
+    def __init__(self, robaws: RobawsClient) -> None:
+        self.robaws = robaws
+        self.index: dict[str, list[dict[str, Any]]] | None = None
+
+    def id_of(self, vat_number: str) -> Any:
+        if self.index is None:
+            self.index = self.robaws.suppliers_by_vat_number()
+        try:
+            return self.robaws.find_supplier_by_vat_number(vat_number, self.index)["id"]
+        except ValidationError as error:
+            raise InvalidInvoice(error.message) from None
 
 
 def invoice_pdf(item: workitems.Input, folder: Path) -> Path:
@@ -62,13 +72,13 @@ def invoice_pdf(item: workitems.Input, folder: Path) -> Path:
     return item.get_file(pdfs[0], folder / pdfs[0])
 
 
-def book(robaws: RobawsClient, item: workitems.Input, downloads: Path) -> dict[str, Any]:
+def book(robaws: RobawsClient, suppliers: Suppliers, item: workitems.Input, downloads: Path) -> dict[str, Any]:
     """Create (or, on a re-run, get back) the purchase invoice with its PDF; start its approval once."""
     payload = item.payload
     if not isinstance(payload, dict):
         raise InvalidInvoice("The work item has no supplier invoice payload.")
     vat = payload["supplier"]["vatNumber"]
-    invoice = dict(payload["invoice"], supplierId=supplier_id(robaws, vat), type="INVOICE")
+    invoice = dict(payload["invoice"], supplierId=suppliers.id_of(vat), type="INVOICE")
     key = RobawsClient.idempotency_key_for("purchase-invoice", vat, invoice["number"])
     created = robaws.create_purchase_invoice(invoice, key, document=invoice_pdf(item, downloads))
     status = created.get("approvalStatus") or "NONE"
@@ -93,11 +103,12 @@ def book_supplier_invoices() -> None:
     downloads = (get_output_dir() or Path("output")) / "invoices"
     booked, failures = 0, []
     with connect() as robaws:
+        suppliers = Suppliers(robaws)
         for item in workitems.inputs:
             invoice = item.payload.get("invoice", {}) if isinstance(item.payload, dict) else {}
             number = invoice.get("number", "?")
             try:
-                result = book(robaws, item, downloads)
+                result = book(robaws, suppliers, item, downloads)
             except (InvalidInvoice, KeyError) as error:
                 failures.append(f"Invoice {number}: {error}")
                 item.fail("BUSINESS", code="INVALID_SUPPLIER_INVOICE", message=failures[-1])

@@ -1,4 +1,5 @@
-"""Shared fixtures: a sandbox on a free port for the whole session, reset before each test that uses it."""
+"""Shared fixtures: a sandbox on a free port for the whole session, reset before each test that uses it; and
+the skip guard: with ``CI`` set, a skipped or xfailed test fails the run unless tests/allowed_skips.txt lists it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from Connectors.core import repeats
 from Connectors.core.stores import forget_local_state
 from Connectors.vendors import VENDORS
 from connectors_sandbox.server import SandboxProcess
+from support import skip_guard
 
 ROOT = Path(__file__).resolve().parents[1]
 # The variables of every vendor start with its key in capitals (ROBAWS_URL …).
@@ -45,3 +47,48 @@ def sandbox(sandbox_process: SandboxProcess, monkeypatch: pytest.MonkeyPatch) ->
     for name, value in sandbox_process.environment().items():
         monkeypatch.setenv(name, value)
     return sandbox_process
+
+
+# What this session skipped, and which of it CI refuses (pytest_runtest_logreport receives no config to stash on).
+_skips: list[skip_guard.Skip] = []
+_failing: list[skip_guard.Skip] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        skip_guard.load_allowed()  # a malformed allow-list fails before any test runs, in one line
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    """A module skipped whole while collected (``pytest.importorskip`` of a missing package) reports here."""
+    if report.skipped:
+        _skips.append(skip_guard.Skip(report.nodeid, _reason(report.longrepr)))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if not report.skipped:
+        return
+    if hasattr(report, "wasxfail"):
+        _skips.append(skip_guard.Skip(report.nodeid, str(report.wasxfail) or "xfail", "xfailed"))
+        return
+    _skips.append(skip_guard.Skip(report.nodeid, _reason(report.longrepr)))
+
+
+def _reason(longrepr: object) -> str:
+    """A skip's reason: pytest keeps it as (path, line, "Skipped: reason")."""
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    return str(reason).removeprefix("Skipped: ")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if skip_guard.in_ci():
+        _failing[:] = skip_guard.unexpected(_skips, skip_guard.load_allowed())
+        if _failing and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in skip_guard.describe(_skips, _failing, skip_guard.in_ci()):
+        terminalreporter.write_line(line, red=bool(_failing), yellow=not _failing)

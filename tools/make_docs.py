@@ -3,11 +3,14 @@
 - docs/<Library>.html: the keyword documentation (Libdoc), reproducible (``SOURCE_DATE_EPOCH``);
 - src/Connectors/<Library>.pyi: type stubs of the four libraries, so IDEs (RobotCode, PyCharm) and mypy see
   every keyword's signature (the libraries assemble their keywords at run time, which no IDE follows);
-- the README's configuration table, from the vendor profiles;
+- the configuration table (docs/configuration.md), from the vendor profiles;
 - src/Connectors/vendors/typed.py: each client's settings by name as a ``TypedDict``, from its profile, so a
-  client's ``**settings`` are typed per vendor while the names stay written once, in the profile.
+  client's ``**settings`` are typed per vendor while the names stay written once, in the profile;
+- with ``--site``, the documentation site (mkdocs.yml, the Material theme) in output/site, built strictly: a
+  broken link, a missing page or any other warning fails it.
 
     python tools/make_docs.py           # write them
+    python tools/make_docs.py --site    # write them and build the site (`make docs`)
     python tools/make_docs.py --check   # exit 1 naming what is stale (CI)
 """
 
@@ -221,15 +224,42 @@ def configuration_table() -> str:
 
 def readme(current: str) -> str:
     if README_START not in current or README_END not in current:
-        raise SystemExit(f"README.md lacks the markers {README_START!r} … {README_END!r}")
+        raise SystemExit(f"docs/configuration.md lacks the markers {README_START!r} … {README_END!r}")
     head, rest = current.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
     return f"{head}{README_START}\n{configuration_table()}\n{README_END}{tail}"
 
 
+def build_site(site_dir: Path | None = None) -> tuple[int, list[str]]:
+    """``mkdocs build --strict`` into ``site_dir`` (default: mkdocs.yml's output/site); the exit code and the
+    warning lines (a strict build fails on the first kinds, and any WARNING line counts)."""
+    import subprocess
+
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--clean"]
+    command += ["--config-file", str(ROOT / "mkdocs.yml")]
+    if site_dir is not None:
+        command += ["--site-dir", str(site_dir)]
+    # Material's banner about MkDocs 2 is advice, not a problem of this site.
+    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=env)
+    lines = (result.stdout + result.stderr).splitlines()
+    warnings = [line for line in lines if line.startswith(("WARNING", "ERROR")) or "Aborted" in line]
+    return result.returncode, warnings
+
+
+def _site() -> int:
+    code, warnings = build_site()
+    for line in warnings:
+        print(line, file=sys.stderr)
+    pages = sum(1 for _ in (ROOT / "output" / "site").rglob("*.html")) if code == 0 else 0
+    print(f"site: output/site, {pages} HTML pages, {len(warnings)} warnings" + ("" if code == 0 else " - FAILED"))
+    return 0 if code == 0 and not warnings else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--check", action="store_true", help="compare instead of writing; exit 1 when stale")
+    parser.add_argument("--site", action="store_true", help="also build the documentation site strictly")
     args = parser.parse_args()
     stale = []
     with tempfile.TemporaryDirectory() as folder:
@@ -242,7 +272,7 @@ def main() -> int:
             outputs[ROOT / "docs" / f"{name}.html"] = text
             outputs[ROOT / "src" / "Connectors" / f"{name}.pyi"] = stub(name)
         outputs[ROOT / "src" / "Connectors" / "vendors" / "typed.py"] = typed_settings()
-        readme_path = ROOT / "README.md"
+        readme_path = ROOT / "docs" / "configuration.md"
         outputs[readme_path] = readme(readme_path.read_text(encoding="utf-8"))
     for path, text in outputs.items():
         current = path.read_text(encoding="utf-8") if path.exists() else None
@@ -256,7 +286,7 @@ def main() -> int:
     if stale:
         print("Stale generated files (run 'make docs'): " + ", ".join(stale), file=sys.stderr)
         return 1
-    return 0
+    return _site() if args.site and not args.check else 0
 
 
 if __name__ == "__main__":

@@ -123,10 +123,72 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 path.write_text(text, encoding="utf-8")
                 print(f"wrote {path.relative_to(ROOT)}")
+    for doc, text in coverage_tables().items():
+        if doc.read_text(encoding="utf-8") != text:
+            if args.check:
+                stale.append(str(doc.relative_to(ROOT)))
+            else:
+                doc.write_text(text, encoding="utf-8")
+                print(f"wrote {doc.relative_to(ROOT)}")
     if stale:
         print("stale operation tables (run python tools/make_operations.py): " + ", ".join(stale), file=sys.stderr)
         return 1
     return 0
+
+
+# A vendor's docs page -> (its client module, the class that makes the spec's calls, the sandbox modules): the
+# coverage table between the page's markers says, per operation of the table, which client method calls it
+# (a call names the operation id as a string) and whether the sandbox serves it.
+COVERAGE = {
+    "controlroom": (
+        "docs/controlroom.md",
+        "src/Connectors/vendors/controlroom/generations.py",
+        "CurrentApi",
+        ("src/connectors_sandbox/controlroom/current.py", "src/connectors_sandbox/controlroom/workspace_api.py"),
+    ),
+}
+
+
+def coverage_tables() -> dict[Path, str]:
+    import ast
+
+    pages = {}
+    for vendor, (doc, client_file, class_name, sandbox_files) in COVERAGE.items():
+        spec_name, scheme, _ = VENDORS[vendor]
+        table = rows(load(SPECS / spec_name), scheme)
+        ids = {row[0] for row in table}
+        callers: dict[str, list[str]] = {}
+        tree = ast.parse((ROOT / client_file).read_text(encoding="utf-8"))
+        for cls in (node for node in tree.body if isinstance(node, ast.ClassDef) and node.name == class_name):
+            for method in (node for node in cls.body if isinstance(node, ast.FunctionDef)):
+                for node in ast.walk(method):
+                    if isinstance(node, ast.Constant) and node.value in ids:
+                        callers.setdefault(node.value, []).append(f"`{method.name}()`")
+        served = set()
+        for name in sandbox_files:
+            for node in ast.walk(ast.parse((ROOT / name).read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Dict):
+                    served |= {key.value for key in node.keys if isinstance(key, ast.Constant) and key.value in ids}
+        lines = [
+            f"| # | method | path | operation | permission | client ({class_name}) | sandbox |",
+            "|---:|---|---|---|---|---|---|",
+        ]
+        for number, (operation, method, path, *_rest, scope) in enumerate(table, 1):
+            client = ", ".join(dict.fromkeys(callers.get(operation, []))) or "—"
+            lines.append(
+                f"| {number} | {method} | `{path}` | {operation} | {f'`{scope}`' if scope else '—'} | {client} | "
+                f"{'yes' if operation in served else '—'} |"
+            )
+        covered = sum(1 for row in table if row[0] in callers)
+        summary = f"The client calls {covered} of the spec's {len(table)} operations; the sandbox serves {len(served)}."
+        page = ROOT / doc
+        text = page.read_text(encoding="utf-8")
+        begin, end = f"<!-- operations:{vendor} (tools/make_operations.py) -->", f"<!-- /operations:{vendor} -->"
+        if begin in text and end in text:
+            head, rest = text.split(begin, 1)
+            text = head + begin + "\n" + summary + "\n\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1]
+        pages[page] = text
+    return pages
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ the library-import integration tests (the full suite runs once, in ``make test``
 The hypothesis property suite runs with 5 examples per argument here (``HOSTILE_EXAMPLES``): the matrix checks
 that the code runs on each version; ``make test`` explores the inputs (and ``--ci`` leaves the suite to it).
 
-An entry whose interpreter is not on this machine is reported as skipped, never silently passed.
+An entry whose interpreter is not on this machine is reported as skipped, never silently passed; with ``CI`` set
+(or ``--ci``) it fails the run, since CI is where the claimed versions must really be tried.
 """
 
 from __future__ import annotations
@@ -82,7 +83,14 @@ def main() -> int:
     tests = [*TESTS, "--ignore=tests/unit/test_hostile_properties.py"] if args.ci else TESTS
     results = [entry(version, robot, tests) for version, robot in entries]
     print("\n".join(["", "Compatibility matrix:", *(f"  {line}" for line in results)]))
-    return 1 if any("FAILED" in line for line in results) else 0
+    missing = [line for line in results if "SKIPPED" in line]
+    if missing and (args.ci or in_ci()):
+        print(f"CI: {len(missing)} entr{'y' if len(missing) == 1 else 'ies'} without an interpreter fail CI.")
+    return 1 if any("FAILED" in line for line in results) or (missing and (args.ci or in_ci())) else 0
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Output handling shared by the test runners: run a command while keeping its console output, and
-search output files for secret values (the ones the sandbox minted or accepts)."""
+search output files for secret values in every form (tools/check_secrets.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+import check_secrets
 
 
 def run_teed(command: list[str], console: Path, cwd: Path, env: Mapping[str, str]) -> int:
@@ -22,25 +24,27 @@ def run_teed(command: list[str], console: Path, cwd: Path, env: Mapping[str, str
         return process.wait()
 
 
-def find_leaks(secrets: set[str], files: Iterable[Path]) -> list[str]:
-    """One line per (file, secret) found; the secret itself is never printed."""
-    leaks = []
-    for path in files:
-        if not path.exists():
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        for secret in secrets:
-            if secret in text:
-                leaks.append(f"{path}: a secret of {len(secret)} characters starting {secret[:2]!r}")
-    return leaks
+def find_leaks(secrets: set[str], files: Iterable[Path], pairs: Iterable[tuple[str, str]] = ()) -> list[str]:
+    """One line per (file, form, secret) found, in every form tools/check_secrets.py knows (plain, base64,
+    percent-encoded, JSON- and HTML-escaped, hex, Basic ``user:password``); the secret itself is never printed."""
+    pairs = list(pairs)
+    labelled = check_secrets.label([*secrets, *(secret for _, secret in pairs)])
+    by_value = {secret.value: secret for secret in labelled}
+    named = [(user, by_value[secret]) for user, secret in pairs]
+    return [str(leak) for leak in check_secrets.find_leaks(labelled, files, named)]
 
 
-def report(secrets: set[str], files: list[Path]) -> list[str]:
-    leaks = find_leaks(secrets, files)
-    names = sorted({f.name for f in files if f.exists()})
+def run_files(folder: Path) -> list[Path]:
+    """Every file a run left under ``folder``, except those whose purpose is to hold credentials."""
+    return check_secrets.files_under(folder)
+
+
+def report(secrets: set[str], files: list[Path], pairs: Iterable[tuple[str, str]] = ()) -> list[str]:
+    pairs = list(pairs)
+    leaks = find_leaks(secrets, files, pairs)
     print(
-        f"Secret check: {len(secrets)} secret values searched in {len(files)} files "
-        f"({', '.join(names)}): {len(leaks)} found."
+        f"Secret check: {len(secrets)} secret values and {len(pairs)} Basic pairs searched in every form "
+        f"in {len(files)} files: {len(leaks)} found."
     )
     for leak in leaks:
         print(f"  LEAK {leak}")

@@ -11,6 +11,7 @@ from Connectors.vendors.cobot.keywords import (
     CobotCheckInKeywords,
     CobotInvoiceKeywords,
     CobotMembershipKeywords,
+    CobotSpaceDataKeywords,
     CobotUserKeywords,
     CobotWebhookKeywords,
 )
@@ -33,6 +34,7 @@ class Cobot(ConnectorLibrary[CobotClient]):
                 CobotInvoiceKeywords(self),
                 CobotBookingKeywords(self),
                 CobotCheckInKeywords(self),
+                CobotSpaceDataKeywords(self),
                 CobotWebhookKeywords(self),
             ],
             args,
@@ -50,6 +52,18 @@ others work on one space, at its own address, which follows from ``COBOT_URL``: 
 for Cobot itself, ``<COBOT_URL>/spaces/<subdomain>`` for any other host (the offline sandbox, a proxy) unless
 ``COBOT_SPACE_URL_TEMPLATE`` says otherwise. The token is never sent anywhere else. Pass ``space=<subdomain>``
 or set a default with ``COBOT_SPACE`` or `Connect To Cobot`.
+
+= API 1 and API 2 =
+
+Cobot has two APIs. API 2 (``COBOT_API_URL``, default ``https://api.cobot.me``) is JSON:API, described by
+Cobot's OpenAPI spec; its answers come back flattened: ``id``, ``type``, the attributes as the spec names them
+(``invoiceDate``, ``totalAmount`` …) and the ids of related resources (``membershipId``, ``resourcesIds`` …).
+Keywords speak API 2 wherever it has the operation, and read collections 200 items a request. API 1 is used
+where API 2 has nothing: webhook subscriptions, time passes, the list of spaces and today's check-ins of a
+space (each such keyword says so). ``api=1`` (``COBOT_API=1``) keeps API 1's answers for the keywords that had
+them. A space is given by its subdomain and resolved to its API 2 id once per connection. `Call Cobot API`
+reaches any of API 2's operations by its ``operationId``. One login covers both APIs (their scopes are
+requested together), and a ``403`` names the scope the operation needs.
 
 = Throttling =
 

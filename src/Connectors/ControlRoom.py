@@ -7,18 +7,14 @@ from typing import Any
 from Connectors.library import ConnectorLibrary, takes_settings
 from Connectors.vendors.controlroom.client import ControlRoomClient
 from Connectors.vendors.controlroom.keywords import (
+    ControlRoomArtifactKeywords,
+    ControlRoomAssetKeywords,
     ControlRoomProcessKeywords,
     ControlRoomRunKeywords,
-)
-from Connectors.vendors.controlroom.keywords_items import (
-    ControlRoomArtifactKeywords,
     ControlRoomStepKeywords,
-    ControlRoomWorkItemKeywords,
-)
-from Connectors.vendors.controlroom.keywords_workspace import (
-    ControlRoomAssetKeywords,
     ControlRoomWebhookKeywords,
     ControlRoomWorkerKeywords,
+    ControlRoomWorkItemKeywords,
 )
 from Connectors.vendors.controlroom.profile import CONTROLROOM
 
@@ -53,6 +49,14 @@ class ControlRoom(ConnectorLibrary[ControlRoomClient]):
     ``api=legacy`` uses the deprecated ``/process-v1`` API (the one ``RPA.Robocorp.Process`` speaks);
     results have the same shape either way, with the original legacy answer under ``legacy``.
 
+    = Starting runs =
+
+    `Trigger Process Run` starts one run with one input work item (without a payload no body is sent, so
+    the process's default work item applies); `Trigger Process Runs` starts one run per payload;
+    `Trigger Process Run With Payloads` starts ONE run with one input work item per payload, which is how
+    a process whose step runs parallel executions is fed. A payload may hold at most 100,000 bytes of
+    JSON: larger data goes in a file attached with `Create Work Item`.
+
     = Runs and waiting =
 
     Run states: ``new``, ``in_progress``, ``stopping``, ``completed``, ``unresolved`` (a step or a work
@@ -64,7 +68,7 @@ class ControlRoom(ConnectorLibrary[ControlRoomClient]):
     A failure is one line that says what to do, for example a 403 names the permission the operation
     needs according to Control Room's API specification (``Processes.trigger_processes`` to start or
     stop runs, ``Processes.read_processes`` to read a run, ``Processes.read_runs`` to list them, …).
-    Requests refused with 429 are retried after ``Retry-After``; a trigger is never repeated after an
+    Requests refused with 429 are retried with back-off; a trigger is never repeated after an
     unclear network failure, so it cannot start two runs: it fails saying a run may have started and
     how to check. The API key never appears in the log, at any log level.
     """

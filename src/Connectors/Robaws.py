@@ -9,7 +9,9 @@ from Connectors.vendors.robaws.client import RobawsClient
 from Connectors.vendors.robaws.keywords import (
     RobawsBusinessKeywords,
     RobawsModeKeywords,
+    RobawsNestedKeywords,
     RobawsResourceKeywords,
+    RobawsSyncKeywords,
     RobawsWebhookKeywords,
 )
 from Connectors.vendors.robaws.profile import ROBAWS
@@ -24,16 +26,21 @@ class Robaws(ConnectorLibrary[RobawsClient]):
 
         | Library | Connectors.Robaws | url=https://app.robaws.be | rate_limit=10/s |
         """
+        sync = RobawsSyncKeywords(self)
         super().__init__(
             [
                 RobawsModeKeywords(self),
                 RobawsResourceKeywords(self),
                 RobawsBusinessKeywords(self),
+                RobawsNestedKeywords(self),
+                sync,
                 RobawsWebhookKeywords(self),
             ],
             args,
             settings,
         )
+        # Beside the credential guard: the sync checkpoints advance when the test or task passes.
+        self.ROBOT_LIBRARY_LISTENER.append(sync.listener)
 
 
 Robaws.__doc__ = f"""Keywords for [{ROBAWS.site}|Robaws], {ROBAWS.summary}.
@@ -57,8 +64,25 @@ reuses that key, so Robaws replays the first result instead of creating a second
 The generic keywords (`List Robaws Resources`, `Get Robaws Resource`, `Create Robaws Resource`,
 `Update Robaws Resource`, `Patch Robaws Resource`, `Replace Robaws Resource`, `Delete Robaws Resource`)
 work on any collection of ``/api/v2``: ``clients``, ``suppliers``, ``articles``, ``employees``,
-``projects``, ``offers``, ``work-orders``, ``sales-invoices``, ``purchase-invoices`` and more. Ids and
-collection names are data: they are encoded as one path segment each, never read as a path.
+``projects``, ``offers``, ``work-orders``, ``sales-invoices``, ``purchase-invoices`` and more, and nested
+collections such as ``clients/42/contacts`` or ``purchase-supply-orders/7/line-items``. Ids are data: each
+is encoded as one path segment; a collection's segments are checked and encoded one by one, and
+``..``, ``.``, empty segments, ``?``, ``#`` and control characters are refused.
+
+= Extra fields =
+
+Robaws keeps a tenant's own fields in ``extraFields``, each with a typed value:
+``{{"Contact via": {{"stringValue": "Website"}}}}`` (also ``integerValue``, ``decimalValue``, ``booleanValue``,
+``dateValue``). The create and update keywords take them in ``extra_fields``, each as a plain value - a
+text, a whole number, a decimal, ``${{True}}``/``${{False}}`` or a date - and send the right value key; a list
+or a dictionary fails in one line, and so does giving both ``extra_fields`` and a raw ``extraFields`` field.
+Answers keep Robaws' own shape; `Get Robaws Extra Fields` turns an entity's into plain data. The list
+keywords take the same plain dictionary as a filter (``extraFields[Name]=value``).
+
+| &{{extra}} = | Create Dictionary | Contact via=Website | Visits=${{3}} | Rating=${{4.5}} | VIP=${{True}} |
+| ${{client}} = | Create Robaws Client | name=ACME NV | extra_fields=${{extra}} |
+| ${{read}} = | Get Robaws Resource | clients | ${{client}}[id] | include=extraFields |
+| ${{plain}} = | Get Robaws Extra Fields | ${{read}} |
 
 = Errors =
 

@@ -40,6 +40,17 @@ def _sandbox_args(parser: argparse.ArgumentParser) -> None:
         help="require 'Authorization: Bearer TOKEN' on /_sandbox/* (for a sandbox shared on a network; "
         "default: CONNECTORS_SANDBOX_ADMIN_TOKEN)",
     )
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        help="write an rcc env.json pointing a robot at this sandbox (e.g. devdata/env.json; needs --demo)",
+    )
+    parser.add_argument(
+        "--vault-file",
+        metavar="PATH",
+        help="write the demo credentials as a FileSecrets vault too; --env-file's vault variables name PATH as given "
+        "(rcc runs tasks in the robot's folder, so devdata/vault.json works)",
+    )
 
 
 def _missing_sandbox_extra() -> str | None:
@@ -63,7 +74,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     import os
 
     from connectors_sandbox.options import ADMIN_TOKEN_VARIABLE
-    from connectors_sandbox.server import bind, options_from_args
+    from connectors_sandbox.server import bind, client_url, options_from_args
 
     missing = _missing_sandbox_extra()
     if missing:
@@ -72,8 +83,14 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    from connectors_sandbox.server import serve
+    from connectors_sandbox.server import WriteError, create, serve, write_devdata
 
+    if (args.env_file or args.vault_file) and not args.demo:
+        print("error: --env-file and --vault-file write the demo credentials: add --demo.", file=sys.stderr)
+        return 1
+    if args.vault_file and not args.env_file:
+        print("error: --vault-file needs --env-file (whose variables point the Vault at it).", file=sys.stderr)
+        return 1
     token = args.admin_token or os.environ.get(ADMIN_TOKEN_VARIABLE)
     options = options_from_args(args.demo, args.rate_scale, args.faults, args.seed, args.run_seconds, token)
     url = f"http://{args.host}:{args.port}"
@@ -87,14 +104,22 @@ def _sandbox(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    app = create(args.host, args.port, options)
+    try:
+        written = write_devdata(app, client_url(args.host, args.port), args.env_file, args.vault_file)
+    except WriteError as exc:
+        sock.close()
+        print(f"error: {exc}. Choose another path.", file=sys.stderr)
+        return 1
     prefixes = " ".join(f"/{name}" for name in options.vendors)
     where = f"{url}/_sandbox/config" + (" (with the admin token)" if token else "")
     if args.demo:
-        credentials = f"demo data; demo credentials: {where}, devdata/env.json and devdata/vault.json"
+        files = f"; written for your robot: {' and '.join(written)}" if written else " (--env-file writes them)"
+        credentials = f"demo data; demo credentials: {where}{files}"
     else:
         credentials = f"no demo data (add --demo); credentials: {where}"
     print(f"Sandbox on {url} ({prefixes}, admin /_sandbox) with {credentials}", flush=True)
-    serve(args.host, args.port, options, args.log_file, sock)
+    serve(args.host, args.port, options, args.log_file, sock, app)
     return 0
 
 
@@ -107,6 +132,8 @@ def _webhooks_serve(args: argparse.Namespace) -> int:
         process=args.process,
         max_body=args.max_body,
         max_backoff=args.max_backoff,
+        cobot_token=args.cobot_token,
+        cobot_dropped=tuple(args.cobot_drop or ()),
     )
     serve(settings, args.host, args.port)
     return 0
@@ -136,7 +163,8 @@ def _webhooks_args(parser: argparse.ArgumentParser) -> None:
         "serve",
         help="verify, store, de-duplicate and hand off vendor webhooks",
         description="Receive signed Robaws (ROBAWS_WEBHOOK_SECRET) and Control Room (CONTROLROOM_WEBHOOK_SECRET) "
-        "webhooks on POST /webhooks/robaws and /webhooks/controlroom, and hand each event off exactly once.",
+        "webhooks on POST /webhooks/robaws and /webhooks/controlroom, and Cobot's on POST /webhooks/cobot/<token> "
+        "(COBOT_WEBHOOK_TOKEN), and hand each event off exactly once.",
     )
     serve.add_argument(
         "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; put a reverse proxy in front)"
@@ -152,6 +180,18 @@ def _webhooks_args(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         help="longest pause, in seconds, between hand-off attempts while the target keeps failing (default 60)",
     )
+    serve.add_argument(
+        "--cobot-token",
+        help="secret path token of POST /webhooks/cobot/<token> (default COBOT_WEBHOOK_TOKEN; prefer the variable: "
+        "a command line is visible to other users)",
+    )
+    serve.add_argument(
+        "--cobot-drop",
+        action="append",
+        metavar="TOKEN",
+        help="an old Cobot path token to answer 410 Gone, so Cobot drops that subscription (repeatable; also "
+        "COBOT_WEBHOOK_DROPPED_TOKENS, comma-separated)",
+    )
     target = serve.add_mutually_exclusive_group()
     target.add_argument(
         "--work-items", help="folder (or .json file) receiving one input work item per event, plus work-items.json"
@@ -165,7 +205,7 @@ def _webhooks_args(parser: argparse.ArgumentParser) -> None:
     status.set_defaults(run=_webhooks_status)
     retry = sub.add_parser("retry", help="queue the events whose hand-off failed again")
     retry.add_argument("--store", default="webhook-events.db", help="SQLite file of received events")
-    retry.add_argument("--source", choices=["robaws", "controlroom"], help="only this source's events")
+    retry.add_argument("--source", choices=["robaws", "controlroom", "cobot"], help="only this source's events")
     retry.set_defaults(run=_webhooks_retry)
 
 

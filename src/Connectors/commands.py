@@ -24,7 +24,7 @@ from Connectors.core.login import (
 )
 from Connectors.core.profile import AuthScheme, VendorProfile
 from Connectors.core.settings import resolve
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import TokenStore, open_token_store
 
 
 def _profiles() -> dict[str, VendorProfile]:
@@ -63,7 +63,11 @@ def _login_arguments(parser: argparse.ArgumentParser) -> None:
         help="loopback port of the redirect (default <VENDOR>_REDIRECT_PORT or "
         "any free port; register http://127.0.0.1:<port>/callback as the app's redirect URI)",
     )
-    parser.add_argument("--token-store", help="token store file (default CONNECTORS_TOKEN_STORE or ~/.connectors)")
+    parser.add_argument(
+        "--token-store",
+        help="where to keep the token: a file, redis://host:port/db or vault:<secret name> (default "
+        "CONNECTORS_TOKEN_STORE, else ~/.connectors/tokens.json)",
+    )
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the redirect")
     browser = parser.add_mutually_exclusive_group()
     browser.add_argument("--no-browser", action="store_true", help="only print the URL, do not open a browser")
@@ -124,7 +128,7 @@ def settings_for(args: argparse.Namespace) -> tuple[LoginSettings, TokenStore]:
         timeout=args.timeout,
         verify_id_token=verify,
     )
-    return login, TokenStore(settings.token_store)
+    return login, open_token_store(settings.token_store)
 
 
 def _login(args: argparse.Namespace) -> int:

@@ -103,7 +103,7 @@ class ConnectorLibrary(DynamicCore, Generic[ClientT]):
             if setting.secret:
                 secret_value(self.import_settings.get(setting.name))
         self._client: ClientT | None = None
-        self.ROBOT_LIBRARY_LISTENER = CredentialGuard(self)
+        self.ROBOT_LIBRARY_LISTENER: list[Any] = [CredentialGuard(self)]  # a vendor may append its own
         super().__init__([connection_keywords(self.profile)(self), *components])
 
     @property

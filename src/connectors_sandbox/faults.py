@@ -20,13 +20,14 @@ Scope = dict[str, Any]
 
 
 def _abort(send: Any) -> bool:
-    """Close the TCP connection under this request without an answer (uvicorn's transport)."""
+    """Close the TCP connection under this request without an answer (uvicorn's transport); true only when the
+    connection is really closing (a server without a transport to abort gets its answer instead)."""
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
     if transport is None:
         return False
     transport.abort()
-    return True
+    return bool(transport.is_closing())
 
 
 class FaultMiddleware:
@@ -61,6 +62,12 @@ class FaultMiddleware:
             roll -= chance
         return None
 
+    def _applied(self, fault: str) -> None:
+        """Counted once the fault took effect (the error sent, the connection aborted, the answer dropped, the
+        delay served): the fault matrices' "every kind was met" guards read these counts."""
+        with self.lock:
+            self.injected[fault] += 1
+
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         spec: FaultSpec = self.faults_ref()
         path = scope.get("path", "")
@@ -68,9 +75,6 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         fault = self._draw(spec)
-        if fault:
-            with self.lock:
-                self.injected[fault] += 1
         if fault == "5xx":
             with self.lock:
                 status = self.rng.choice((502, 503, 504))
@@ -83,17 +87,26 @@ class FaultMiddleware:
                 }
             )
             await send({"type": "http.response.body", "body": body})
+            self._applied(fault)
             return
         if fault == "reset" and _abort(send):
+            self._applied(fault)
             return
         if fault == "lost":
+            answer: list[Any] = []
 
-            async def swallow(message: Any) -> None:
-                return None
+            async def hold(message: Any) -> None:
+                answer.append(message)
 
-            await self.app(scope, receive, swallow)
+            await self.app(scope, receive, hold)
             if _abort(send):
+                self._applied(fault)
                 return
+            # The connection could not be aborted: the answer goes out after all (the request ran once).
+            for message in answer:
+                await send(message)
+            return
         if fault == "slow":
             await asyncio.sleep(spec.slow_seconds)
+            self._applied(fault)
         await self.app(scope, receive, send)

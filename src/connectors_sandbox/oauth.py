@@ -105,6 +105,7 @@ class OAuthServer:
             self._access: dict[str, Grant] = {}
             self._refresh: dict[str, Grant] = {}
             self.refresh_count = 0
+            self.refused_refresh_count = 0  # refresh tokens presented again after rotation, or unknown
 
     # -- used by vendor endpoints ---------------------------------------------------------------
     def grant_for(self, request: Request) -> Grant | None:
@@ -208,6 +209,8 @@ class OAuthServer:
             with self._lock:
                 grant = self._refresh.pop(form.get("refresh_token", ""), None)
             if grant is None or grant.client_id != client.client_id:
+                with self._lock:
+                    self.refused_refresh_count += 1
                 return _oauth_error("invalid_grant", "The refresh token is invalid or was already used.")
             with self._lock:
                 self.refresh_count += 1

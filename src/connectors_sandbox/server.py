@@ -42,27 +42,118 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+# What an rcc robot's devdata/env.json needs besides the connectors' settings: the file adapters of both work-item
+# libraries (RPA.Robocorp.WorkItems, robocorp.workitems) and a token store inside the robot's output.
+ROBOT_VARIABLES = {
+    "RPA_WORKITEMS_ADAPTER": "RPA.Robocorp.WorkItems.FileAdapter",
+    "RC_WORKITEM_ADAPTER": "FileAdapter",
+    "CONNECTORS_TOKEN_STORE": "output/tokens.json",
+}
+
+
+def client_url(host: str, port: int) -> str:
+    """The URL a robot on this machine uses: a wildcard bind address is reached on the loopback."""
+    shown = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}.get(host, f"[{host}]" if ":" in host else host)
+    return f"http://{shown}:{port}"
+
+
+def vendor_environment(app: Any, url: str) -> dict[str, str]:
+    """Every vendor's URL and the demo settings it publishes in /_sandbox/config (its ``info()["env"]``)."""
+    env: dict[str, str] = {}
+    for name, vendor in app.state.vendors.items():
+        env[f"{name.upper()}_URL"] = f"{url}/{name}"
+        env.update({key: str(value) for key, value in (vendor.info().get("env") or {}).items()})
+    return env
+
+
+def vault_secrets(app: Any, url: str) -> dict[str, dict[str, str]]:
+    """One FileSecrets secret per vendor: its ``<VENDOR>_*`` settings by the setting's own name (``api_key``)."""
+    env = vendor_environment(app, url)
+    secrets: dict[str, dict[str, str]] = {}
+    for name in app.state.vendors:
+        prefix = f"{name.upper()}_"
+        secrets[name] = {key[len(prefix) :].lower(): value for key, value in env.items() if key.startswith(prefix)}
+    return secrets
+
+
+def devdata(app: Any, url: str, vault_file: str | None = None) -> dict[str, str]:
+    """An rcc ``env.json`` for a robot using this sandbox; with ``vault_file`` (the path as the robot will read
+    it, relative to the robot's folder where rcc runs tasks) both Vault libraries read that FileSecrets file."""
+    env = vendor_environment(app, url)
+    if vault_file:
+        env.update(
+            {
+                "RPA_SECRET_MANAGER": "RPA.Robocorp.Vault.FileSecrets",
+                "RPA_SECRET_FILE": vault_file,
+                "RC_VAULT_SECRET_MANAGER": "FileSecrets",
+                "RC_VAULT_SECRETS_FILE": vault_file,
+            }
+        )
+    env.update(ROBOT_VARIABLES)
+    return env
+
+
+def write_devdata(app: Any, url: str, env_file: str | None, vault_file: str | None = None) -> list[str]:
+    """Write ``env_file`` (and ``vault_file``) for this sandbox; returns the paths written.
+
+    Each file is written whole to a temporary name and renamed, so a robot never reads half a file.
+    """
+    written = []
+    if vault_file:
+        _write_json(Path(vault_file), vault_secrets(app, url))
+        written.append(vault_file)
+    if env_file:
+        _write_json(Path(env_file), devdata(app, url, vault_file))
+        written.append(env_file)
+    return written
+
+
+class WriteError(Exception):
+    """A devdata file could not be written; the message names it and why."""
+
+
+def _write_json(path: Path, data: Any) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise WriteError(f"cannot write {path}: {blocking} is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise WriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def create(host: str, port: int, options: SandboxOptions) -> Any:
+    """The sandbox's application, its public URL set from where it listens."""
+    from connectors_sandbox.app import create_app
+
+    if not options.public_url:
+        options.public_url = f"http://{host}:{port}"
+    return create_app(options)
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8700,
     options: SandboxOptions | None = None,
     log_file: str | None = None,
     sock: socket.socket | None = None,
+    app: Any = None,
 ) -> None:
     import uvicorn
 
-    from connectors_sandbox.app import create_app
-
     options = options or SandboxOptions()
-    if not options.public_url:
-        options.public_url = f"http://{host}:{port}"
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(name)s %(levelname)s %(message)s",
         filename=log_file,
         force=True,
     )
-    app = create_app(options)
+    app = app or create(host, port, options)
     sock = sock or bind(host, port)
     # h11 keeps the transport reachable for the connection-reset faults; the access log is our
     # own (paths only), because uvicorn's would print query strings that can carry tokens.

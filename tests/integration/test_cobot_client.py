@@ -15,7 +15,7 @@ from Connectors import CobotClient
 from Connectors.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from Connectors.core.login import LoginSettings, fetch_without_browser, run_login
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import FileTokenStore
 from connectors_sandbox.server import SandboxProcess
 
 pytestmark = pytest.mark.timeout(240)
@@ -26,6 +26,12 @@ SCALE = 30  # sandbox and client both 30x faster: memberships 180/min, user 1800
 def fast(sandbox: SandboxProcess) -> SandboxProcess:
     sandbox.configure(rate_scale=SCALE)
     return sandbox
+
+
+@pytest.fixture(autouse=True)
+def api_1(sandbox: SandboxProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about API 1's answers, which ``api=1`` keeps unchanged (API 2: test_cobot_spec.py)."""
+    monkeypatch.setenv("COBOT_API", "1")
 
 
 @pytest.fixture
@@ -135,7 +141,7 @@ def test_memberships_are_paced_below_the_limit(fast: SandboxProcess, cobot: Cobo
     assert cobot.rate_limit_status()["retries"] == 0
 
 
-def _login(sandbox: SandboxProcess, store: TokenStore, base: str, scopes: list[str]) -> None:
+def _login(sandbox: SandboxProcess, store: FileTokenStore, base: str, scopes: list[str]) -> None:
     provider = OpenIDProvider.for_url(base + DISCOVERY_PATH)
     run_login(
         LoginSettings(
@@ -156,7 +162,7 @@ def _login(sandbox: SandboxProcess, store: TokenStore, base: str, scopes: list[s
 
 
 def test_stored_login_token_and_identity(fast: SandboxProcess, tmp_path: Path) -> None:
-    store = TokenStore(tmp_path / "tokens.json")
+    store = FileTokenStore(tmp_path / "tokens.json")
     _login(fast, store, os.environ["COBOT_URL"], ["openid", "read_user", "read_memberships"])
     client = CobotClient(client_id=os.environ["COBOT_CLIENT_ID"], token_store=store.path, rate_scale=SCALE)
     assert client.get_user()["email"] == "alice.admin@example.com"
@@ -172,7 +178,7 @@ def test_stored_login_token_and_identity(fast: SandboxProcess, tmp_path: Path) -
 
 def test_expiring_tokens_are_refreshed_near_expiry(fast: SandboxProcess, tmp_path: Path) -> None:
     fast.admin("POST", "/_sandbox/cobot/token-policy", {"access_ttl": 3600, "refresh_tokens": True})
-    store = TokenStore(tmp_path / "tokens.json")
+    store = FileTokenStore(tmp_path / "tokens.json")
     key = "cobot:" + os.environ["COBOT_CLIENT_ID"]
     _login(fast, store, os.environ["COBOT_URL"], ["read_user"])
     token = store.get(key)

@@ -1,8 +1,9 @@
-"""The sample robot "Cobot Invoices To Robaws": one run bills last month's Cobot invoices in Robaws,
-a second run creates nothing new."""
+"""The sample robot "Cobot Invoices To Robaws": one run bills last month's Cobot invoices in Robaws with at
+most 3 Cobot requests (API 2), a second run creates nothing new."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,10 @@ def test_a_rerun_creates_nothing_new(sandbox: SandboxProcess, tmp_path: Path) ->
     first = run_robot(sandbox, tmp_path / "first")
     assert first.returncode == 0, first.stdout[-3000:]
     assert "6 Cobot invoice(s)" in first.stdout
+    # Cobot through API 2: the space resolved once, one page of invoices, one of memberships.
+    cobot_requests = int(re.search(r"(\d+) Cobot requests?", first.stdout).group(1))  # type: ignore[union-attr]
+    print(f"\nCobot requests of the robot for the demo month: {cobot_requests}")
+    assert cobot_requests <= 3
     clients, invoices = robaws_state()
     new_clients = [c for c in clients if "Cobot membership id" in (c.get("extraFields") or {})]
     new_invoices = [i for i in invoices if "Cobot invoice id" in (i.get("extraFields") or {})]

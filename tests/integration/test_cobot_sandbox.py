@@ -177,13 +177,15 @@ def test_authentication_scopes_and_revocation(cobot: dict[str, str]) -> None:
 
 def test_rate_limits_per_user_and_for_memberships(cobot: dict[str, str], sandbox: SandboxProcess) -> None:
     headers = bearer(cobot["COBOT_ACCESS_TOKEN"])
-    statuses = [requests.get(cobot["SPACE_URL"] + "/api/memberships", headers=headers, timeout=10) for _ in range(7)]
-    # A window boundary may fall between the calls; then the next window starts fresh.
-    refused = [r for r in statuses if r.status_code == 429]
-    if not refused:
-        pytest.skip("a one-minute window boundary fell inside the burst")
-    assert [r.status_code for r in statuses[:6]] == [200] * 6
-    assert 1 <= int(refused[0].headers["Retry-After"]) <= 60 and "Rate limit" in refused[0].json()["error"]
+    # 6 per minute in windows aligned to the minute: a burst of 13 crosses at most one boundary, and two windows
+    # admit at most 12, so a sandbox that still limits refuses one of them (a boundary never excuses a miss).
+    statuses: list[requests.Response] = []
+    while len(statuses) < 13 and (not statuses or statuses[-1].status_code != 429):
+        statuses.append(requests.get(cobot["SPACE_URL"] + "/api/memberships", headers=headers, timeout=10))
+    *admitted, refused = statuses
+    assert refused.status_code == 429, "13 calls to /api/memberships within seconds, none refused (limit 6/min)"
+    assert {r.status_code for r in admitted} == {200} and 6 <= len(admitted) <= 12
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60 and "Rate limit" in refused.json()["error"]
     # The per-endpoint limit does not block other calls of the user.
     assert requests.get(cobot["SPACE_URL"] + "/api/resources", headers=headers, timeout=10).status_code == 200
     assert sandbox.stats()["cobot"]["rate_limited"] == 1

@@ -6,6 +6,7 @@ import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from Connectors.core.errors import (
 )
 from Connectors.core.webhooks import SignatureError
 from Connectors.vendors.controlroom.client import ControlRoomClient, ProcessRunFailed, ProcessRunTimeout
-from Connectors.vendors.controlroom.errors import RunTriggerUncertain
+from Connectors.vendors.controlroom.model import RunTriggerUncertain
 from connectors_sandbox.server import SandboxProcess
 
 FAST = {"poll_interval": 0.05, "max_interval": 0.2}
@@ -148,7 +149,10 @@ def test_permissions_and_keys(fast: SandboxProcess) -> None:
         readonly.resolve_process("No Such Process")
 
 
-def test_429_is_retried_after_retry_after(fast: SandboxProcess) -> None:
+def test_429_is_retried_with_back_off(fast: SandboxProcess) -> None:
+    """Control Room publishes no limit and no Retry-After: the sandbox has a 429 path only when a test
+    turns it on, and the client backs off on its own."""
+    assert fast.admin("POST", "/_sandbox/controlroom/config", {})["rate_limit"] is None  # off by default
     fast.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": 2, "burst": 2})
     try:
         client = ControlRoomClient(rate_limit="none")
@@ -157,7 +161,7 @@ def test_429_is_retried_after_retry_after(fast: SandboxProcess) -> None:
         assert fast.stats()["controlroom"]["rate_limited"] >= 1
         assert client.transport.stats["retries"] >= 1
     finally:
-        fast.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": 50, "burst": 100})
+        fast.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": None})
 
 
 def test_work_item_with_files_then_run_with_it(client: ControlRoomClient, tmp_path: Path) -> None:
@@ -282,6 +286,54 @@ def test_a_trigger_whose_answer_is_lost_is_uncertain_and_the_check_finds_the_run
     assert fast.stats()["faults_injected"]["lost"] == 1  # sent once: a trigger is never repeated
     started = list(ControlRoomClient(api=api).list_runs("Customer Onboarding", since=error.since))
     assert len(started) == 1 and len(list(client.list_runs("Customer Onboarding"))) == before + 1
+
+
+def test_a_lost_start_of_one_run_with_many_payloads_is_found_when_repeated(fast: SandboxProcess) -> None:
+    """The same trigger repeated after a lost answer returns the run the lost attempt started."""
+    client = ControlRoomClient()
+    client.resolve_process("Customer Onboarding")
+    payloads = [{"batch": "B-7", "row": n} for n in range(3)]
+    fast.configure(faults="lost=1.0")
+    try:
+        with pytest.raises(RunTriggerUncertain):
+            client.trigger_run_with_payloads("Customer Onboarding", payloads)
+    finally:
+        fast.configure(faults="")
+    run = client.trigger_run_with_payloads("Customer Onboarding", payloads)
+    runs = [r for r in client.list_runs("Customer Onboarding", limit=0) if r["id"] == run["id"]]
+    items = list(client.list_work_items(run_id=run["id"], include_data=True))
+    assert len(runs) == 1 and sorted(i["payload"]["row"] for i in items) == [0, 1, 2]
+    assert fast.stats()["faults_injected"]["lost"] == 1
+    mine = [
+        r
+        for r in client.list_runs("Customer Onboarding", limit=0)
+        if any(i["payload"] == payloads[0] for i in client.list_work_items(run_id=r["id"], include_data=True))
+    ]
+    assert [r["id"] for r in mine] == [run["id"]], "the repeat started a second run"
+
+
+@pytest.fixture
+def forget_uncertain_writes() -> Iterator[None]:
+    from Connectors.core.repeats import journal
+
+    yield
+    journal.clear()
+
+
+def test_a_lost_start_without_payload_is_never_sent_again(fast: SandboxProcess, forget_uncertain_writes: None) -> None:
+    client = ControlRoomClient()
+    client.resolve_process("Report Generation")
+    fast.configure(faults="lost=1.0")
+    try:
+        with pytest.raises(RunTriggerUncertain) as first:
+            client.trigger_run("Report Generation")
+    finally:
+        fast.configure(faults="")
+    with pytest.raises(RunTriggerUncertain, match="not started again") as again:
+        client.trigger_run("Report Generation")
+    assert again.value.since == first.value.since and "Report Generation" in str(again.value)
+    started = list(client.list_runs("Report Generation", since=first.value.since, limit=0))
+    assert len(started) == 1  # the lost attempt's run, and no second one
 
 
 def test_unknown_paths_and_methods_answer_in_control_rooms_error_format(sandbox: SandboxProcess) -> None:

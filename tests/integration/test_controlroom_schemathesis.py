@@ -50,9 +50,7 @@ schema.config.update(
 @pytest.fixture(scope="module")
 def api(sandbox_process: SandboxProcess) -> Iterator[str]:
     sandbox_process.configure(reset=True)
-    sandbox_process.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": 10_000, "burst": 10_000})
     yield sandbox_process.vendor_url("controlroom") + "/api/v1"
-    sandbox_process.admin("POST", "/_sandbox/controlroom/config", {"rate_limit": 50, "burst": 100})
     sandbox_process.configure(reset=True)
 
 

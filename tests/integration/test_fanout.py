@@ -341,3 +341,25 @@ def test_the_consumer_fails_only_the_invoices_it_cannot_book_as_business_excepti
         assert f"'type': 'BUSINESS', 'code': 'INVALID_SUPPLIER_INVOICE', 'message': '{reason}'" in log
     with RobawsClient() as robaws:
         assert sorted(number for _supplier, number in booked_numbers(robaws, "BX-")) == ["BX-0000", "BX-0004"]
+
+
+def test_the_consumer_books_each_invoice_to_the_supplier_with_its_vat_number(
+    sandbox: SandboxProcess, tmp_path: Path
+) -> None:
+    """Robaws has no VAT filter and ignores ``vatNumber=``, as the sandbox does. Among several suppliers - and a
+    decoy one digit off, and a second supplier with one invoice's VAT number written another way - each
+    invoice goes to the supplier with its VAT number; the ambiguous one is a business exception."""
+    rows = invoice_rows(5, "VT")  # one invoice per demo supplier
+    twin = rows[4]["vatNumber"]
+    with RobawsClient() as robaws:
+        ids = supplier_ids(robaws)
+        robaws.create("suppliers", {"name": "Decoy BV", "vatNumber": rows[0]["vatNumber"][:-1] + "9"})
+        robaws.create("suppliers", {"name": "Twin BV", "vatNumber": f"{twin[:2]} {twin[2:6]}.{twin[6:]}"})
+        code, _log, produced = run_local(
+            sandbox, PRODUCER, tmp_path / "output", input_item(tmp_path, {"invoices": rows})
+        )
+        assert code == 0 and produced and len(produced) == 5
+        code, log, _booked = run_local(sandbox, CONSUMER, tmp_path / "output")
+        assert code == 0  # failed items are released FAILED; the task itself passes
+        assert booked_numbers(robaws, "VT-") == Counter((ids[r["vatNumber"]], r["number"]) for r in rows[:4])
+    assert f"Robaws has no single supplier with VAT number {twin}." in log

@@ -48,7 +48,12 @@ def test_robaws_import_arguments_reach_the_connection(sandbox: SandboxProcess, m
 
 def test_cobot_import_arguments_reach_the_connection(sandbox: SandboxProcess, monkeypatch: pytest.MonkeyPatch) -> None:
     env = environment_without("COBOT_", monkeypatch)
-    library = Cobot(url=env["COBOT_URL"], access_token=env["COBOT_ACCESS_TOKEN"], space=env["COBOT_SPACE"])
+    library = Cobot(
+        url=env["COBOT_URL"],
+        api_url=env["COBOT_API_URL"],
+        access_token=env["COBOT_ACCESS_TOKEN"],
+        space=env["COBOT_SPACE"],
+    )
     assert library.run_keyword("get_cobot_rate_limit_status", [], {})["requests"] == 0  # connects by itself
     assert library.client.default_space == env["COBOT_SPACE"]
     assert library.run_keyword("get_cobot_user", [], {})["id"]

@@ -78,3 +78,53 @@ def test_a_wrong_client_secret_fails_in_one_line(sandbox: SandboxProcess, tmp_pa
 def test_an_unknown_scope_is_refused_by_the_provider(sandbox: SandboxProcess, tmp_path: Path) -> None:
     result = login("cobot", "--scope", "read_user,launch_rockets", store=tmp_path / "tokens.json")
     assert result.returncode == 2 and "invalid_scope" in result.stderr and "launch_rockets" in result.stderr
+
+
+def login_into(
+    store: str, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "Connectors", "login", *args, "--fetch-authorize-url", "--token-store", store]
+    return subprocess.run(
+        [*command, "--timeout", "30"], env=env or dict(os.environ), cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_login_robaws_into_the_control_room_vault(sandbox: SandboxProcess) -> None:
+    result = login_into("vault:robaws_oauth", "robaws")
+    assert result.returncode == 0, result.stderr
+    assert f"in Vault secret 'robaws_oauth' (the Vault at {sandbox.url}/controlroom)" in result.stdout
+    # A robot elsewhere, with nothing but the Vault's variables, finds it there.
+    check = (
+        "import os; from Connectors import RobawsClient; "
+        "c = RobawsClient(client_id=os.environ['ROBAWS_CLIENT_ID'], "
+        "client_secret=os.environ['ROBAWS_CLIENT_SECRET'], token_store='vault:robaws_oauth'); "
+        "print(c.transport.request('GET', '/clients', params={'size': 1}).status_code)"
+    )
+    used = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    assert used.stdout.strip() == "200", used.stderr
+
+
+def test_login_cobot_into_redis(sandbox: SandboxProcess) -> None:
+    from support.redis_server import redis_or_skip
+
+    with redis_or_skip() as server:
+        result = login_into(server.url, "cobot")
+        assert result.returncode == 0, result.stderr
+        assert f"in {server.url} (does not expire)" in result.stdout
+        client = CobotClient(client_id=os.environ["COBOT_CLIENT_ID"], token_store=server.url)
+        assert client.get_identity()["sub"] == client.get_user()["id"]
+
+
+def test_a_vault_token_without_write_access_fails_the_login_in_one_line(sandbox: SandboxProcess) -> None:
+    env = dict(os.environ, RC_API_SECRET_TOKEN=os.environ["CONTROLROOM_VAULT_READONLY_TOKEN"])
+    result = login_into("vault:robaws_oauth", "robaws", env=env)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "Vault secret 'robaws_oauth' could not be written (HTTP 403" in result.stderr
+    assert "write access" in result.stderr
+
+
+def test_an_unknown_token_store_fails_before_the_login_in_one_line(sandbox: SandboxProcess, tmp_path: Path) -> None:
+    result = login_into("sqlite:///tmp/tokens.db", "robaws", cwd=tmp_path)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: Unknown token store 'sqlite:///tmp/tokens.db'")
+    assert "Open this URL" not in result.stdout and list(tmp_path.iterdir()) == []

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,16 @@ from connectors_sandbox.server import SandboxProcess
 SECRET = "whsec_kill_loop"
 
 
+Delivery = Callable[[str], tuple[str, Callable[[], tuple[bytes, dict[str, str]]]]]
+
+
 def kill_loop(
-    receiver: ReceiverProcess, event_ids: list[str], kills: int, senders: int = 4, seed: int = 7
+    receiver: ReceiverProcess,
+    event_ids: list[str],
+    kills: int,
+    senders: int = 4,
+    seed: int = 7,
+    delivery: Delivery | None = None,
 ) -> dict[str, Any]:
     """Deliver every event while killing the receiver ``kills`` times; returns what the senders saw.
 
@@ -53,10 +62,9 @@ def kill_loop(
                 if not pending:
                     return
                 event_id = pending.pop(0)
+            path, make = (delivery or robaws_delivery)(event_id)
             try:
-                ack = deliver_until_acknowledged(
-                    f"{receiver.url}/webhooks/robaws", robaws_event(SECRET, event_id), deadline, session
-                )
+                ack = deliver_until_acknowledged(f"{receiver.url}{path}", make, deadline, session)
             except AssertionError as error:
                 failures.append(str(error))
                 return
@@ -91,6 +99,22 @@ def kill_loop(
         thread.join(60)
     assert not failures, failures[:3]
     return {"acks": acks, "kills": done_kills}
+
+
+def robaws_delivery(event_id: str) -> tuple[str, Callable[[], tuple[bytes, dict[str, str]]]]:
+    return "/webhooks/robaws", robaws_event(SECRET, event_id)
+
+
+COBOT_TOKEN = "cobot-kill-loop-token-0123456789"
+COBOT_URL = "http://127.0.0.1:9/cobot"  # never contacted: without Cobot credentials the url is only checked
+
+
+def mixed_delivery(event_id: str) -> tuple[str, Callable[[], tuple[bytes, dict[str, str]]]]:
+    """Robaws events (signed, with ids) and Cobot deliveries (``{"url"}``, no id) in one stream."""
+    if not event_id.startswith("cobot-"):
+        return robaws_delivery(event_id)
+    body = json.dumps({"url": f"{COBOT_URL}/spaces/demo/api/bookings/{event_id}"}).encode()
+    return f"/webhooks/cobot/{COBOT_TOKEN}", lambda: (body, {"Content-Type": "application/json"})
 
 
 def reconciled(stderr: str) -> int:
@@ -205,3 +229,48 @@ def test_fault_matrix_process_runs(tmp_path: Path) -> None:
     receiver does not know), plus kills; still one run per event."""
     total = int(os.environ.get("RECEIVER_FAULT_EVENTS", "20"))
     print("\nfault matrix " + process_loop(tmp_path, total, 5, faults="5xx=0.15,reset=0.1,lost=0.15"))
+
+
+@pytest.mark.timeout(900)
+def test_kill_loop_with_cobot_deliveries_mixed_in(tmp_path: Path) -> None:
+    """Cobot sends no event id: the receiver gives each delivery one, and every acknowledged delivery must be
+    exactly one work item. A delivery stored just before a kill, whose answer was lost, is delivered again
+    (as Cobot would) and becomes a second item naming the same url - never more than the attempts."""
+    total = int(os.environ.get("RECEIVER_KILL_EVENTS_COBOT", "200"))
+    kills = int(os.environ.get("RECEIVER_KILLS_COBOT", "10"))
+    out = tmp_path / "out"
+    receiver = ReceiverProcess(
+        tmp_path,
+        ["--work-items", str(out)],
+        {"ROBAWS_WEBHOOK_SECRET": SECRET, "COBOT_WEBHOOK_TOKEN": COBOT_TOKEN, "COBOT_URL": COBOT_URL},
+    )
+    event_ids = [f"{'cobot' if n % 2 else 'evt'}-{n:05d}" for n in range(total)]
+    seen = kill_loop(receiver, event_ids, kills, delivery=mixed_delivery)
+    assert set(seen["acks"]) == set(event_ids)
+    cobot_keys = [e for e in event_ids if e.startswith("cobot-")]
+    attempts = sum(seen["acks"][e]["attempts"] for e in cobot_keys)
+    health = receiver.wait_handed_off(total)
+    time.sleep(1.5)  # the compacted file is rebuilt at most once a second
+    assert receiver.stop() == 0
+
+    payloads = [json.loads(f.read_text())[0]["payload"] for f in sorted((out / "work-items").glob("*.json"))]
+    per_id = Counter((p["source"], p["id"]) for p in payloads)
+    assert max(per_id.values()) == 1  # no event or delivery handed off twice
+    robaws = Counter(p["id"] for p in payloads if p["source"] == "robaws")
+    assert robaws == Counter(e for e in event_ids if e.startswith("evt-"))
+    cobot = [p for p in payloads if p["source"] == "cobot"]
+    acked = {seen["acks"][e]["id"] for e in cobot_keys}
+    assert acked <= {p["id"] for p in cobot}  # every acknowledged delivery is a work item...
+    urls = Counter(p["data"]["url"].rsplit("/", 1)[1] for p in cobot)
+    assert set(urls) == set(cobot_keys)  # ...naming its url
+    assert len(cobot) <= attempts  # extra items only for deliveries whose answer a kill cut off
+    compacted = Counter(
+        (i["payload"]["source"], i["payload"]["id"]) for i in json.loads((out / "work-items.json").read_text())
+    )
+    assert compacted == per_id
+    assert health["events"]["failed"] == 0
+    print(
+        f"\nkill loop with Cobot: {total} deliveries ({len(cobot_keys)} Cobot), {seen['kills']} kill -9, "
+        f"{len(payloads)} work items; robaws lost 0, duplicated 0; Cobot: {len(acked)} acknowledged, each one item; "
+        f"{len(cobot) - len(acked)} extra item(s) for deliveries stored before a kill cut off their answer"
+    )

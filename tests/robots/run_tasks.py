@@ -4,7 +4,8 @@
 2. robot.yaml's ``Sandbox`` dev task started first, in that environment, on the port devdata/env.json names;
 3. every task (or those named), each with devdata/env.json's variables and nothing injected, the sandbox
    reset to its demo data before each one and its request counts read after;
-4. everything the runs wrote searched for the sandbox's secrets and devdata/vault.json's.
+4. everything the runs wrote searched for the sandbox's secrets and devdata/vault.json's, in every form
+   (tools/check_secrets.py).
 
     python tests/robots/run_tasks.py [--artifacts output/robots] [--port N] [TASK ...]
 
@@ -36,12 +37,15 @@ ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT / "tools"))
+sys.path.insert(0, str(ROOT / "tests"))
 
-from outputs import find_leaks, run_teed  # noqa: E402
+import check_secrets  # noqa: E402
+from outputs import find_leaks, run_files, run_teed  # noqa: E402
 from rcc import CondaEnvironment, Robot, command_of, read_devdata, resolve_command  # noqa: E402
 from rcc import task_environment as rcc_environment  # noqa: E402
 
 from connectors_sandbox.server import SandboxProcess, free_port  # noqa: E402
+from support import skip_guard  # noqa: E402
 
 DEV_SANDBOX_TASK = "Sandbox"
 URL_PORT = re.compile(r"^(https?://(?:127\.0\.0\.1|localhost)):(\d+)(/.*)?$")
@@ -75,12 +79,15 @@ class Run:
     env_json: str
     leaks: list[str]
     devdata_changed: bool
+    skipped_in_ci: list[str] = field(default_factory=list)  # Robot Framework skips CI refuses (skip_guard)
 
     @property
     def failures(self) -> list[str]:
         names = [r.name for r in self.results if r.failed]
         if self.leaks:
             names.append("secret check")
+        if self.skipped_in_ci:
+            names.append("no skips in CI")
         if self.devdata_changed:
             names.append("devdata unchanged")
         return names
@@ -121,15 +128,21 @@ def tree_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def secret_values(sandbox: SandboxProcess, devdata: dict[str, Any], vault: dict[str, Any]) -> set[str]:
+def secret_values(
+    sandbox: SandboxProcess, devdata: dict[str, Any], vault: dict[str, Any]
+) -> tuple[set[str], list[tuple[str, str]]]:
+    """Every secret the sandbox minted or accepts, the vault's and env.json's; and the Basic ``user:password``
+    pairs among them (tools/check_secrets.py searches each in every form, short ones as whole tokens)."""
     secrets = set(sandbox.admin("GET", "/_sandbox/secrets") or [])
+    pairs = check_secrets.basic_pairs(sandbox.environment())
     for values in vault.values():
         if isinstance(values, dict):
             secrets |= {str(v) for k, v in values.items() if k.lower() not in IDENTIFIERS and v}
+            pairs += check_secrets.basic_pairs({str(k).upper(): str(v) for k, v in values.items() if v})
     secrets |= {
         str(v) for k, v in devdata.items() if re.search(r"(TOKEN|KEY|SECRET|PASSWORD)$", k) and isinstance(v, str)
     }
-    return {s for s in secrets if len(s) >= 8}
+    return secrets, sorted(set(pairs))
 
 
 class DevSandbox(SandboxProcess):
@@ -208,9 +221,11 @@ def run(
     port: int | None = None,
     say: Callable[[str], None] = print,
     reset: bool = True,
+    made_from: Callable[[list[TaskResult]], list[Path]] | None = None,
 ) -> Run:
     """Run ``tasks`` (default: all), each after a reset of the sandbox to its demo data unless ``reset`` is
-    false (then each task finds what the ones before it did, as on a second run)."""
+    false (then each task finds what the ones before it did, as on a second run). ``made_from`` makes more
+    files from the results (the merged log and report of tools/run_all.py), searched for secrets with the rest."""
     robot = Robot.load(ROOT)
     all_tasks = robot.tasks()
     selected = list(tasks) or list(all_tasks)
@@ -279,19 +294,25 @@ def run(
                     replays,
                 )
             )
-        secrets = secret_values(sandbox, devdata, vault)
+        secrets, pairs = secret_values(sandbox, devdata, vault)
     finally:
         sandbox.stop()
-    files = [
-        p
-        for p in artifacts.rglob("*")
-        if p.is_file() and p.suffix in (".xml", ".html", ".txt", ".json", ".robolog", ".log") and p != env_json
-    ]
-    leaks = find_leaks(secrets, files)
-    say(f"Secret check: {len(secrets)} secret values searched in {len(files)} files: {len(leaks)} found.")
+    # Every file the runs left (env.json, vault and token files excepted by name: holding credentials is their job).
+    files = [p for p in run_files(artifacts) if p != env_json] + (made_from(results) if made_from else [])
+    leaks = find_leaks(secrets, files, pairs)
+    say(
+        f"Secret check: {len(secrets)} secret values and {len(pairs)} Basic pairs searched in every form "
+        f"in {len(files)} files: {len(leaks)} found."
+    )
     for leak in leaks:
         say(f"  LEAK {leak}")
-    result = Run(results, port, str(env_json), leaks, tree_digest(ROOT / "devdata") != devdata_before)
+    outputs = [Path(task.artifacts) / "output.xml" for task in results]
+    skips = [skip for xml in outputs if xml.is_file() for skip in skip_guard.robot_skips(xml)]
+    refused = skip_guard.unexpected(skips, skip_guard.load_allowed()) if skip_guard.in_ci() else []
+    for line in skip_guard.describe(skips, refused, skip_guard.in_ci()):
+        say(line)
+    devdata_changed = tree_digest(ROOT / "devdata") != devdata_before
+    result = Run(results, port, str(env_json), leaks, devdata_changed, [skip.test for skip in refused])
     (artifacts / "results.json").write_text(json.dumps(asdict(result), indent=2))
     return result
 

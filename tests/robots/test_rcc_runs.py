@@ -47,6 +47,7 @@ def test_every_task_is_green_with_devdata_alone(run: run_tasks.Run) -> None:
 def test_nothing_leaks_and_devdata_is_untouched(run: run_tasks.Run) -> None:
     assert run.leaks == []
     assert not run.devdata_changed
+    assert run.skipped_in_ci == []  # a Robot Framework skip under CI, not in tests/allowed_skips.txt
 
 
 def test_each_robot_framework_suite_is_named_after_its_task_and_leads_with_its_summary(
@@ -74,17 +75,21 @@ def test_each_summary_counts_the_requests_the_sandbox_counted(tasks: dict[str, r
 
 
 @pytest.mark.parametrize("name", ["Robaws Purchase Invoices", "Robaws Purchase Invoices In Python"])
-def test_a_purchase_invoice_costs_at_most_6_robaws_requests(tasks: dict[str, run_tasks.TaskResult], name: str) -> None:
+def test_a_purchase_invoice_costs_at_most_4_robaws_requests(tasks: dict[str, run_tasks.TaskResult], name: str) -> None:
+    # Per invoice: the upload, the create with its documentId, the approval; per run: the supplier index and the
+    # document bucket (issue 20: at most 4.0 on the demo; bench/request_economy.py shows 3.5 or less on 100).
     task = tasks[name]
     assert task.summary.startswith(f"Booked {INVOICES} of {INVOICES} supplier invoices (0 failed)")
-    assert task.requests["robaws"] / INVOICES <= 6
+    assert task.requests["robaws"] / INVOICES <= 4.0
 
 
-def test_a_cobot_invoice_costs_at_most_2_6_requests(tasks: dict[str, run_tasks.TaskResult]) -> None:
+def test_a_cobot_invoice_costs_at_most_2_7_requests(tasks: dict[str, run_tasks.TaskResult]) -> None:
     task = tasks["Cobot Invoices To Robaws"]
     billed = int(re.match(r"Billed (\d+) of (\d+)", task.summary).group(1))  # type: ignore[union-attr]
     assert billed == 6
-    assert sum(task.requests.values()) / billed <= 2.6
+    # Cobot API 2: the space resolved once, a page of invoices, a page of memberships.
+    assert task.requests["cobot"] <= 3
+    assert sum(task.requests.values()) / billed <= 2.7
 
 
 def test_the_python_task_writes_an_output_work_item_per_invoice(tasks: dict[str, run_tasks.TaskResult]) -> None:

@@ -47,10 +47,18 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
-def register_process(sandbox: SandboxProcess, folder: Path, store_url: str, consumers: int, rate_scale: float) -> None:
+def register_process(
+    sandbox: SandboxProcess,
+    folder: Path,
+    store_url: str | None,
+    consumers: int,
+    rate_scale: float,
+    tell_workers: bool = True,
+) -> None:
     """The fan-out as a Control Room process: the producer, then ``consumers`` parallel executions that share
     one Robaws budget in the throttle store ``store_url``. The Robaws credentials are in a Vault file (in
-    Control Room: the Vault) written to ``folder``."""
+    Control Room: the Vault) written to ``folder``. ``store_url=None`` leaves the store out and
+    ``tell_workers=False`` the worker count (bench/fanout_store.py's counter-factual rows)."""
     environment = sandbox.environment()
     vault = folder / "vault.json"
     credentials = {"username": environment["ROBAWS_USERNAME"], "password": environment["ROBAWS_PASSWORD"]}
@@ -60,9 +68,11 @@ def register_process(sandbox: SandboxProcess, folder: Path, store_url: str, cons
         "ROBAWS_RATE_SCALE": str(rate_scale),
         "RPA_SECRET_MANAGER": "RPA.Robocorp.Vault.FileSecrets",
         "RPA_SECRET_FILE": str(vault),
-        "CONNECTORS_THROTTLE_STORE": store_url,
-        "CONNECTORS_THROTTLE_WORKERS": str(consumers),
     }
+    if store_url:
+        env["CONNECTORS_THROTTLE_STORE"] = store_url
+    if tell_workers:
+        env["CONNECTORS_THROTTLE_WORKERS"] = str(consumers)
 
     # The steps are robot.yaml's tasks, run as Control Room runs them (each execution its own artifacts).
     robot_yaml = str(ROOT / "robot.yaml")

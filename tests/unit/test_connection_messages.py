@@ -42,7 +42,7 @@ def test_an_unreachable_url_names_the_url_and_the_variable(monkeypatch: pytest.M
 
 def test_the_url_argument_is_named_when_it_set_the_url() -> None:
     url = f"http://127.0.0.1:{closed_port()}/cobot"
-    client = CobotClient(url, access_token="t0k3n-abcdef", rate_limit="none")
+    client = CobotClient(url, access_token="t0k3n-abcdef", rate_limit="none", api="1")
     with pytest.raises(TransportError, match=r"Check the url argument \(now http://127\.0\.0\.1:\d+/cobot\)"):
         client.get_user()
 

@@ -16,12 +16,12 @@ from Connectors.core.errors import (
 )
 from Connectors.core.webhooks import SignatureError, sign_body
 from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
-from Connectors.vendors.controlroom.errors import (
+from Connectors.vendors.controlroom.generations import legacy_run_state
+from Connectors.vendors.controlroom.model import (
     ProcessRunFailed,
     ProcessRunTimeout,
     RunTriggerUncertain,
 )
-from Connectors.vendors.controlroom.legacy import legacy_run_state
 from Connectors.vendors.controlroom.profile import CONTROLROOM
 from connectors_sandbox.controlroom.model import STOPPED, ControlRoomModel, Outcome
 
@@ -194,7 +194,7 @@ class FakeRuns(ControlRoomClient):
 
 def test_wait_backs_off_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     sleeps: list[float] = []
-    monkeypatch.setattr("Connectors.vendors.controlroom.waiting.time.sleep", sleeps.append)
+    monkeypatch.setattr("Connectors.vendors.controlroom.client.time.sleep", sleeps.append)
     client = FakeRuns(["in_progress"] * 9 + ["completed"])
     assert client.wait_for_run("r", timeout=1000)["state"] == "completed"
     assert sleeps == [2.0, 3.0, 4.5, 6.75, 10.0, 10.0, 10.0, 10.0, 10.0]
@@ -202,7 +202,7 @@ def test_wait_backs_off_to_the_cap(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_wait_fails_on_unresolved_with_the_failing_step(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("Connectors.vendors.controlroom.waiting.time.sleep", lambda _s: None)
+    monkeypatch.setattr("Connectors.vendors.controlroom.client.time.sleep", lambda _s: None)
     with pytest.raises(ProcessRunFailed, match=r"step 'Post' failed \(ROBOT_FAILURE: boom\); see http"):
         FakeRuns(["new", "unresolved"]).wait_for_run("r")
     assert FakeRuns(["unresolved"]).wait_for_run("r", fail_on_unresolved=False)["state"] == "unresolved"
@@ -250,7 +250,7 @@ def test_an_unanswered_trigger_is_uncertain_and_says_how_to_check(monkeypatch: p
 def test_a_failed_read_back_returns_the_started_run(monkeypatch: pytest.MonkeyPatch) -> None:
     client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
     pid = "11111111-1111-1111-1111-111111111111"
-    monkeypatch.setattr(client.backend, "start", lambda process_id, body: "run-7")
+    monkeypatch.setattr(client.backend, "start", lambda process_id, start: ["run-7"])
 
     def unreachable(*args: Any, **kwargs: Any) -> Any:
         raise TransportError("could not connect", vendor="Control Room")
@@ -276,6 +276,7 @@ def test_ids_are_one_path_segment_or_refused(bad: str, monkeypatch: pytest.Monke
 
     class Answer:
         content = b"{}"
+        status_code = 200
 
         @staticmethod
         def json() -> dict[str, Any]:
@@ -292,3 +293,135 @@ def test_ids_are_one_path_segment_or_refused(bad: str, monkeypatch: pytest.Monke
         assert "run_id" in str(error) and not sent
     else:
         assert sent == [f"/workspaces/ws1/process-runs/{quote(bad, safe='')}"]
+
+
+PID = "22222222-2222-2222-2222-222222222222"
+
+
+class Recorded:
+    """A transport stand-in: each request is recorded and answered from ``answers`` (or raises them)."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.sent: list[tuple[str, str, Any]] = []
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> Any:
+        self.sent.append((method, path, kwargs.get("json")))
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        reply = type("Answer", (), {"status_code": 200, "content": b"{}", "json": staticmethod(lambda: answer)})
+        return reply()
+
+
+@pytest.fixture
+def clean_journal() -> Any:
+    from Connectors.core.repeats import journal
+
+    journal.clear()
+    yield
+    journal.clear()
+
+
+def test_a_run_without_a_payload_is_started_with_no_body(monkeypatch: pytest.MonkeyPatch, clean_journal: Any) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    sent = Recorded({"started": True, "id": "run-1"}, {"id": "run-1", "state": "new", "process": {"id": PID}})
+    monkeypatch.setattr(client.transport, "request", sent)
+    assert client.trigger_run(PID)["id"] == "run-1"
+    assert sent.sent[0] == ("POST", f"/workspaces/ws1/processes/{PID}/process-runs", None)
+
+
+def test_one_run_with_many_payloads_is_one_request(monkeypatch: pytest.MonkeyPatch, clean_journal: Any) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    sent = Recorded({"started": True, "id": "run-1"}, {"id": "run-1", "state": "new", "process": {"id": PID}})
+    monkeypatch.setattr(client.transport, "request", sent)
+    callback = {"url": "https://example.com/cb", "secret": "s" * 16, "callback_events": ["completed"]}
+    client.trigger_run_with_payloads(PID, [{"n": 1}, {"n": 2}], callback)
+    body = {"type": "with_payloads", "payloads": [{"n": 1}, {"n": 2}], "callback": callback}
+    assert sent.sent[0] == ("POST", f"/workspaces/ws1/processes/{PID}/process-runs", body)
+    with pytest.raises(ConfigurationError, match="current API only"):
+        ControlRoomClient(
+            "ws1", "k" * 20, url="http://127.0.0.1:9/controlroom", api="legacy"
+        ).trigger_run_with_payloads(PID, [{"n": 1}])
+
+
+def test_an_uncertain_start_without_payload_is_not_started_again(
+    monkeypatch: pytest.MonkeyPatch, clean_journal: Any
+) -> None:
+    """No payload to recognise the run by: the repeat fails naming the process and the moment, sends nothing."""
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    client.process_names[PID] = "Reports"
+    sent = Recorded(UncertainOutcome("the connection was dropped", vendor="Control Room"))
+    monkeypatch.setattr(client.transport, "request", sent)
+    with pytest.raises(RunTriggerUncertain) as first:
+        client.trigger_run(PID)
+    with pytest.raises(RunTriggerUncertain) as again:
+        client.trigger_run(PID)
+    assert len(sent.sent) == 1, "a body-less start was sent again after an uncertain one"
+    message = str(again.value)
+    assert "process Reports" in message and again.value.since == first.value.since and first.value.since in message
+    assert "\n" not in message and "not started again" in message
+
+
+def test_a_repeated_trigger_with_payloads_finds_the_run_its_lost_attempt_started(
+    monkeypatch: pytest.MonkeyPatch, clean_journal: Any
+) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    monkeypatch.setattr(client.transport, "request", Recorded(UncertainOutcome("dropped", vendor="Control Room")))
+    with pytest.raises(RunTriggerUncertain):
+        client.trigger_run_with_payloads(PID, [{"n": 1}, {"n": 2}])
+    now = "2999-01-01T00:00:00Z"
+    runs = {"data": [{"id": "run-9", "created_at": now, "process": {"id": PID}}], "has_more": False, "next": None}
+    items = {"data": [{"id": "i1"}, {"id": "i2"}], "has_more": False, "next": None}
+    answers = Recorded(runs, items, {"id": "i1", "payload": {"n": 2}}, {"id": "i2", "payload": {"n": 1}})
+    answers.answers.append({"id": "run-9", "state": "in_progress", "process": {"id": PID}})
+    monkeypatch.setattr(client.transport, "request", answers)
+    assert client.trigger_run_with_payloads(PID, [{"n": 1}, {"n": 2}])["id"] == "run-9"
+    assert not [s for s in answers.sent if s[0] == "POST"], "started a second run"
+
+
+def _runs(minutes: list[int]) -> list[dict[str, Any]]:
+    return [{"id": f"r{m}", "created_at": f"2025-03-01T10:{m:02d}:00Z", "process": {"id": PID}} for m in minutes]
+
+
+@pytest.mark.parametrize(
+    ("listed", "read", "kept"),
+    [
+        ([9, 8, 7, 6, 5, 4, 3, 2, 1], 5, ["r9", "r8", "r7", "r6"]),  # newest-first: stops at the first older run
+        ([1, 2, 3, 4, 5, 6, 7, 8, 9], 9, ["r6", "r7", "r8", "r9"]),  # another order: read to the end
+        ([5, 9, 8, 7, 6, 4, 1], 7, ["r9", "r8", "r7", "r6"]),  # an older run first proves nothing
+    ],
+)
+def test_runs_since_stop_paging_only_where_the_answers_are_newest_first(
+    listed: list[int], read: int, kept: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    consumed: list[str] = []
+
+    def listing(*_args: Any) -> Any:
+        for run in _runs(listed):
+            consumed.append(run["id"])
+            yield run
+
+    monkeypatch.setattr(client.backend, "list_runs", listing)
+    assert [r["id"] for r in client.list_runs(since="2025-03-01T10:06:00Z")] == kept
+    assert len(consumed) == read
+
+
+def test_a_payload_over_the_limit_fails_in_one_line_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = ControlRoomClient("ws1", "k" * 20, url="http://127.0.0.1:9/controlroom")
+    sent = Recorded()
+    monkeypatch.setattr(client.transport, "request", sent)
+    big = {"text": "é" * 50_000}  # 100,000 bytes of UTF-8 in 50,000 characters
+    for call in (
+        lambda: client.trigger_run(PID, big),
+        lambda: client.trigger_runs(PID, [{"a": 1}, big]),
+        lambda: client.trigger_run_with_payloads(PID, [big]),
+        lambda: client.create_work_item(PID, big),
+        lambda: client.update_work_item_payload("item-1", big),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            call()
+        text = str(refused.value)
+        assert "100,011 bytes" in text and "at most 100,000 bytes" in text and "file" in text and "\n" not in text
+    assert not sent.sent

@@ -32,8 +32,8 @@ def robaws() -> RobawsClient:
     return RobawsClient(DEAD, username="u", password="pw-arguments-1")
 
 
-def cobot() -> CobotClient:
-    return CobotClient(DEAD, access_token="tok-arguments-1", space="my-space")
+def cobot(api: str = "1") -> CobotClient:
+    return CobotClient(DEAD, access_token="tok-arguments-1", space="my-space", api=api, api_url=DEAD + "/api2")
 
 
 def robostack() -> RobostackClient:
@@ -228,7 +228,7 @@ def test_controlroom_refuses_before_sending(tmp_path: Path) -> None:
     cases: list[tuple[Any, str]] = [
         # The example: a text is not a list of payloads (it started three runs, one per character).
         (lambda: client.trigger_runs(PROCESS, "abc"), "payloads must be a list of payloads"),
-        (lambda: client.trigger_run(PROCESS, {"pdf": b"%PDF"}), "payloads[0]['pdf'] is bytes"),
+        (lambda: client.trigger_run(PROCESS, {"pdf": b"%PDF"}), "payload['pdf'] is bytes"),
         (lambda: client.trigger_run(PROCESS, callback="https://x"), "callback must be a dictionary"),
         (lambda: client.trigger_run_with_work_items(PROCESS, None), "No work item ids given"),
         (lambda: client.trigger_run_with_work_items(PROCESS, ["a", None]), r"work_item_ids[1] is not an id"),

@@ -235,6 +235,17 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
         "parts": "a",
         "filters": ("name", "ACME"),
         "fields": ("name", "ACME"),
+        "client_id": 1,
+        "supplier_id": 1,
+        "order_id": 1,
+        "line_id": 1,
+        "contact": {"name": "Jan"},
+        "vat_number": "BE0400123450",
+        "index": None,
+        "entity": {"id": 1, "extraFields": {"Contact via": {"stringValue": "Website"}}},
+        "checkpoint": "crm-export",
+        "window": 60,
+        "after": None,
     },
     "cobot": {
         "resource_id": "r1",
@@ -255,6 +266,15 @@ ARGUMENTS: dict[str, dict[str, Any]] = {
         "id_token": "not-a-jwt",
         "client_id": "app-1",
         "fields": ("title", "Sync"),
+        "invoice_id": "i1",
+        "check_in_token": "rfid-0001",
+        "check_in_id": "c1",
+        "published_state": "published",
+        "paid_status": None,
+        "operation_id": "get-booking",
+        "body": None,
+        "parameters": ("id", "b1"),
+        "path": "__document__",
     },
     "controlroom": {
         "process": PROCESS,
@@ -331,6 +351,10 @@ PATH_ARGUMENTS = {
     "subdomain",
     "resource_id",
 }
+# Path arguments of one vendor only (Cobot's client_id is an OAuth client, Robaws' a customer's id).
+VENDOR_PATH_ARGUMENTS = {("robaws", name) for name in ("client_id", "supplier_id", "order_id", "line_id")}
+# Arguments that may hold several segments (a nested collection): each arrives encoded on its own.
+MULTI_SEGMENT = {("robaws", "collection")}
 # Not input handling: connecting (a URL the user configures is trusted), modes, status, plumbing.
 SKIPPED = {
     "connect_to_robaws",
@@ -351,7 +375,7 @@ SKIPPED = {
 API = {
     "robaws": re.compile(r"^/robaws/api/v2/"),
     # A space's own API lives under its subdomain, which is data too (validated, never a path).
-    "cobot": re.compile(r"^/cobot/(spaces/[a-z0-9][a-z0-9-]{0,99}/)?(api/|\.well-known/)"),
+    "cobot": re.compile(r"^/cobot/(api2/|(spaces/[a-z0-9][a-z0-9-]{0,99}/)?(api/|\.well-known/))"),
     "robostack": re.compile(r"^/robostack/external/api/app-1/"),
     "controlroom": re.compile(r"^/controlroom/api/v1/workspaces/ws-1(/|$)"),
 }
@@ -360,6 +384,9 @@ API = {
 BODY_IDS = {
     ("create_booking", "membership_id"),
     ("create_cobot_booking", "membership_id"),
+    # Cobot API 2 links the resource in the JSON:API body.
+    ("create_booking", "resource_id"),
+    ("create_cobot_booking", "resource_id"),
     ("list_artifacts", "run_id"),
     ("download_artifacts", "run_id"),
     ("list_run_artifacts", "run_id"),
@@ -374,7 +401,13 @@ def _client(vendor: str, url: str) -> BaseClient:
             url + "/robaws", username="user", password="pa55-hostile-robaws", daily_quota="none", **common
         )
     if vendor == "cobot":
-        return CobotClient(url + "/cobot", access_token="tok-hostile-cobot-0001", space="my-space", **common)
+        return CobotClient(
+            url + "/cobot",
+            access_token="tok-hostile-cobot-0001",
+            space="my-space",
+            api_url=url + "/cobot/api2",
+            **common,
+        )
     if vendor == "controlroom":
         return ControlRoomClient("ws-1", "rc-wskey-hostile-0001", url=url + "/controlroom", **common)
     return RobostackClient("app-1", "key-hostile-0001", "secret-hostile-0001", url=url + "/robostack", **common)
@@ -562,10 +595,15 @@ def check(slot: Slot, value: Any, outcome: Outcome) -> None:
             writes = [s for s in outcome.seen if s.method != "GET"]
             assert not writes, f"{described}: refused ({text}) after sending {[s.path for s in writes]}"
         return
-    path_id = slot.argument in PATH_ARGUMENTS and (slot.call, slot.argument) not in BODY_IDS
+    path_argument = slot.argument in PATH_ARGUMENTS or (slot.vendor, slot.argument) in VENDOR_PATH_ARGUMENTS
+    path_id = path_argument and (slot.call, slot.argument) not in BODY_IDS
     if path_id and isinstance(value, str) and value.strip():
         # Sent whole (or without the spaces around it) as one encoded segment, or as a query value.
         wanted = {quote(value, safe=""), quote(value.strip(), safe="")}
+        if (slot.vendor, slot.argument) in MULTI_SEGMENT:
+            encoded = "/".join(quote(part, safe="") for part in value.split("/"))
+            assert any(f"/{encoded}" in s.path.split("?", 1)[0] for s in outcome.seen), f"{described}: {outcome.seen}"
+            return
         if not outcome.seen and isinstance(outcome.result, str):  # a link or a path, built and returned
             assert any(f"/{w}" in outcome.result for w in wanted), f"{described}: {outcome.result}"
             return

@@ -53,6 +53,8 @@ VOCABULARY = ACCESS_TAGS | {
     "webhooks",
     "rate-limit",
     "clients",
+    "suppliers",
+    "supply-orders",
     "purchase-invoices",
     "sales-invoices",
     "documents",
@@ -65,6 +67,7 @@ VOCABULARY = ACCESS_TAGS | {
     "time-passes",
     "identity",
     "users",
+    "workspace",
     "processes",
     "runs",
     "work-items",
@@ -73,6 +76,10 @@ VOCABULARY = ACCESS_TAGS | {
     "workers",
     "records",
     "aggregation",
+    "events",
+    "contacts",
+    "teams",
+    "api",
 }
 
 

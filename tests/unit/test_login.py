@@ -11,7 +11,7 @@ import requests
 
 from Connectors.core.errors import AuthenticationError, ConfigurationError
 from Connectors.core.login import LoginSettings, run_login
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import FileTokenStore
 
 
 def settings(**overrides: object) -> LoginSettings:
@@ -47,7 +47,7 @@ def redirect_with(**params: str) -> Callable[[str], None]:
 def test_the_authorize_url_carries_pkce_state_and_nonce(tmp_path: Path) -> None:
     browser = redirect_with(error="access_denied", error_description="The user said no")
     with pytest.raises(AuthenticationError, match=r"refused the login: access_denied \(The user said no\)"):
-        run_login(settings(), TokenStore(tmp_path / "t.json"), open_url=browser, out=lambda _t: None)
+        run_login(settings(), FileTokenStore(tmp_path / "t.json"), open_url=browser, out=lambda _t: None)
     seen = browser.seen  # type: ignore[attr-defined]
     assert seen["code_challenge_method"] == ["S256"] and len(seen["code_challenge"][0]) == 43
     assert seen["response_type"] == ["code"] and seen["client_id"] == ["app"]
@@ -59,20 +59,20 @@ def test_the_authorize_url_carries_pkce_state_and_nonce(tmp_path: Path) -> None:
 def test_a_redirect_with_another_state_is_rejected(tmp_path: Path) -> None:
     browser = redirect_with(code="stolen-code", state="forged-state")
     with pytest.raises(AuthenticationError, match="different state"):
-        run_login(settings(), TokenStore(tmp_path / "t.json"), open_url=browser, out=lambda _t: None)
+        run_login(settings(), FileTokenStore(tmp_path / "t.json"), open_url=browser, out=lambda _t: None)
     assert not (tmp_path / "t.json").exists()
 
 
 def test_no_redirect_times_out_with_advice(tmp_path: Path) -> None:
     printed: list[str] = []
     with pytest.raises(AuthenticationError, match="No redirect arrived"):
-        run_login(settings(timeout=0.3), TokenStore(tmp_path / "t.json"), open_url=None, out=printed.append)
+        run_login(settings(timeout=0.3), FileTokenStore(tmp_path / "t.json"), open_url=None, out=printed.append)
     assert "http://127.0.0.1:9/oauth/authorize?" in printed[0]
 
 
 def test_plain_http_is_refused_off_loopback(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="does not use HTTPS"):
-        run_login(settings(authorize_url="http://id.example.com/authorize"), TokenStore(tmp_path / "t.json"))
+        run_login(settings(authorize_url="http://id.example.com/authorize"), FileTokenStore(tmp_path / "t.json"))
 
 
 def test_a_busy_port_is_explained(tmp_path: Path) -> None:
@@ -83,4 +83,4 @@ def test_a_busy_port_is_explained(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(ConfigurationError, match="--port"):
-            run_login(settings(port=port), TokenStore(tmp_path / "t.json"))
+            run_login(settings(port=port), FileTokenStore(tmp_path / "t.json"))

@@ -38,6 +38,19 @@ EXPECTED = {
     "Delete Robaws Webhook",
     "Verify Robaws Webhook Signature",
     "Make Robaws Idempotency Key",
+    "Get Robaws Suppliers By VAT Number",
+    "Find Robaws Supplier By VAT Number",
+    "List Robaws Client Contacts",
+    "Create Robaws Client Contact",
+    "List Robaws Supplier Contacts",
+    "Create Robaws Supplier Contact",
+    "List Robaws Supply Order Line Items",
+    "Get Robaws Supply Order Line Item",
+    "Update Robaws Supply Order Line Item",
+    "Upload Robaws Document To Entity",
+    "Get Robaws Extra Fields",
+    "Sync Robaws Resources",
+    "Advance Robaws Sync Checkpoint",
 }
 
 

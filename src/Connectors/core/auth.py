@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 from Connectors.core.errors import AuthenticationError, TransportError
 from Connectors.core.redact import redactor
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import RefreshRefused, TokenStore
 
 
 def fingerprint(value: str) -> str:
@@ -92,6 +92,7 @@ class OAuth2Auth(Auth):
 
     Follows the vendors' rule of not refreshing before the token is (almost) expired: ``leeway``
     seconds before ``expires_at``. Tokens without an expiry (long-lived) are never refreshed early.
+    ``login`` is the command that stores a token for this client, for the messages that ask for one.
     """
 
     store: TokenStore
@@ -102,6 +103,7 @@ class OAuth2Auth(Auth):
     _: KW_ONLY
     leeway: float = 60.0
     timeout: float = 30.0
+    login: str = "connectors login"
 
     def __post_init__(self) -> None:
         redactor.register(self.client_secret)
@@ -111,7 +113,7 @@ class OAuth2Auth(Auth):
         allow_loopback_http(self.token_url)
 
     def describe(self) -> str:
-        return f"OAuth2 token {self.key!r} from {self.store.path}"
+        return f"OAuth2 token {self.key!r} from {self.store.location}"
 
     def _needs_refresh(self, token: Mapping[str, Any]) -> bool:
         expires_at = token.get("expires_at")
@@ -121,10 +123,7 @@ class OAuth2Auth(Auth):
         if self._token is None:
             token = self.store.get(self.key)
             if not token:
-                raise AuthenticationError(
-                    f"No OAuth2 token stored under {self.key!r} in {self.store.path}.",
-                    hint="Run 'connectors login' for this vendor first, or use another authentication.",
-                )
+                raise self.store.missing(self.key, self.login)
             self._token = token
         return self._token
 
@@ -132,7 +131,7 @@ class OAuth2Auth(Auth):
         if not current.get("refresh_token"):
             raise AuthenticationError(
                 "The stored OAuth2 token expired and has no refresh token.",
-                hint="Log in again with 'connectors login'.",
+                hint=f"Log in again with '{self.login} --token-store {self.store.spec}'.",
             )
         from oauthlib.oauth2 import OAuth2Error
         from requests_oauthlib import OAuth2Session
@@ -149,11 +148,13 @@ class OAuth2Auth(Auth):
                 )
             )
         except OAuth2Error as error:
-            raise AuthenticationError(
+            # invalid_grant: the refresh token is revoked or spent - perhaps by another worker that shares it.
+            refused = error.error == "invalid_grant"
+            raise (RefreshRefused if refused else AuthenticationError)(
                 f"Refreshing the OAuth2 token failed: {error.error}"
                 + (f" ({error.description})" if error.description else "")
                 + ".",
-                hint="The refresh token may have been revoked or already used; log in again.",
+                hint=self.store.refused_hint(self.login) if refused else "Check the OAuth client id and secret.",
             )
         except OSError as error:
             raise TransportError(f"Could not reach the token endpoint {self.token_url}: {error}.")
@@ -162,11 +163,15 @@ class OAuth2Auth(Auth):
         with self._lock:
             token = self._load()
             if self._needs_refresh(token):
-                token = self._token = self.store.refresh_once(self.key, token, self._needs_refresh, self._refresh)
+                token = self._token = self.store.refresh_once(
+                    self.key, token, self._needs_refresh, self._refresh, login=self.login
+                )
         headers["Authorization"] = f"Bearer {token['access_token']}"
 
     def on_unauthorized(self) -> bool:
         with self._lock:
             stale = self._token
-            self._token = self.store.refresh_once(self.key, stale, self._needs_refresh, self._refresh, force=True)
+            self._token = self.store.refresh_once(
+                self.key, stale, self._needs_refresh, self._refresh, force=True, login=self.login
+            )
         return True

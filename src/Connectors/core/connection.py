@@ -17,7 +17,7 @@ from Connectors.core.profile import AuthScheme, LimitScope
 from Connectors.core.retry import RetryPolicy
 from Connectors.core.settings import Connection, scaled
 from Connectors.core.throttle import EndpointLimit, Throttle
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import open_token_store
 from Connectors.core.transport import Transport, TransportConfig
 
 
@@ -33,11 +33,12 @@ def build_auth(connection: Connection) -> Auth:
             raise ConfigurationError(f"{profile.name} has no OAuth endpoints.")
         client_id = connection.require("client_id")
         return OAuth2Auth(
-            TokenStore(connection.token_store),
+            open_token_store(connection.token_store, lock_store=connection.throttle_store),
             profile.token_store_key(client_id),
             connection.site_url + profile.oauth.token_path,
             client_id,
             connection.text("client_secret"),
+            login=f"connectors login {profile.key}",
         )
     values = {name: connection.text(name) or "" for name in kind.all_settings}
     headers = {name: template.format(**values) for name, template in kind.headers.items()}
@@ -61,7 +62,7 @@ def hints_for(connection: Connection, auth: Auth) -> dict[int, str]:
     """
     fields = {**connection.public(), "url": connection.site_url, "url_setting": connection.url_setting}
     if isinstance(auth, OAuth2Auth):
-        fields.update(store_path=str(auth.store.path), store_key=auth.key)
+        fields.update(store_path=auth.store.location, store_key=auth.key)
     merged = {**connection.profile.hints, **connection.kind.hints}
     return {status: text.format_map(_Blank(fields)) for status, text in merged.items()}
 

@@ -26,6 +26,8 @@ class ErrorFormat:
     field_message: tuple[str, ...] = ("message", "defaultMessage", "detail", "msg")
     # Field names that stand for the object as a whole and are shown without a name.
     whole_object: tuple[str, ...] = ("base",)
+    # Prefixes dropped from a field name, e.g. a JSON pointer's ``/data/attributes/`` (JSON:API errors).
+    field_prefixes: tuple[str, ...] = ()
     max_length: int = 500
 
     def read(self, response: requests.Response) -> str:
@@ -68,8 +70,14 @@ class ErrorFormat:
     def _item(self, item: Any) -> str:
         if not isinstance(item, Mapping):
             return str(item)
-        name, text = _first_text(item, self.field_name), _first_text(item, self.field_message)
+        name, text = self._field(_first_text(item, self.field_name)), _first_text(item, self.field_message)
         return f"{name}: {text}" if name and name not in self.whole_object else text or json.dumps(item)
+
+    def _field(self, name: str) -> str:
+        for prefix in self.field_prefixes:
+            if name.startswith(prefix) and len(name) > len(prefix):
+                return name[len(prefix) :]
+        return name
 
 
 def _get(body: Any, path: str) -> Any:

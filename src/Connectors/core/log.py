@@ -16,7 +16,8 @@ install_log_redaction()
 _contexts: Any = None
 
 
-def _in_robot() -> bool:
+def in_robot() -> bool:
+    """Whether a Robot Framework run is executing (its logger then takes the lines)."""
     global _contexts
     if _contexts is None:
         try:
@@ -31,7 +32,7 @@ def _in_robot() -> bool:
 def debugging() -> bool:
     """Whether a debug line can be written anywhere, so a hot path can skip building it."""
     # Robot Framework filters by its own log level, which can change at any keyword.
-    return _in_robot() or _logger.isEnabledFor(logging.DEBUG)
+    return in_robot() or _logger.isEnabledFor(logging.DEBUG)
 
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING}
@@ -39,7 +40,7 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING
 
 def _write(level: str, message: str) -> None:
     text = redactor.redact(message)
-    if _in_robot():
+    if in_robot():
         from robot.api import logger
 
         getattr(logger, level)(text)

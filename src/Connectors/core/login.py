@@ -234,7 +234,7 @@ def run_login(
     return LoginResult(
         token=token,
         store_key=settings.store_key,
-        store_path=str(store.path),
+        store_path=store.location,
         claims=claims,
         redirect_uri=redirect_uri,
         granted_scopes=granted_list,

@@ -205,7 +205,11 @@ def oauth_client_settings(key: str) -> tuple[Setting, ...]:
     return (
         Setting("client_id", f"{prefix}_CLIENT_ID", doc=f"OAuth2 client (tokens from ``connectors login {key}``)"),
         Setting("client_secret", f"{prefix}_CLIENT_SECRET", secret=True, doc="OAuth2 client secret"),
-        Setting("token_store", "CONNECTORS_TOKEN_STORE", doc="OAuth2 token file (default ``~/.connectors``)"),
+        Setting(
+            "token_store",
+            "CONNECTORS_TOKEN_STORE",
+            doc="OAuth2 token store: a file (default ``~/.connectors``), ``redis://…`` or ``vault:<secret>``",
+        ),
     )
 
 

@@ -31,7 +31,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from Connectors.core import quota
+from Connectors.core import progress, quota
 from Connectors.core.admission import Admission, Admit, DailyCount
 from Connectors.core.buckets import Shape, drain
 from Connectors.core.config import RateSpec
@@ -257,6 +257,7 @@ class Throttle:
     def _wait(self, seconds: float, reason: str) -> None:
         if seconds > LOG_WAIT_THRESHOLD:
             self._log(f"Throttling {self.vendor}: waiting {seconds:.2f} s ({reason}).")
+        progress.pause(seconds, f"{self.vendor} {reason}", key=self.key)
         self._waits += 1
         self._waited += seconds
         self._sleep(seconds)

@@ -21,7 +21,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import ConnectTimeout, ReadTimeout, RequestException
 
 from Connectors import __version__
-from Connectors.core import log
+from Connectors.core import log, progress
 from Connectors.core.auth import Auth
 from Connectors.core.error_format import ErrorFormat
 from Connectors.core.errors import (
@@ -304,6 +304,7 @@ class Transport:
             f"{self.vendor} {method} {path}: {reason}; retrying in {delay:.2f} s "
             f"(attempt {attempt + 1} of {self.config.retry.max_attempts})."
         )
+        progress.pause(delay, f"{self.vendor} {method} {path}: {reason}", key=f"retry:{self.vendor}")
         time.sleep(delay)
 
     def _unreachable(

@@ -51,6 +51,10 @@ class CobotSettings(CommonSettings, total=False):
     token_store: str | None
     space: str | None
     space_url_template: str | None
+    api_url: str | None
+    api: str | None
+    webhook_token: Credential
+    webhook_dropped_tokens: Credential
 
 
 class ControlRoomSettings(CommonSettings, total=False):

@@ -12,6 +12,8 @@ import asyncio
 from typing import Any
 
 from Connectors.core import log
+from Connectors.webhooks.cobot import NAME as COBOT
+from Connectors.webhooks.cobot import TOKEN_HEADER as COBOT_TOKEN_HEADER
 from Connectors.webhooks.receiver import Receiver, Refused
 
 BODY_TIMEOUT = 30.0  # seconds for a whole body to arrive: a slow sender cannot hold a slot forever
@@ -43,8 +45,20 @@ def create_app(receiver: Receiver, body_timeout: float = BODY_TIMEOUT) -> Any:
     from starlette.routing import Route
 
     async def deliver(request: Request) -> Any:
+        name = request.path_params["source"]
+        if name == COBOT:  # reached only with its secret path token (below)
+            return _json(404, {"error": "unknown webhook source"}, close=True)
+        return await receive(request, name, request.headers)
+
+    async def deliver_cobot(request: Request) -> Any:
+        # Cobot signs nothing: the path token is its proof, checked as the source's "signature header".
+        headers = {k: v for k, v in request.headers.items() if k != COBOT_TOKEN_HEADER}
+        headers[COBOT_TOKEN_HEADER] = request.path_params["token"]
+        return await receive(request, COBOT, headers)
+
+    async def receive(request: Request, name: str, headers: Any) -> Any:
         try:
-            source, parsed = receiver.precheck(request.path_params["source"], request.headers)
+            source, parsed = receiver.precheck(name, headers)
             try:
                 body = await asyncio.wait_for(_bounded_body(request, receiver.max_body), body_timeout)
             except asyncio.TimeoutError:
@@ -69,6 +83,7 @@ def create_app(receiver: Receiver, body_timeout: float = BODY_TIMEOUT) -> Any:
     return Starlette(
         routes=[
             Route("/webhooks/{source}", deliver, methods=["POST"]),
+            Route("/webhooks/cobot/{token}", deliver_cobot, methods=["POST"]),
             Route("/health", health, methods=["GET"]),
         ]
     )

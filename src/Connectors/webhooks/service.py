@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,8 +16,12 @@ from Connectors.core import log
 from Connectors.core.config import env, secret_value
 from Connectors.core.errors import ConfigurationError
 from Connectors.core.settings import lookup
+from Connectors.vendors.cobot.profile import COBOT as COBOT_PROFILE
 from Connectors.vendors.controlroom.profile import CONTROLROOM
 from Connectors.vendors.robaws.profile import ROBAWS
+from Connectors.webhooks.cobot import NAME as COBOT
+from Connectors.webhooks.cobot import TOKEN_PATTERN, cobot_source
+from Connectors.webhooks.cobot import from_environment as cobot_deliveries
 from Connectors.webhooks.dispatcher import MAX_BACKOFF, TRANSIENT, Dispatcher, reason_of
 from Connectors.webhooks.receiver import DEFAULT_MAX_BODY, Receiver
 from Connectors.webhooks.sinks import ControlRoomRuns, Sink, WorkItemFolder
@@ -31,6 +36,9 @@ class ReceiverSettings:
     process: str | None = None
     robaws_secret: Any = None
     controlroom_secret: Any = None
+    # Cobot: the secret path token of /webhooks/cobot/<token>, and tokens to answer 410 Gone.
+    cobot_token: Any = None
+    cobot_dropped: tuple[str, ...] = ()
     max_body: int = DEFAULT_MAX_BODY
     tolerance: float | None = None
     # Longest pause between hand-off attempts while the target keeps failing.
@@ -54,11 +62,30 @@ def _sources(settings: ReceiverSettings) -> dict[str, Source]:
     controlroom = secret_value(settings.controlroom_secret) or lookup(CONTROLROOM, "webhook_secret")[0]
     if controlroom:
         sources.append(controlroom_source(controlroom))
+    cobot = _cobot_source(settings)
+    if cobot:
+        sources.append(cobot)
     if not sources:
         raise ConfigurationError(
-            "No webhook secret is configured.", hint="Set ROBAWS_WEBHOOK_SECRET and/or CONTROLROOM_WEBHOOK_SECRET."
+            "No webhook secret is configured.",
+            hint="Set ROBAWS_WEBHOOK_SECRET, CONTROLROOM_WEBHOOK_SECRET and/or COBOT_WEBHOOK_TOKEN.",
         )
     return {source.name: source for source in sources}
+
+
+def _cobot_source(settings: ReceiverSettings) -> Source | None:
+    token = secret_value(settings.cobot_token) or secret_value(lookup(COBOT_PROFILE, "webhook_token")[0])
+    if not token:
+        return None
+    listed = secret_value(lookup(COBOT_PROFILE, "webhook_dropped_tokens")[0]) or ""
+    dropped = [*settings.cobot_dropped, *listed.split(",")]
+    for value in (token, *(d.strip() for d in dropped if d.strip())):
+        if not TOKEN_PATTERN.match(value):
+            raise ConfigurationError(
+                "A Cobot webhook token must be 16 to 200 letters, digits, '-' or '_'.",
+                hint="Make one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'.",
+            )
+    return cobot_source(token, [d.strip() for d in dropped if d.strip()])
 
 
 def _sink(settings: ReceiverSettings) -> Sink:
@@ -81,8 +108,15 @@ def build_receiver(settings: ReceiverSettings, sink: Sink | None = None) -> Rece
         # An outage is no reason to refuse deliveries: they are stored and handed off once it is over.
         log.info(f"Could not check {sink.description} at start ({reason_of(error)}); receiving anyway")
     store = EventStore(settings.store)
+    transforms: dict[str, Callable[[bytes], bytes]] = {}
+    if COBOT in sources:
+        transforms[COBOT] = cobot_deliveries(settings.max_body).event
     return Receiver(
-        store, sources, Dispatcher(store, sink, max_backoff=settings.max_backoff), max_body=settings.max_body
+        store,
+        sources,
+        Dispatcher(store, sink, max_backoff=settings.max_backoff),
+        max_body=settings.max_body,
+        transforms=transforms,
     )
 
 
@@ -126,7 +160,9 @@ def serve(settings: ReceiverSettings, host: str, port: int) -> None:
     _quiet_logging()
     receiver = build_receiver(settings)
     receiver.dispatcher.start()
-    paths = ", ".join(f"/webhooks/{name}" for name in receiver.sources)
+    paths = ", ".join(
+        f"/webhooks/{name}" + ("/<COBOT_WEBHOOK_TOKEN>" if name == COBOT else "") for name in receiver.sources
+    )
     print(
         f"Receiving webhooks on http://{host}:{port} ({paths}); handing off to {receiver.dispatcher.sink.description}",
         flush=True,

@@ -1,6 +1,6 @@
 """The Cobot emulation under ``/cobot``: OAuth2 + OpenID Connect and the v1 REST API of spaces,
 memberships, bookings, resources, invoices, check-ins, time passes, access tokens and webhook
-subscriptions.
+subscriptions; and API 2 (JSON:API, by Cobot's OpenAPI spec) under ``/api2`` (see ``api2``).
 
 Layout (``COBOT_URL=<sandbox>/cobot``):
 - user level, like ``https://www.cobot.me``: ``/oauth/authorize``, ``/oauth/access_token``,
@@ -33,11 +33,14 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from connectors_sandbox.app import SandboxContext, VendorSandbox
 from connectors_sandbox.cobot import data
+from connectors_sandbox.cobot.api2 import PREFIX as API2_PREFIX
+from connectors_sandbox.cobot.api2 import Api2
 from connectors_sandbox.cobot.bookings import Bookings
 from connectors_sandbox.cobot.checkins import CheckIns
 from connectors_sandbox.cobot.controls import control_routes
 from connectors_sandbox.cobot.hosts import SPACES_PATH, SpaceHosts
 from connectors_sandbox.cobot.members import Members
+from connectors_sandbox.cobot.operations import OPERATIONS
 from connectors_sandbox.cobot.rules import Access, CobotCall, membership_of
 from connectors_sandbox.cobot.spaces import Spaces
 from connectors_sandbox.cobot.subscriptions import Subscriptions
@@ -66,6 +69,8 @@ SCOPES = [
     "write_charges",
     "navigation",
 ]
+# API 2's scopes, as its spec names them per operation (one OAuth server grants both APIs' scopes).
+SCOPES += sorted({scope for op in OPERATIONS.values() for scope in op.scope.split()} - set(SCOPES))
 DEMO_CLIENT_ID = "cobot-demo-client"
 # Fixed demo credentials (like the other vendors' demo passwords), so devdata/env.json can point a
 # robot at a sandbox started by hand; they are fake and valid only here.
@@ -82,6 +87,11 @@ MEMBER_SCOPES = [
     "checkin",
     "read_time_passes",
     "read_memberships",
+    # API 2
+    "read_spaces",
+    "read_events",
+    "read_external_bookings",
+    "write_check_ins",
 ]
 USER_LIMIT_PER_MINUTE = 60
 MEMBERSHIPS_LIMIT_PER_MINUTE = 6
@@ -149,6 +159,7 @@ class CobotSandbox(VendorSandbox, RequestPipeline[Access, Grant]):
         self.check_ins = CheckIns(self.lock)
         self.subscriptions = Subscriptions(ctx, self.lock)
         self.space_api = Spaces(self)
+        self.api2 = Api2(self)
         for subdomain in (data.DEMO_SPACE, data.OTHER_SPACE):
             self.space_oauth[subdomain] = self._oauth_server(self.space_url(subdomain), [])
 
@@ -224,6 +235,7 @@ class CobotSandbox(VendorSandbox, RequestPipeline[Access, Grant]):
                 "COBOT_CLIENT_ID": DEMO_CLIENT_ID,
                 "COBOT_CLIENT_SECRET": DEMO_CLIENT_SECRET,
                 "COBOT_SPACE": data.DEMO_SPACE,
+                "COBOT_API_URL": self.base + API2_PREFIX,
             },
             # Clients derive it from COBOT_URL (<COBOT_URL>/spaces/<subdomain> for a loopback host).
             "space_url_template": self.space_url_template,
@@ -365,6 +377,7 @@ class CobotSandbox(VendorSandbox, RequestPipeline[Access, Grant]):
             api("/api/access_tokens/{token}", "DELETE", spaces.token_info, space=False),
             api("/api/access_tokens/{token}/space", "POST", spaces.space_token, space=False),
             Mount(SPACES_PATH + "/{subdomain}", routes=space_routes),
+            Mount(API2_PREFIX, routes=self.api2.routes()),
         ]
 
     def mount(self) -> BaseRoute:

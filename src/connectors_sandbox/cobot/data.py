@@ -135,6 +135,10 @@ def new_space(subdomain: str, url: str, name: str, owner_id: str, **details: Any
         "check_ins": {},
         "time_passes": {},
         "subscriptions": {},
+        # API 2 only: teams, events, and the check-in tokens (RFID, MAC) of memberships.
+        "teams": {},
+        "events": {},
+        "check_in_tokens": {},
     }
 
 
@@ -207,12 +211,57 @@ def build(space_url: str, today: date | None = None) -> dict[str, Any]:
                 "booking_url": f"{base}/resources/{resource_id}/bookings/new",
                 "booking_times": [{"from": "08:00", "to": "20:00", "weekdays": [1, 2, 3, 4, 5]}],
             }
+        for number, membership_id in enumerate(space["memberships"], start=1):
+            space["check_in_tokens"][check_in_token(subdomain, number)] = membership_id
+        _teams(space)
+        _events(space, today)
         _bookings(space, today)
         _invoices(space, today)
         _check_ins(space, today)
         _time_passes(space)
         spaces[subdomain] = space
     return spaces
+
+
+def check_in_token(subdomain: str, number: int) -> str:
+    """The demo check-in token (an RFID badge) of a space's ``number``-th membership."""
+    return f"rfid-{subdomain}-{number:04d}"
+
+
+def _teams(space: dict[str, Any]) -> None:
+    companies = [m for m in space["memberships"].values() if m["address"]["company"]]
+    if not companies:
+        return
+    lead = companies[0]
+    team_id = cobot_id("team", space["subdomain"], lead["address"]["company"])
+    space["teams"][team_id] = {
+        "id": team_id,
+        "name": lead["address"]["company"],
+        "customer_number": f"T{lead['customer_number']}",
+        "tax_id": None,
+        "billing_emails": [lead["email"]],
+        "address": dict(lead["address"]),
+        "membership_ids": [lead["id"]],
+    }
+
+
+def _events(space: dict[str, Any], today: date) -> None:
+    resources = list(space["resources"].values())
+    for offset, (title, audience) in enumerate((("Members breakfast", "membersOnly"), ("Open house", "public"))):
+        start = datetime.combine(today + timedelta(days=offset), time(8 + offset * 8), tzinfo=timezone.utc)
+        event_id = cobot_id("event", space["subdomain"], title)
+        space["events"][event_id] = {
+            "id": event_id,
+            "title": title,
+            "from": iso(start),
+            "to": iso(start + timedelta(hours=2)),
+            "audience": audience,
+            "published_state": "published",
+            "location": resources[0]["name"] if resources else None,
+            "capacity": 20,
+            "tags": ["community"],
+            "resource_ids": [resources[0]["id"]] if resources else [],
+        }
 
 
 def _bookings(space: dict[str, Any], today: date) -> None:

@@ -12,38 +12,23 @@ from typing import Any
 
 from starlette.requests import Request
 
-from connectors_sandbox.common import ApiError, ServerBucket, ceil_seconds
+from connectors_sandbox.common import ApiError, ServerBucket
 from connectors_sandbox.controlroom.model import stable_id
+from connectors_sandbox.controlroom.operations import OPERATIONS
 from connectors_sandbox.pipeline import ErrorFormat
 
-READ_PROCESSES = "Processes.read_processes"
-READ_RUNS = "Processes.read_runs"
-TRIGGER_PROCESSES = "Processes.trigger_processes"
-READ_WORK_ITEMS = "Processes.read_work_items"
-WRITE_WORK_ITEMS = "Processes.write_work_items"
-READ_RUN_OUTPUTS = "Processes.read_run_outputs"
-READ_WEBHOOKS = "Webhooks.read_webhooks"
-WRITE_WEBHOOKS = "Webhooks.write_webhooks"
-READ_ASSETS = "Assets.read_asset_storage_assets"
-WRITE_ASSETS = "Assets.write_asset_storage_assets"
-READ_WORKERS = "Workers.read_workers"
-NO_SCOPE = ""  # getWorkspace needs a valid key and nothing more
 
-ALL_PERMISSIONS = (
-    READ_PROCESSES,
-    READ_RUNS,
-    TRIGGER_PROCESSES,
-    READ_WORK_ITEMS,
-    WRITE_WORK_ITEMS,
-    READ_RUN_OUTPUTS,
-    READ_WEBHOOKS,
-    WRITE_WEBHOOKS,
-    READ_ASSETS,
-    WRITE_ASSETS,
-    READ_WORKERS,
-    "Workers.write_workers",
-)
-READ_ONLY = (READ_PROCESSES, READ_RUNS, READ_WORK_ITEMS, READ_RUN_OUTPUTS, READ_WEBHOOKS, READ_ASSETS, READ_WORKERS)
+def scope(operation_id: str) -> str:
+    """The permission the spec's operation needs ("" for getWorkspace: a valid key and nothing more).
+
+    Legacy ``/process-v1`` routes have no spec: each is checked as its current-API equivalent.
+    """
+    return OPERATIONS[operation_id].scope
+
+
+# Every permission the spec names; the read-only demo key has the ``read_*`` ones.
+ALL_PERMISSIONS = tuple(sorted({operation.scope for operation in OPERATIONS.values() if operation.scope}))
+READ_ONLY = tuple(permission for permission in ALL_PERMISSIONS if ".read_" in permission)
 
 # Fixed demo credentials (docs/controlroom.md, /_sandbox/config, devdata/env.json): the same at every
 # start, so a robot's devdata works as it is. They open nothing but this local sandbox.
@@ -98,7 +83,12 @@ class ApiKey:
 
 
 class Keys:
-    """The workspace API keys and a per-key token bucket (Control Room publishes no limit)."""
+    """The workspace API keys, and for tests an optional per-key token bucket.
+
+    Control Room publishes no rate limit and no ``Retry-After``: the bucket is off (None) unless a test
+    turns it on (``/_sandbox/controlroom/config`` ``rate_limit``), and its 429 carries no header a source
+    does not document.
+    """
 
     def __init__(self) -> None:
         self.keys = {
@@ -108,7 +98,7 @@ class Keys:
                 OTHER_WORKSPACE_API_KEY, OTHER_WORKSPACE_ID, ALL_PERMISSIONS, "other-workspace"
             ),
         }
-        self.bucket = ServerBucket(50, 100)
+        self.bucket: ServerBucket | None = None
 
     def authenticate(self, request: Request, query_token: bool) -> ApiKey:
         """The key of the request: header ``RC-WSKEY <key>``, or the ``token`` query value where allowed."""
@@ -128,9 +118,11 @@ class Keys:
         return api_key
 
     def spend(self, api_key: ApiKey) -> None:
-        allowed, _remaining, wait = self.bucket.take(api_key.value)
+        if self.bucket is None:
+            return
+        allowed, _remaining, _wait = self.bucket.take(api_key.value)
         if not allowed:
-            raise refusal(429, "Too many requests, slow down", {"Retry-After": str(ceil_seconds(wait))})
+            raise refusal(429, "Too many requests, slow down")
 
     @staticmethod
     def authorise(api_key: ApiKey, workspace_id: str, scope: str) -> None:

@@ -9,11 +9,11 @@ from starlette.requests import Request
 from connectors_sandbox.common import ApiError
 from connectors_sandbox.controlroom import access
 from connectors_sandbox.controlroom.access import as_list, bad_request, not_found, refusal
-from connectors_sandbox.controlroom.model import Artifact, Conflict, StepRun, WorkItem
+from connectors_sandbox.controlroom.model import Artifact, Conflict, StepRun, WorkItem, check_payload
 from connectors_sandbox.controlroom.paging import newest_first, page
 
 if TYPE_CHECKING:
-    from connectors_sandbox.controlroom.emulator import ControlRoomSandbox
+    from connectors_sandbox.controlroom.emulator import ControlRoomSandbox, Handler
 
 RUN_STATES = ("new", "in_progress", "completed", "unresolved", "stopping")
 WORK_ITEM_STATES = ("new", "pending", "in_progress", "failed", "done")
@@ -25,30 +25,30 @@ class CurrentApi:
     def __init__(self, sandbox: ControlRoomSandbox) -> None:
         self.sb = sandbox
 
-    def routes(self) -> list[tuple[str, str, str, Any]]:
-        """(method, path under /api/v1/workspaces/{ws}, scope, handler)."""
-        return [
-            ("GET", "", access.NO_SCOPE, self.get_workspace),
-            ("GET", "/processes", access.READ_PROCESSES, self.list_processes),
-            ("POST", "/processes/{pid}/process-runs", access.TRIGGER_PROCESSES, self.start_run),
-            ("GET", "/process-runs", access.READ_RUNS, self.list_runs),
-            ("GET", "/process-runs/{rid}", access.READ_PROCESSES, self.get_run),
-            ("DELETE", "/process-runs/{rid}", access.READ_RUNS, self.delete_run),
-            ("POST", "/process-runs/{rid}/stop", access.TRIGGER_PROCESSES, self.stop_run),
-            ("GET", "/process-runs/{rid}/outputs", access.READ_WORK_ITEMS, self.list_outputs),
-            ("GET", "/step-runs", access.READ_PROCESSES, self.list_step_runs),
-            ("GET", "/step-runs/{sid}", access.READ_RUNS, self.get_step_run),
-            ("GET", "/step-runs/{sid}/artifacts", access.READ_RUN_OUTPUTS, self.list_artifacts),
-            ("GET", "/step-runs/{sid}/artifacts/{aid}", access.READ_RUN_OUTPUTS, self.get_artifact),
-            ("GET", "/step-runs/{sid}/console-messages", access.READ_RUN_OUTPUTS, self.console_messages),
-            ("GET", "/step-runs/{sid}/events", access.READ_RUN_OUTPUTS, self.step_events),
-            ("GET", "/work-items", access.READ_WORK_ITEMS, self.list_work_items),
-            ("POST", "/work-items", access.WRITE_WORK_ITEMS, self.create_work_item),
-            ("POST", "/work-items/batch", access.WRITE_WORK_ITEMS, self.batch),
-            ("GET", "/work-items/{wid}", access.READ_WORK_ITEMS, self.get_work_item),
-            ("POST", "/work-items/{wid}/files/upload", access.WRITE_WORK_ITEMS, self.upload_slot),
-            ("PUT", "/work-items/{wid}/payload", access.WRITE_WORK_ITEMS, self.update_payload),
-        ]
+    def handlers(self) -> dict[str, Handler]:
+        """The spec's operations this module serves, by operation id (the table gives method, path, scope)."""
+        return {
+            "getWorkspace": self.get_workspace,
+            "listProcesses": self.list_processes,
+            "startProcessRun": self.start_run,
+            "listProcessRuns": self.list_runs,
+            "getProcessRun": self.get_run,
+            "deleteProcessRun": self.delete_run,
+            "stopProcessRun": self.stop_run,
+            "listProcessRunOutputs": self.list_outputs,
+            "listStepRuns": self.list_step_runs,
+            "getStepRun": self.get_step_run,
+            "listStepRunArtifacts": self.list_artifacts,
+            "getStepRunArtifact": self.get_artifact,
+            "listStepRunConsoleMessages": self.console_messages,
+            "listStepRunEvents": self.step_events,
+            "listWorkItems": self.list_work_items,
+            "createWorkItem": self.create_work_item,
+            "runWorkItemBatchOperation": self.batch,
+            "getWorkItem": self.get_work_item,
+            "createWorkItemFile": self.upload_slot,
+            "updateWorkItemPayload": self.update_payload,
+        }
 
     # -- workspace and processes ------------------------------------------------------------------
     async def get_workspace(self, request: Request, ws: str) -> Any:
@@ -64,7 +64,7 @@ class CurrentApi:
 
     # -- runs ---------------------------------------------------------------------------------------
     async def start_run(self, request: Request, ws: str) -> Any:
-        process = self.sb.process(ws, request.path_params["pid"])
+        process = self.sb.process(ws, request.path_params["process_id"])
         body = await self.sb.json(request)
         if body is not None and not isinstance(body, dict):
             raise bad_request("The body must be a JSON object (or omitted)")
@@ -130,15 +130,15 @@ class CurrentApi:
         return page(request, rows, lambda r: self.sb.render.run(r, now))
 
     async def get_run(self, request: Request, ws: str) -> Any:
-        return self.sb.render.run(self.sb.run(ws, request.path_params["rid"]), self.sb.clock.now())
+        return self.sb.render.run(self.sb.run(ws, request.path_params["process_run_id"]), self.sb.clock.now())
 
     async def delete_run(self, request: Request, ws: str) -> Any:
-        run = self.sb.run(ws, request.path_params["rid"])
+        run = self.sb.run(ws, request.path_params["process_run_id"])
         self.sb.model.delete_run(run)
         return {"id": run.id, "deleted": True}
 
     async def stop_run(self, request: Request, ws: str) -> Any:
-        run = self.sb.run(ws, request.path_params["rid"])
+        run = self.sb.run(ws, request.path_params["process_run_id"])
         body = await self.sb.json(request)
         if not isinstance(body, dict):
             raise bad_request("The body must be a JSON object")
@@ -156,7 +156,7 @@ class CurrentApi:
         return {"accepted": accepted}
 
     async def list_outputs(self, request: Request, ws: str) -> Any:
-        run = self.sb.run(ws, request.path_params["rid"])
+        run = self.sb.run(ws, request.path_params["process_run_id"])
         return page(request, list(run.outputs), self.sb.render.output)
 
     # -- step runs ----------------------------------------------------------------------------------
@@ -169,14 +169,14 @@ class CurrentApi:
         return page(request, self.sb.model.visible_steps(run, now), lambda s: self.sb.render.step(s, now))
 
     async def get_step_run(self, request: Request, ws: str) -> Any:
-        return self.sb.render.step(self.sb.step(ws, request.path_params["sid"]), self.sb.clock.now())
+        return self.sb.render.step(self.sb.step(ws, request.path_params["step_run_id"]), self.sb.clock.now())
 
     def _artifacts(self, step: StepRun) -> list[Artifact]:
         state = step.state(self.sb.clock.now())
         return list(step.artifacts) if state in ("completed", "failed") else []
 
     async def list_artifacts(self, request: Request, ws: str) -> Any:
-        step = self.sb.step(ws, request.path_params["sid"])
+        step = self.sb.step(ws, request.path_params["step_run_id"])
         return page(request, self._artifacts(step), lambda a: {"id": a.id, "name": a.name, "size": len(a.content)}, 100)
 
     def artifact(self, step: StepRun, artifact_id: str) -> Artifact:
@@ -186,20 +186,20 @@ class CurrentApi:
         return found
 
     async def get_artifact(self, request: Request, ws: str) -> Any:
-        step = self.sb.step(ws, request.path_params["sid"])
-        artifact = self.artifact(step, request.path_params["aid"])
+        step = self.sb.step(ws, request.path_params["step_run_id"])
+        artifact = self.artifact(step, request.path_params["artifact_id"])
         url = self.sb.storage.download_url(self.sb.base(request), artifact.name, lambda: artifact.content)
         return {"id": artifact.id, "name": artifact.name, "size": len(artifact.content), "url": url}
 
     async def console_messages(self, request: Request, ws: str) -> Any:
-        step = self.sb.step(ws, request.path_params["sid"])
+        step = self.sb.step(ws, request.path_params["step_run_id"])
         now = self.sb.clock.now()
         lines = [(at, text) for at, text in step.console if at <= now]
         iso = self.sb.clock.iso
         return page(request, lines, lambda line: {"timestamp": iso(line[0]), "message": line[1]}, 100)
 
     async def step_events(self, request: Request, ws: str) -> Any:
-        step = self.sb.step(ws, request.path_params["sid"])
+        step = self.sb.step(ws, request.path_params["step_run_id"])
         now = self.sb.clock.now()
         events = [(step.queued, "step_run_created")]
         if step.start <= now:
@@ -227,7 +227,7 @@ class CurrentApi:
         return page(request, rows, lambda i: self.sb.render.item(i, now, include_data=False))
 
     async def get_work_item(self, request: Request, ws: str) -> Any:
-        return self.sb.render.item(self.sb.item(ws, request.path_params["wid"]), self.sb.clock.now())
+        return self.sb.render.item(self.sb.item(ws, request.path_params["work_item_id"]), self.sb.clock.now())
 
     async def create_work_item(self, request: Request, ws: str) -> Any:
         body = await self.sb.json(request)
@@ -240,17 +240,18 @@ class CurrentApi:
         return self.sb.render.item(item, self.sb.clock.now())
 
     async def upload_slot(self, request: Request, ws: str) -> Any:
-        item = self.sb.item(ws, request.path_params["wid"])
+        item = self.sb.item(ws, request.path_params["work_item_id"])
         body = await self.sb.json(request)
         name, size = (body.get("file_name"), body.get("file_size")) if isinstance(body, dict) else (None, None)
         url, fields = self.sb.upload_slot(request, item, name, size)
         return {"url": url, "form_data": fields}
 
     async def update_payload(self, request: Request, ws: str) -> Any:
-        item = self.sb.item(ws, request.path_params["wid"])
+        item = self.sb.item(ws, request.path_params["work_item_id"])
         body = await self.sb.json(request)
         if not isinstance(body, dict) or body.get("payload") is None:
             raise bad_request('The body must be {"payload": <any JSON value but null>}')
+        check_payload(body["payload"])
         state = item.at(self.sb.clock.now()).state
         if state == "in_progress":
             raise bad_request(f"Work item {item.id} is in progress; update its payload once a robot released it")

@@ -3,8 +3,10 @@ the legacy ``/process-v1`` API, and the worker-side API robots use inside a run.
 
 Every public call needs ``Authorization: RC-WSKEY <key>``; keys belong to one workspace and carry the
 spec's permission scopes, and a key without the scope an operation needs gets a 403 naming it. Errors,
-also for unknown paths and methods, are ``{"error": {"code", "message"}}``. A per-key token bucket
-answers 429 with ``Retry-After``.
+also for unknown paths and methods, are ``{"error": {"code", "message"}}``. Control Room publishes no rate
+limit: there is none here unless a test sets one (``/_sandbox/controlroom/config`` ``rate_limit``), and
+its 429 then carries no ``Retry-After`` (no source documents one). Work-item payloads over
+``PAYLOAD_LIMIT`` bytes are refused with 400, as Control Room refuses them.
 """
 
 from __future__ import annotations
@@ -39,19 +41,24 @@ from connectors_sandbox.controlroom.model import (
     WorkItem,
     stable_id,
 )
+from connectors_sandbox.controlroom.operations import OPERATIONS
 from connectors_sandbox.controlroom.render import Renderer
 from connectors_sandbox.controlroom.storage import Storage
 from connectors_sandbox.controlroom.webhooks import WebhookEmitter
 from connectors_sandbox.controlroom.worker_api import WorkerApi
 from connectors_sandbox.controlroom.workspace_api import WorkspaceApi
 from connectors_sandbox.pipeline import Call, RequestPipeline
+from connectors_sandbox.vault import VaultApi
 
 DEMO_PROCESSES = [
     ("Invoice Processing", ["Read invoices", "Post invoices"]),
     ("Customer Onboarding", ["Onboard customer"]),
     ("Report Generation", ["Collect data", "Build report", "Send report"]),
 ]
+# The default work item of the demo processes that have one (a run started without a body gets it).
+DEMO_DEFAULT_PAYLOADS = {"Report Generation": {"report": "monthly"}}
 Handler = Callable[[Request, str], Awaitable[Any]]
+API_V1 = "/api/v1"
 T = TypeVar("T")
 
 
@@ -70,8 +77,6 @@ class Access:
 class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
     name = "controlroom"
     errors = ERRORS
-    DEFAULT_RATE = 50.0  # requests per second per key (Control Room publishes no limit)
-    DEFAULT_BURST = 100
 
     def __init__(self, ctx: SandboxContext) -> None:
         super().__init__(ctx)
@@ -79,7 +84,9 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         ctx.remember_secret(*self.keys.keys, access.WEBHOOK_SECRET)
         self.clock = Clock(lambda: ctx.options.time_scale)
         self.url_ttl = 60.0
-        self.rate, self.burst = self.DEFAULT_RATE, self.DEFAULT_BURST
+        # A per-key limit for tests of the 429 path only: Control Room publishes none (off by default).
+        self.rate: float | None = None
+        self.burst: int | None = None  # default: one second's worth
         self.storage = Storage(ctx.remember_secret, lambda: self.url_ttl)
         self.current = CurrentApi(self)
         self.workspace_api = WorkspaceApi(self)
@@ -88,6 +95,7 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         self.webhooks = WebhookEmitter(self)
         self.executions = Executions(self)
         self._seen_base = ""
+        self.vault = VaultApi(access.WORKSPACE_ID, ERRORS, ctx.remember_secret, self.public_base)
         self.model = ControlRoomModel(self.clock, lambda: self.ctx.options.run_seconds)
         self.reset()
 
@@ -98,14 +106,16 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         self.model = ControlRoomModel(self.clock, lambda: self.ctx.options.run_seconds)
         self.model.executor = self.executions.start
         self.render = Renderer(self.model)
-        self.keys.bucket = ServerBucket(self.ctx.scaled(self.rate), max(1, round(self.ctx.scaled(self.burst))))
+        self.keys.bucket = self._bucket()
         self.storage.clear()
         self.workspace_api.reset()
         self.webhooks.reset()
+        self.vault.reset(self.ctx.options.demo)
         self.model.add_workspace(access.WORKSPACE_ID, "Demo workspace")
         self.model.add_workspace(access.OTHER_WORKSPACE_ID, "Other workspace")
         for name, steps in DEMO_PROCESSES:
-            self.model.add_process(access.WORKSPACE_ID, name, list(steps), demo_process_id(name))
+            default = DEMO_DEFAULT_PAYLOADS.get(name)
+            self.model.add_process(access.WORKSPACE_ID, name, list(steps), demo_process_id(name), default)
         self.model.add_process(access.OTHER_WORKSPACE_ID, "Other Process", ["Run robot"], stable_id("process/other"))
         if self.ctx.options.demo:
             # A little history, so listing runs shows something on a fresh sandbox.
@@ -128,9 +138,11 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
                 "CONTROLROOM_PROCESS_ID": demo_process_id("Invoice Processing"),
                 "CONTROLROOM_WEBHOOK_SECRET": access.WEBHOOK_SECRET,
                 "CONTROLROOM_ORGANIZATION": access.ORGANIZATION,
+                **self.vault.env(),
             },
+            "vault": self.vault.info(),
             "processes": {name: demo_process_id(name) for name, _ in DEMO_PROCESSES},
-            "rate_limit": f"{self.ctx.scaled(self.rate):g}/s",
+            "rate_limit": f"{self.ctx.scaled(self.rate):g}/s" if self.rate else "none (Control Room publishes none)",
             "permissions": list(access.ALL_PERMISSIONS),
         }
 
@@ -190,7 +202,7 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         self.keys.spend(call.principal)
 
     def authorise(self, call: Call[Access, ApiKey]) -> None:
-        workspace_id = call.params["ws"]
+        workspace_id = call.params["workspace_id"]
         self.keys.authorise(call.principal, workspace_id, call.access.scope)
         if workspace_id not in self.model.workspaces:
             raise not_found(f"Workspace {workspace_id} not found")
@@ -209,7 +221,7 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
 
     def api_route(self, path: str, method: str, scope: str, handler: Handler, query_token: bool = False) -> Route:
         async def adapted(call: Call[Access, ApiKey]) -> Response:
-            result = await handler(call.request, call.params["ws"])
+            result = await handler(call.request, call.params["workspace_id"])
             return result if isinstance(result, Response) else JSONResponse(result)
 
         return self.route(path, adapted, Access(scope, query_token), [method])
@@ -230,9 +242,12 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
     async def admin_config(self, request: Request) -> Response:
         body = json.loads(await request.body() or b"{}")
         if "rate_limit" in body or "burst" in body:
-            self.rate = float(body.get("rate_limit", self.rate))
-            self.burst = int(body.get("burst", self.burst))
-            self.keys.bucket = ServerBucket(self.ctx.scaled(self.rate), max(1, round(self.ctx.scaled(self.burst))))
+            # A limit for tests of the 429 path: null (or 0) turns it off again, as it starts.
+            rate = body.get("rate_limit", self.rate)
+            self.rate = float(rate) if rate else None
+            burst = body.get("burst", self.burst)
+            self.burst = int(burst) if burst else None
+            self.keys.bucket = self._bucket()
         if "url_ttl" in body:
             self.url_ttl = float(body["url_ttl"])
         if "webhook_url" in body:
@@ -250,9 +265,15 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
             }
         )
 
+    def _bucket(self) -> ServerBucket | None:
+        if not self.rate:
+            return None
+        return ServerBucket(self.ctx.scaled(self.rate), max(1, round(self.ctx.scaled(self.burst or self.rate))))
+
     async def admin_add_process(self, request: Request) -> Response:
         """Register a process. Each step is a name (simulated) or ``{name, command | robot_yaml + task, cwd,
-        env, parallel}``; top-level ``command`` / ``robot_yaml`` / ``parallel`` describe a one-step process."""
+        env, parallel}``; top-level ``command`` / ``robot_yaml`` / ``parallel`` describe a one-step process;
+        ``default_payload`` is the work item of a run started without a body (default: an empty one)."""
         body = json.loads(await request.body() or b"{}")
         raw_steps = body.get("steps") or [{"name": "Run robot"}]
         if body.get("command") or body.get("robot_yaml"):
@@ -263,7 +284,11 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
         steps = [_step(process_id, index, raw) for index, raw in enumerate(raw_steps)]
         with self.model.lock:
             process = self.model.add_process(
-                body.get("workspace_id", access.WORKSPACE_ID), str(body["name"]), list(steps), process_id
+                body.get("workspace_id", access.WORKSPACE_ID),
+                str(body["name"]),
+                list(steps),
+                process_id,
+                body.get("default_payload"),
             )
         return JSONResponse(self.render.process(process))
 
@@ -273,18 +298,23 @@ class ControlRoomSandbox(VendorSandbox, RequestPipeline[Access, ApiKey]):
 
     # -- routing ------------------------------------------------------------------------------------
     def routes(self) -> list[BaseRoute]:
-        current = "/api/v1/workspaces/{ws}"
-        routes: list[BaseRoute] = [
-            self.api_route(current + path, method, scope, handler)
-            for method, path, scope, handler in (*self.current.routes(), *self.workspace_api.routes())
-        ]
-        integration = current + "/processes/{pid}/process-runs-integrations"
-        start = self.workspace_api.start_integration
-        routes.append(self.api_route(integration, "POST", access.TRIGGER_PROCESSES, start, query_token=True))
+        # /api/v1 from the spec's table: each handled operation at its method and path, checked against its
+        # permission; a key may come as ``?token=`` where the operation requires that query parameter.
+        handlers = {**self.current.handlers(), **self.workspace_api.handlers()}
+        routes: list[BaseRoute] = []
+        for operation_id, handler in handlers.items():
+            operation = OPERATIONS[operation_id]
+            query_token = ("token", True) in operation.query
+            routes.append(
+                self.api_route(
+                    API_V1 + operation.path, operation.method, operation.scope, handler, query_token=query_token
+                )
+            )
         routes += self.worker_api.routes()
+        routes += self.vault.routes()
         routes += [
-            self.api_route("/process-v1/workspaces/{ws}" + path, method, scope, handler)
-            for method, path, scope, handler in self.legacy.routes()
+            self.api_route("/process-v1/workspaces/{workspace_id}" + path, method, access.scope(operation), handler)
+            for method, path, operation, handler in self.legacy.routes()
         ]
         routes += self.storage.routes()
         routes += [

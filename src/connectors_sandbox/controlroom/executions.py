@@ -197,11 +197,15 @@ class Executions:
         host = f"{self.sb.public_base()}/controlroom"
         env = {k: v for k, v in os.environ.items() if k not in LOCAL_ONLY}
         env.update(step.env)
+        vault = self.sb.vault.env()
         env.update(
             RC_API_WORKITEM_HOST=host,
             RC_API_WORKITEM_TOKEN=execution.tokens[0],
             RC_API_PROCESS_HOST=host,
             RC_API_PROCESS_TOKEN=execution.tokens[1],
+            # Control Room gives every run its workspace's Vault, as the robot's Vault clients expect.
+            RC_API_SECRET_HOST=vault["RC_API_SECRET_HOST"],
+            RC_API_SECRET_TOKEN=vault["RC_API_SECRET_TOKEN"],
             RC_WORKSPACE_ID=work.run.workspace_id,
             RC_PROCESS_ID=work.process.id,
             RC_PROCESS_RUN_ID=work.run.id,

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from connectors_sandbox.controlroom import access
 from connectors_sandbox.controlroom.access import bad_request, not_found
-from connectors_sandbox.controlroom.model import Conflict
+from connectors_sandbox.controlroom.model import Conflict, check_payload
 from connectors_sandbox.controlroom.paging import limit_of, newest_first
 from connectors_sandbox.controlroom.render import LEGACY_ITEM_STATE
 
@@ -26,25 +25,27 @@ class LegacyApi:
         self.sb = sandbox
 
     def routes(self) -> list[tuple[str, str, str, Any]]:
+        """(method, path under /process-v1/workspaces/{ws}, the current-API operation whose permission it
+        needs, handler): the legacy API has no spec, so each route is checked as its current equivalent."""
         p = "/processes/{pid}"
         return [
-            ("GET", "/processes", access.READ_PROCESSES, self.processes),
-            ("GET", "/pruns", access.READ_RUNS, self.pruns),
-            ("POST", p + "/runs", access.TRIGGER_PROCESSES, self.start),
-            ("GET", p + "/runs", access.READ_RUNS, self.runs),
-            ("POST", p + "/runs-batch", access.TRIGGER_PROCESSES, self.start_batch),
-            ("POST", p + "/run-request", access.TRIGGER_PROCESSES, self.run_request),
-            ("GET", p + "/runs/{rid}", access.READ_RUNS, self.run),
-            ("GET", p + "/runs/{rid}/robotRuns", access.READ_RUNS, self.robot_runs),
-            ("GET", p + "/runs/{rid}/robotRuns/{sid}", access.READ_RUNS, self.robot_run),
-            ("GET", p + "/runs/{rid}/robotRuns/{sid}/artifacts", access.READ_RUN_OUTPUTS, self.artifacts),
-            ("GET", p + "/runs/{rid}/robotRuns/{sid}/artifacts/{aid}/{name}", access.READ_RUN_OUTPUTS, self.artifact),
-            ("GET", p + "/runs/{rid}/work-items", access.READ_WORK_ITEMS, self.run_work_items),
-            ("GET", p + "/work-items", access.READ_WORK_ITEMS, self.work_items),
-            ("POST", p + "/work-items", access.WRITE_WORK_ITEMS, self.create_work_item),
-            ("GET", p + "/work-items/{wid}", access.READ_WORK_ITEMS, self.work_item),
-            ("POST", p + "/work-items/{wid}/files/upload", access.WRITE_WORK_ITEMS, self.upload_file),
-            ("POST", p + "/work-items/{wid}/retry", access.WRITE_WORK_ITEMS, self.retry),
+            ("GET", "/processes", "listProcesses", self.processes),
+            ("GET", "/pruns", "listProcessRuns", self.pruns),
+            ("POST", p + "/runs", "startProcessRun", self.start),
+            ("GET", p + "/runs", "listProcessRuns", self.runs),
+            ("POST", p + "/runs-batch", "startProcessRun", self.start_batch),
+            ("POST", p + "/run-request", "startProcessRun", self.run_request),
+            ("GET", p + "/runs/{rid}", "getProcessRun", self.run),
+            ("GET", p + "/runs/{rid}/robotRuns", "listStepRuns", self.robot_runs),
+            ("GET", p + "/runs/{rid}/robotRuns/{sid}", "getStepRun", self.robot_run),
+            ("GET", p + "/runs/{rid}/robotRuns/{sid}/artifacts", "listStepRunArtifacts", self.artifacts),
+            ("GET", p + "/runs/{rid}/robotRuns/{sid}/artifacts/{aid}/{name}", "getStepRunArtifact", self.artifact),
+            ("GET", p + "/runs/{rid}/work-items", "listWorkItems", self.run_work_items),
+            ("GET", p + "/work-items", "listWorkItems", self.work_items),
+            ("POST", p + "/work-items", "createWorkItem", self.create_work_item),
+            ("GET", p + "/work-items/{wid}", "getWorkItem", self.work_item),
+            ("POST", p + "/work-items/{wid}/files/upload", "createWorkItemFile", self.upload_file),
+            ("POST", p + "/work-items/{wid}/retry", "runWorkItemBatchOperation", self.retry),
         ]
 
     @staticmethod
@@ -76,6 +77,8 @@ class LegacyApi:
         body = await self.sb.json(request)
         if not isinstance(body, list) or not body:
             raise bad_request("runs-batch needs a non-empty JSON list of work item payloads")
+        for payload in body:
+            check_payload(payload)  # every one before any run starts
         return [self._started(self.sb.model.trigger(process, [payload])) for payload in body]
 
     async def run_request(self, request: Request, ws: str) -> Any:

@@ -17,6 +17,7 @@ becomes ``completed`` once the failed items are retried successfully.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 import time
 import uuid
@@ -26,6 +27,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 # Work item exception codes as the sandbox reports them (the spec documents the field, not the codes).
+# Control Room refuses a work-item payload over 100 KB ("Control Room already prevents any payload size > 100KB",
+# a Robocorp maintainer in rpaframework#559), read as 100,000 bytes of its JSON in UTF-8. The library's
+# client refuses the same before sending (a test holds the two numbers equal).
+PAYLOAD_LIMIT = 100_000
 ROBOT_FAILURE = "ROBOT_FAILURE"
 STOPPED = "PROCESS_RUN_STOPPED"
 FINISHED = ("completed", "unresolved")
@@ -84,6 +89,8 @@ class Process:
     workspace_id: str
     steps: list[Step]
     created: float = 0.0
+    # The work item a run started without a body gets (configured per process in Control Room; empty if not).
+    default_payload: Any = None
 
     @property
     def runs_commands(self) -> bool:
@@ -253,13 +260,18 @@ class ControlRoomModel:
         self.workspaces[workspace_id] = name
 
     def add_process(
-        self, workspace_id: str, name: str, steps: list[Step | str], process_id: str | None = None
+        self,
+        workspace_id: str,
+        name: str,
+        steps: list[Step | str],
+        process_id: str | None = None,
+        default_payload: Any = None,
     ) -> Process:
         pid = process_id or new_id()
         built = [
             s if isinstance(s, Step) else Step(stable_id(f"step/{pid}/{i}"), str(s)) for i, s in enumerate(steps)
         ] or [Step(stable_id(f"step/{pid}/0"), "Run robot")]
-        process = Process(pid, name, workspace_id, built, self.clock.now())
+        process = Process(pid, name, workspace_id, built, self.clock.now(), default_payload)
         self.processes[process.id] = process
         return process
 
@@ -300,6 +312,7 @@ class ControlRoomModel:
     def create_item(
         self, process: Process, payload: Any, state: str = "new", at: float | None = None, parent: str | None = None
     ) -> WorkItem:
+        check_payload(payload)
         Outcome.of(payload)  # reject a malformed sandbox field before anything is stored
         now = self.clock.now() if at is None else at
         item = WorkItem(new_id(), process.workspace_id, process.id, payload, now, next(self._seq), parent_id=parent)
@@ -323,7 +336,10 @@ class ControlRoomModel:
         at: float | None = None,
         callback: dict[str, Any] | None = None,
     ) -> Run:
-        """Start a run with new work items (one per payload) or with existing ones."""
+        """Start a run with new work items (one per payload), with existing ones, or - with neither - with
+        the process's default work item."""
+        for payload in payloads or []:
+            check_payload(payload)  # all of them before anything is stored
         with self.lock:
             now = self.clock.now() if at is None else at
             items: list[WorkItem] = []
@@ -334,7 +350,8 @@ class ControlRoomModel:
                 if item.run_id is not None:
                     raise Conflict(f"Work item {item_id} already belongs to process run {item.run_id}")
                 items.append(item)
-            for payload in payloads if payloads is not None else ([] if item_ids else [{}]):
+            default = {} if process.default_payload is None else process.default_payload
+            for payload in payloads if payloads is not None else ([] if item_ids else [default]):
                 items.append(self.create_item(process, payload, at=now))
             counter = self._numbers.setdefault(process.id, itertools.count(1))
             run = Run(new_id(), process.workspace_id, process.id, next(counter), now, next(self._seq), started_by)
@@ -544,3 +561,13 @@ class ControlRoomModel:
             for item_id in run.item_ids:
                 self.items.pop(item_id, None)
             del self.runs[run.id]
+
+
+def check_payload(payload: Any) -> None:
+    """Refuse a work-item payload over ``PAYLOAD_LIMIT`` bytes of JSON (ValueError: a 400 at the API)."""
+    size = len(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    if size > PAYLOAD_LIMIT:
+        raise ValueError(
+            f"Work item payload is {size} bytes; the limit is {PAYLOAD_LIMIT} bytes. "
+            "Store large data in a work item file"
+        )

@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Route
 from connectors_sandbox.common import ApiError, bearer_token
 from connectors_sandbox.controlroom.access import ERRORS, bad_request, not_found, refusal
 from connectors_sandbox.controlroom.executions import Execution
-from connectors_sandbox.controlroom.model import stable_id
+from connectors_sandbox.controlroom.model import check_payload, stable_id
 
 if TYPE_CHECKING:
     from connectors_sandbox.controlroom.emulator import ControlRoomSandbox
@@ -55,6 +55,8 @@ class WorkerApi:
                 return ERRORS.response(error)
             except KeyError as error:
                 return ERRORS.response(not_found(str(error.args[0]) if error.args else "Not found"))
+            except ValueError as error:  # a payload over the limit
+                return ERRORS.response(bad_request(str(error)))
 
         return endpoint
 
@@ -93,7 +95,9 @@ class WorkerApi:
 
     async def put_data(self, request: Request, execution: Execution) -> Any:
         item = self._owned(execution, request.path_params["wid"])
-        item.payload = await self.sb.json(request)
+        payload = await self.sb.json(request)
+        check_payload(payload)
+        item.payload = payload
         return JSONResponse(item.payload)
 
     async def list_files(self, request: Request, execution: Execution) -> Any:

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from connectors_sandbox.controlroom import access
 from connectors_sandbox.controlroom.access import as_list, bad_request, not_found
 from connectors_sandbox.controlroom.model import new_id, stable_id
 from connectors_sandbox.controlroom.paging import page
 
 if TYPE_CHECKING:
-    from connectors_sandbox.controlroom.emulator import ControlRoomSandbox
+    from connectors_sandbox.controlroom.emulator import ControlRoomSandbox, Handler
 
 WEBHOOK_EVENTS = ("process_run.started", "process_run.completed", "process_run.unresolved")
 INLINE_LIMIT = 5 * 1024 * 1024  # the spec: inline ``data`` is for payloads under 5 MB
@@ -51,20 +50,22 @@ class WorkspaceApi:
         self.webhooks.clear()
         self.assets.clear()
 
-    def routes(self) -> list[tuple[str, str, str, Any]]:
-        return [
-            ("GET", "/webhooks", access.READ_WEBHOOKS, self.list_webhooks),
-            ("POST", "/webhooks", access.WRITE_WEBHOOKS, self.create_webhook),
-            ("GET", "/webhooks/{hid}", access.READ_WEBHOOKS, self.get_webhook),
-            ("DELETE", "/webhooks/{hid}", access.WRITE_WEBHOOKS, self.delete_webhook),
-            ("GET", "/assets", access.READ_ASSETS, self.list_assets),
-            ("POST", "/assets", access.WRITE_ASSETS, self.create_asset),
-            ("GET", "/assets/{aid}", access.READ_ASSETS, self.get_asset),
-            ("DELETE", "/assets/{aid}", access.WRITE_ASSETS, self.delete_asset),
-            ("POST", "/assets/{aid}/uploads", access.WRITE_ASSETS, self.create_upload),
-            ("GET", "/assets/{aid}/uploads/{uid}", access.WRITE_ASSETS, self.get_upload),
-            ("GET", "/workers", access.READ_WORKERS, self.list_workers),
-        ]
+    def handlers(self) -> dict[str, Handler]:
+        """The spec's operations this module serves, by operation id (the table gives method, path, scope)."""
+        return {
+            "listWebhooks": self.list_webhooks,
+            "createWebhook": self.create_webhook,
+            "getWebhook": self.get_webhook,
+            "deleteWebhook": self.delete_webhook,
+            "listAssets": self.list_assets,
+            "createAsset": self.create_asset,
+            "getAsset": self.get_asset,
+            "deleteAsset": self.delete_asset,
+            "createAssetUpload": self.create_upload,
+            "getAssetUpload": self.get_upload,
+            "listWorkers": self.list_workers,
+            "startProcessRunQsAuth": self.start_integration,
+        }
 
     # -- webhooks -----------------------------------------------------------------------------------
     def _webhook(self, ws: str, webhook_id: str) -> Webhook:
@@ -104,11 +105,11 @@ class WorkspaceApi:
         return dict(self._listed(hook), secret=hook.secret)
 
     async def get_webhook(self, request: Request, ws: str) -> Any:
-        hook = self._webhook(ws, request.path_params["hid"])
+        hook = self._webhook(ws, request.path_params["webhook_id"])
         return dict(self._listed(hook), secret=hook.secret)
 
     async def delete_webhook(self, request: Request, ws: str) -> Any:
-        hook = self._webhook(ws, request.path_params["hid"])
+        hook = self._webhook(ws, request.path_params["webhook_id"])
         del self.webhooks[hook.id]
         return {"id": hook.id, "deleted": True}
 
@@ -138,7 +139,7 @@ class WorkspaceApi:
         return {"id": asset.id, "name": asset.name, "payload": {"type": "empty"}}
 
     async def get_asset(self, request: Request, ws: str) -> Any:
-        asset = self._asset(ws, request.path_params["aid"])
+        asset = self._asset(ws, request.path_params["asset_id"])
         if asset.content is None:
             return {"id": asset.id, "name": asset.name, "payload": {"type": "empty"}}
         content = asset.content
@@ -147,12 +148,12 @@ class WorkspaceApi:
         return {"id": asset.id, "name": asset.name, "payload": payload}
 
     async def delete_asset(self, request: Request, ws: str) -> Any:
-        asset = self._asset(ws, request.path_params["aid"])
+        asset = self._asset(ws, request.path_params["asset_id"])
         del self.assets[asset.id]
         return {"id": asset.id, "deleted": True}
 
     async def create_upload(self, request: Request, ws: str) -> Any:
-        asset = self._asset(ws, request.path_params["aid"])
+        asset = self._asset(ws, request.path_params["asset_id"])
         body = await self.sb.json(request)
         content_type = body.get("content_type") if isinstance(body, dict) else None
         if not isinstance(content_type, str) or not content_type:
@@ -178,10 +179,10 @@ class WorkspaceApi:
         return dict(asset.uploads[upload_id], upload_url=url)
 
     async def get_upload(self, request: Request, ws: str) -> Any:
-        asset = self._asset(ws, request.path_params["aid"])
-        upload = asset.uploads.get(request.path_params["uid"])
+        asset = self._asset(ws, request.path_params["asset_id"])
+        upload = asset.uploads.get(request.path_params["upload_id"])
         if upload is None:
-            raise not_found(f"Upload {request.path_params['uid']} not found")
+            raise not_found(f"Upload {request.path_params['upload_id']} not found")
         return dict(upload)
 
     # -- workers ------------------------------------------------------------------------------------
@@ -205,7 +206,7 @@ class WorkspaceApi:
         handshake = request.query_params.get("with_handshake")
         if handshake not in (None, "asana"):
             raise bad_request("with_handshake must be asana")
-        process = self.sb.process(ws, request.path_params["pid"])
+        process = self.sb.process(ws, request.path_params["process_id"])
         body = await self.sb.json(request)
         if body is None:  # no body, or JSON null: the spec asks for any JSON value but null
             raise bad_request("The request body is required: it becomes the run's input work item")

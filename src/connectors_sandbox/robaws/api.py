@@ -154,6 +154,8 @@ class RobawsSandbox(VendorSandbox, RequestPipeline[Access, Principal]):
                 "authorize_url": issuer + "/oauth2/authorize",
                 "token_url": issuer + "/oauth2/tokens",
                 "scopes": SCOPES,
+                "refresh_count": self.oauth.refresh_count,
+                "refused_refresh_count": self.oauth.refused_refresh_count,
             },
         }
 
@@ -191,6 +193,7 @@ class RobawsSandbox(VendorSandbox, RequestPipeline[Access, Principal]):
 
     # -- the pipeline's steps ---------------------------------------------------------------------
     def authenticate(self, request: Request, access: Access, headers: dict[str, str]) -> Principal:
+        _refuse_encoded_separators(request)
         header = request.headers.get("authorization", "")
         scheme = header.split(" ", 1)[0].lower()
         principal: Principal | None = None
@@ -310,6 +313,16 @@ class RobawsSandbox(VendorSandbox, RequestPipeline[Access, Principal]):
 
     async def admin_documents(self, request: Request) -> Response:
         return JSONResponse(self.files.all_documents())
+
+
+def _refuse_encoded_separators(request: Request) -> None:
+    """A Tomcat-style server (Robaws runs on Java Spring) refuses ``%2F`` and ``%5C`` in a path with 400
+    before the application sees it: an encoded slash is data, never a separator, so it is refused here
+    before anything else - never decoded into a path that reaches a nested collection."""
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    lowered = bytes(raw).split(b"?", 1)[0].lower()
+    if b"%2f" in lowered or b"%5c" in lowered:
+        raise ApiError("Bad Request: the path contains an encoded '/' or '\\'", 400)
 
 
 def _modules(user: dict[str, Any]) -> frozenset[str] | None:

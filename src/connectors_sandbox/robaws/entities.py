@@ -8,6 +8,7 @@ request is reading its body, so each check-then-write below is atomic with respe
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +19,17 @@ from connectors_sandbox.pipeline import Call, allowed
 from connectors_sandbox.robaws.bodies import object_body, read_patch
 from connectors_sandbox.robaws.documents import DOCUMENT_OWNERS, Documents
 from connectors_sandbox.robaws.files import Files
-from connectors_sandbox.robaws.store import SINGULAR, Store, ValidationFailed, now_iso, parse_includes
+from connectors_sandbox.robaws.store import (
+    SINGULAR,
+    Store,
+    ValidationFailed,
+    ignored_params,
+    now_iso,
+    parse_includes,
+)
 from connectors_sandbox.robaws.webhooks import page
+
+log = logging.getLogger("connectors.sandbox.robaws")
 
 # Sub-resources kept as lists inside their parent entity: /<collection>/{id}/<name>[/{subId}].
 SUB_LISTS = {
@@ -51,6 +61,11 @@ class Entities:
         allowed(call, "GET", "POST")
         name = call.params["collection"]
         if call.request.method in ("GET", "HEAD"):
+            ignored = ignored_params(name, call.request.query_params)
+            if ignored:
+                # Names only (values may be personal data); a server that does not know them ignores them.
+                names = ", ".join(repr(param[:40]) for param in ignored[:10])
+                log.info(f"robaws: GET /{name} ignores query parameters it does not document: {names}")
             return JSONResponse(self.store.query(name, call.request.query_params))
         body = await object_body(call.request)
         document = self._check_document(name, None, body)

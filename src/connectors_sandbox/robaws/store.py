@@ -1,5 +1,14 @@
 """The Robaws entity store of the sandbox: collections, querying (filters, sorting, paging, include),
-validation and the two PATCH dialects (JSON Merge Patch and JSON Patch)."""
+validation and the two PATCH dialects (JSON Merge Patch and JSON Patch).
+
+Filters are only those Robaws documents (api-notes, "Filtering, paging, sorting"): every collection
+pages (``page``, ``size``), sorts, includes and filters on extra fields (``extraFields[Name]``) and on
+``updatedFrom`` ("most collections": the sandbox gives it to all); sales and purchase invoices also on
+``type``, ``fromDate`` and ``toDate``. Robaws says each collection has "some specific filter parameters"
+and asks customers to e-mail for more; a parameter a server does not know is ignored, so every other
+one (``name=``, ``vatNumber=``, ``clientId=``, …) is ignored here too, never honoured as an exact match:
+a robot that relies on it must fail against the sandbox as it would against Robaws.
+"""
 
 from __future__ import annotations
 
@@ -62,8 +71,26 @@ SERVER_FIELDS = ("id", "createdAt", "updatedAt", "approvalStatus")
 
 INVOICE_TYPES = ("INVOICE", "CREDIT_NOTE")
 EXTRA_VALUE_KEYS = ("stringValue", "dateValue", "decimalValue", "integerValue", "booleanValue")
-RESERVED_PARAMS = {"page", "size", "sort", "include", "updatedFrom", "fromDate", "toDate", "database-mode"}
+# Parameters every collection knows: paging, sorting, include, the database mode, and updatedFrom.
+STANDARD_PARAMS = ("page", "size", "sort", "include", "database-mode", "updatedFrom")
+# The collections' own documented filters (nothing else is documented for v2).
+INVOICE_FILTERS = ("type", "fromDate", "toDate")
+COLLECTION_FILTERS: dict[str, tuple[str, ...]] = {
+    "sales-invoices": INVOICE_FILTERS,
+    "purchase-invoices": INVOICE_FILTERS,
+}
 _EXTRA_FILTER = re.compile(r"^extraFields\[(.+)\]$")
+
+
+def honoured(collection: str) -> tuple[str, ...]:
+    """The query parameters ``collection`` understands, besides ``extraFields[…]``."""
+    return STANDARD_PARAMS + COLLECTION_FILTERS.get(collection, ())
+
+
+def ignored_params(collection: str, params: Any) -> list[str]:
+    """The query parameters of a list call that ``collection`` does not know (and so ignores)."""
+    known = honoured(collection)
+    return [name for name in dict.fromkeys(params.keys()) if name not in known and not _EXTRA_FILTER.match(name)]
 
 
 def now_iso() -> str:
@@ -325,7 +352,7 @@ class Store:
         page = _int_param(params.get("page"), "page", 0, 0, None)
         size = _int_param(params.get("size"), "size", 10, 1, 100)
         items: Iterable[dict[str, Any]] = self.data[collection].values()
-        for predicate in self._filters(params):
+        for predicate in self._filters(collection, params):
             items = [e for e in items if predicate(e)]
         ordered = sorted(items, key=lambda e: e["id"])
         for name, descending in reversed(_parse_sort(params.get("sort"))):
@@ -341,26 +368,26 @@ class Store:
             "totalPages": math.ceil(total / size),
         }
 
-    def _filters(self, params: Any) -> list[Callable[[dict[str, Any]], bool]]:
+    def _filters(self, collection: str, params: Any) -> list[Callable[[dict[str, Any]], bool]]:
         predicates: list[Callable[[dict[str, Any]], bool]] = []
+        own = COLLECTION_FILTERS.get(collection, ())
         if params.get("updatedFrom"):
             since = _parse_instant(params["updatedFrom"], "updatedFrom")
             predicates.append(lambda e: _parse_instant(e["updatedAt"], "updatedAt") >= since)
-        if params.get("fromDate"):
+        if "type" in own and params.get("type"):
+            wanted = params.getlist("type") if hasattr(params, "getlist") else [params["type"]]
+            predicates.append(_field_predicate("type", wanted))
+        if "fromDate" in own and params.get("fromDate"):
             low = _parse_date(params["fromDate"], "fromDate")
             predicates.append(lambda e: isinstance(e.get("date"), str) and e["date"][:10] >= low)
-        if params.get("toDate"):
+        if "toDate" in own and params.get("toDate"):
             high = _parse_date(params["toDate"], "toDate")
             predicates.append(lambda e: isinstance(e.get("date"), str) and e["date"][:10] <= high)
         for name in dict.fromkeys(params.keys()):
-            if name in RESERVED_PARAMS:
-                continue
-            wanted = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
             match = _EXTRA_FILTER.match(name)
             if match:
+                wanted = params.getlist(name) if hasattr(params, "getlist") else [params[name]]
                 predicates.append(_extra_predicate(match.group(1), wanted))
-            else:
-                predicates.append(_field_predicate(name, wanted))
         return predicates
 
 

@@ -7,8 +7,9 @@ Library             Collections
 Library             DateTime
 Library             OperatingSystem
 Library             SandboxLibrary
-Library             Connectors.Cobot
-Library             Connectors.Cobot    AS    FreshCobot
+# API 1's answers, as api=1 keeps them (API 2: api2.robot).
+Library             Connectors.Cobot    api=1
+Library             Connectors.Cobot    api=1    AS    FreshCobot
 
 Suite Setup         Start Fast Sandbox
 Suite Teardown      Restore Sandbox

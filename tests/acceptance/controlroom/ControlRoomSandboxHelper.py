@@ -30,7 +30,8 @@ def _admin(method: str, path: str, body: Any = None) -> Any:
 class ControlRoomSandboxHelper:
     @keyword
     def configure_control_room_sandbox(self, **settings: Any) -> Any:
-        """``rate_limit``/``burst`` per key, ``url_ttl`` (seconds a download link lives), ``webhook_url``."""
+        """``rate_limit``/``burst`` per key (None: no limit, the default), ``url_ttl`` (seconds a download link
+        lives), ``webhook_url``."""
         return _admin("POST", "/_sandbox/controlroom/config", settings)
 
     @keyword

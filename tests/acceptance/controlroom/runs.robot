@@ -51,6 +51,30 @@ Trigger A Batch And Wait For All
         Should Be Equal    ${run}[state]    completed
     END
 
+Trigger One Run With Many Payloads
+    [Documentation]    One run, one input work item per payload - unlike Trigger Process Runs (one run each).
+    ${payloads}    Evaluate    [{"row": n} for n in range(5)]
+    ${run}    Trigger Process Run With Payloads    Customer Onboarding    ${payloads}
+    ${run}    Wait For Process Run    ${run}    &{FAST}
+    ${items}    List Work Items    run_id=${run}    include_data=${True}
+    ${rows}    Evaluate    sorted(i["payload"]["row"] for i in $items)
+    Should Be Equal    ${rows}    ${{ list(range(5)) }}
+
+A Run Without A Payload Gets The Default Work Item Of Its Process
+    [Documentation]    No body is sent: Control Room uses the process's default work item.
+    ${run}    Trigger Process Run    Report Generation
+    ${items}    List Work Items    run_id=${run}    include_data=${True}
+    Should Be Equal    ${items}[0][payload]    ${{ {"report": "monthly"} }}
+
+A Payload Over The Limit Fails Before Anything Is Sent
+    [Documentation]    Control Room takes at most 100,000 bytes of payload JSON; the way out is a file.
+    ${before}    Count Control Room Requests
+    ${big}    Evaluate    {"data": "x" * 100_000}
+    Run Keyword And Expect Error    *100,011 bytes*at most 100,000 bytes*attached*
+    ...    Trigger Process Run    Customer Onboarding    ${big}
+    ${after}    Count Control Room Requests
+    Should Be Equal    ${after}    ${before}
+
 Trigger A Run With Existing Work Items
     [Documentation]    Items created first (with a file) are processed by the run started with their ids.
     ${one}    Create Work Item    Invoice Processing    ${{ {"invoice": "INV-1"} }}
@@ -137,7 +161,8 @@ Paging Follows Next Links Beyond Three Pages
     Length Should Be    ${first}    4
 
 Rate Limited Requests Are Retried
-    [Documentation]    A sandbox limit of 2 requests/second per key: 429s are retried after Retry-After.
+    [Documentation]    A sandbox limit of 2 requests/second per key (off unless a test sets one):
+    ...    429s without Retry-After (Control Room documents none) are retried with back-off.
     Configure Control Room Sandbox    rate_limit=${2}    burst=${2}
     Connect To Control Room    rate_limit=none
     Repeat Keyword    3 times    Trigger Process Run    Customer Onboarding
@@ -170,6 +195,6 @@ Run Should Be In Progress
     Should Be Equal    ${current}[state]    in_progress
 
 Restore Rate Limit
-    [Documentation]    Back to the sandbox's generous limit and the default client.
-    Configure Control Room Sandbox    rate_limit=${50}    burst=${100}
+    [Documentation]    Back to no sandbox limit (Control Room publishes none) and the default client.
+    Configure Control Room Sandbox    rate_limit=${None}
     Connect To Control Room

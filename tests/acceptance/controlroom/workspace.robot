@@ -61,6 +61,20 @@ Manage A Process Webhook
     ${hooks}    List Control Room Webhooks
     Should Be Empty    ${hooks}
 
+Read One Webhook With Its Secret
+    [Documentation]    Reading one webhook by id gives its signing secret, as a Secret.
+    ${hook}    Create Control Room Webhook    Invoice Processing    http://127.0.0.1:9/hooks
+    ${again}    Get Control Room Webhook    ${hook}[id]
+    Should Be Equal    ${{ type($again["secret"]).__name__ }}    Secret
+    Should Be Equal    ${again}[secret].value    ${hook}[secret].value
+    Should Be Equal    ${again}[endpoint]    http://127.0.0.1:9/hooks
+
+Read The Workspace Of The Key
+    [Documentation]    The workspace the connection's key belongs to, with its organization.
+    ${workspace}    Get Control Room Workspace
+    Should Be Equal    ${workspace}[id]    %{CONTROLROOM_WORKSPACE_ID}
+    Should Not Be Empty    ${workspace}[organization][name]
+
 Keep Settings In An Asset
     [Documentation]    JSON in, JSON out; text stays text; a missing asset says so.
     Set Control Room Asset    invoice-settings    ${{ {"currency": "EUR"} }}

@@ -75,7 +75,8 @@ Create Resource
     Create Robaws Resource    articles    ${article}
 
 Create Invoice With Document
-    [Documentation]    A compound write: create, bucket, upload, attach - one key shared by the steps.
+    [Documentation]    A compound write: upload (into the run's bucket), then create with the documentId - one
+    ...    key shared by the steps.
     [Arguments]    ${reference}
     VAR    &{invoice}    supplierId=${1001}    date=2026-11-01    reference=${reference}
     Create Robaws Purchase Invoice    ${invoice}    document=${PDF}
@@ -88,7 +89,7 @@ Create Sales Invoice
     Create Robaws Sales Invoice    ${invoice}
 
 Each Invoice Should Have Its Document
-    [Documentation]    The attach step was not lost either.
+    [Documentation]    The document was not lost either.
     [Arguments]    ${invoices}
     ${ours}    Evaluate    [i for i in $invoices if str(i.get("reference", "")).startswith("matrix-")]
     ${missing}    Evaluate    [i["reference"] for i in $ours if not i.get("documentId")]

@@ -20,7 +20,7 @@ import requests
 from robot.api.deco import keyword, library
 
 from Connectors.core.stores import forget_local_state
-from Connectors.core.tokens import TokenStore
+from Connectors.core.tokens import FileTokenStore
 
 REDIRECT_URI = "http://127.0.0.1:8765/callback"
 
@@ -68,7 +68,7 @@ class RobawsSandboxHelper:
             },
         )
         token.raise_for_status()
-        TokenStore(token_store).put(f"robaws:{client_id}", token.json())
+        FileTokenStore(token_store).put(f"robaws:{client_id}", token.json())
 
     @keyword
     def write_robaws_vault_file(self, path: str, secret_name: str) -> None:
@@ -79,7 +79,7 @@ class RobawsSandboxHelper:
     @keyword
     def get_stored_token_fingerprint(self, token_store: str) -> str:
         """A short hash of the stored access and refresh tokens: changes exactly when they change."""
-        token = TokenStore(token_store).get(f"robaws:{os.environ['ROBAWS_CLIENT_ID']}") or {}
+        token = FileTokenStore(token_store).get(f"robaws:{os.environ['ROBAWS_CLIENT_ID']}") or {}
         text = f"{token.get('access_token')}|{token.get('refresh_token')}"
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 

@@ -1,7 +1,8 @@
 *** Settings ***
 Documentation       The generic keywords on any Robaws collection: listing with filters, extra-field filters,
 ...                 sort, include and limit; get, create, merge patch, JSON patch, replace and delete;
-...                 idempotency keys; and the unknown-collection and invalid-JSON-patch errors.
+...                 idempotency keys; nested collections (contacts, line items, an entity's documents tab);
+...                 and the unknown-collection, crafted-path and invalid-JSON-patch errors.
 
 Library             Collections
 Library             SandboxLibrary
@@ -13,6 +14,10 @@ Suite Teardown      Stop Sandbox
 Test Setup          Reset Sandbox
 
 Test Tags           robaws    resources
+
+
+*** Variables ***
+${PDF}      ${CURDIR}${/}..${/}..${/}..${/}devdata${/}work-items-in${/}supplier-invoices${/}BP-2024-0311.pdf
 
 
 *** Test Cases ***
@@ -90,6 +95,33 @@ Idempotency Key Longer Than 128 Characters Is Refused
     Run Keyword And Expect Error
     ...    *has 129 characters; Robaws takes at most 128 printable ASCII characters*Make Robaws Idempotency Key*
     ...    Create Robaws Resource    clients    ${body}    idempotency_key=${long}
+
+Nested Collections Contacts And Line Items
+    [Documentation]    clients/{id}/contacts and line items, by their own keywords and by the generic ones.
+    ${client}    Create Robaws Client    name=Nested Acceptance BV
+    ${contact}    Create Robaws Client Contact    ${client}[id]    name=Jan    email=jan@nested.test
+    ${contacts}    List Robaws Resources    clients/${client}[id]/contacts
+    Should Be Equal    ${contacts}    ${{ [$contact] }}
+    ${order}    Create Robaws Resource    purchase-supply-orders    ${{ {"lineItems": [{"quantity": 2}]} }}
+    ${lines}    List Robaws Supply Order Line Items    ${order}[id]
+    ${line}    Update Robaws Supply Order Line Item    ${order}[id]    ${lines}[0][id]    quantity=${5}
+    Should Be Equal    ${line}[quantity]    ${5}
+
+An Entity Documents Tab
+    [Documentation]    Upload Robaws Document To Entity posts to offers/{id}/documents; the tab lists it.
+    ${offer}    Create Robaws Resource    offers    ${{ {"title": "Roof"} }}
+    ${document}    Upload Robaws Document To Entity    offers    ${offer}[id]    ${PDF}
+    ${tab}    List Robaws Resources    offers/${offer}[id]/documents
+    Should Be Equal    ${tab}[0][id]    ${document}[id]
+
+A Crafted Collection Path Fails With One Clear Line
+    [Documentation]    Dot and empty segments, queries and fragments never reach the wire.
+    Run Keyword And Expect Error    collection is a dot segment*
+    ...    List Robaws Resources    clients/../_sandbox/stats
+    Run Keyword And Expect Error    collection 'clients//contacts' has an empty segment*
+    ...    List Robaws Resources    clients//contacts
+    Run Keyword And Expect Error    collection contains a '?'*
+    ...    Get Robaws Resource    clients?page=1    1
 
 Unknown Collection Fails With One Clear Line
     [Documentation]    HTTP 404 naming the collection and what to check.

@@ -11,9 +11,10 @@ user (60/min) with the per-endpoint bucket for ``GET /api/memberships`` (6/min),
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -26,6 +27,7 @@ from Connectors.core.errors import AuthenticationError, ConfigurationError, Vali
 from Connectors.core.oidc import DISCOVERY_PATH, OpenIDProvider, verify_id_token
 from Connectors.core.paths import build
 from Connectors.vendors.base import BaseClient, named
+from Connectors.vendors.cobot.api2 import Api2
 from Connectors.vendors.cobot.profile import COBOT
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,99}$")
+SPARSE = re.compile(r"^fields\[[A-Za-z][A-Za-z0-9_]{0,99}\]$")
 Record = dict[str, Any]
 
 
@@ -95,6 +98,8 @@ class CobotClient(BaseClient):
         super().__init__(**named(settings, url=url))
         self.default_space = self.settings.text("space")
         self.client_id = self.settings.text("client_id")
+        self.api_version = _api_version(self.settings.text("api"), self.settings.source("api"))
+        self.api2 = Api2(self)
 
     @property
     def space_url_template(self) -> str:
@@ -104,7 +109,8 @@ class CobotClient(BaseClient):
         # Space addresses derive from COBOT_URL (or the template the user set): nowhere else gets the token.
         template = space_url_template(self.url, self.settings.text("space_url_template"))
         parts = urlsplit(template.replace("{subdomain}", "*"))
-        return (f"{parts.scheme}://{parts.netloc}",)
+        api = urlsplit(self.settings.text("api_url") or "https://api.cobot.me")
+        return (f"{parts.scheme}://{parts.netloc}", f"{api.scheme}://{api.netloc}")
 
     def __repr__(self) -> str:
         return f"CobotClient({self.url!r}, {self.auth.describe()}, space={self.default_space!r})"
@@ -135,7 +141,16 @@ class CobotClient(BaseClient):
 
     # -- user and spaces ----------------------------------------------------------------------
     def get_user(self) -> Record:
-        """The authenticated user: ``id``, ``email``, ``memberships`` and ``admin_of`` (scope read_user)."""
+        """The authenticated user (scope read_user).
+
+        API 2: ``id``, ``type``, ``email``, ``adminOfIds``, ``memberOfIds``, ``membershipsIds``;
+        API 1 (``api=1``): ``id``, ``email``, ``memberships`` and ``admin_of``.
+        """
+        if self.api_version == 2:
+            return self.api2.one("get-user")
+        return self._v1_user()
+
+    def _v1_user(self) -> Record:
         return self._record("/api/user")
 
     def list_spaces(self, details: bool = False) -> list[Record]:
@@ -144,7 +159,7 @@ class CobotClient(BaseClient):
         Each has ``subdomain``, ``name``, ``link``, ``admin`` (bool) and ``membership_id`` (or None);
         with ``details`` also the space's public details from ``GET /api/spaces/<subdomain>``.
         """
-        user = self.get_user()
+        user = self._v1_user()  # API 2 has no list of spaces with their subdomains and links: API 1
         spaces: dict[str, Record] = {}
         for entry in user.get("admin_of") or []:
             sub = entry.get("space_subdomain")
@@ -170,30 +185,85 @@ class CobotClient(BaseClient):
         result = sorted(spaces.values(), key=lambda s: str(s["subdomain"]))
         if details:
             for space in result:
-                space["details"] = self.get_space(space["subdomain"])
+                space["details"] = self._v1_space(space["subdomain"])
         return result
 
-    def get_space(self, subdomain: str) -> Record:
-        """A space's public details (name, url, currency, time zone …)."""
+    def get_space(self, subdomain: str | None = None) -> Record:
+        """A space's details (API 2: ``get-space``, scope read_spaces; API 1: its public details)."""
+        if self.api_version == 2:
+            return self.api2.one("get-space", {"spaceId": self.api2.space_id(subdomain)})
+        return self._v1_space(subdomain or self.default_space)
+
+    def _v1_space(self, subdomain: str | None) -> Record:
         return self._record(build("api", "spaces", (subdomain, "subdomain")))
 
     # -- memberships --------------------------------------------------------------------------
-    def list_memberships(self, space: str | None = None) -> list[Record]:
-        """All memberships of the space (admins; scope read_memberships; limited to 6 calls per minute)."""
+    def list_memberships(
+        self, space: str | None = None, start: Any = None, end: Any = None, *, limit: int | None = None
+    ) -> Iterable[Record]:
+        """The memberships of the space (admins; scope read_memberships).
+
+        API 2: those active from ``start`` to ``end`` (default: today), page by page;
+        API 1: all of them (limited to 6 calls per minute).
+        """
+        if self.api_version == 2:
+            return self.api2.pages("get-space-memberships", self._space_period(space, start, end), limit=limit)
         return self._items(self._space_path(space, "memberships"))
 
     def get_membership(self, membership_id: str, space: str | None = None) -> Record:
+        if self.api_version == 2:
+            return self.api2.one("get-membership", {"id": membership_id})
         return self._record(self._space_path(space, "memberships", (membership_id, "membership_id")))
+
+    def list_membership_plans(
+        self, space: str | None = None, start: Any = None, end: Any = None, *, limit: int | None = None
+    ) -> Iterable[Record]:
+        """The plans of the memberships active from ``start`` to ``end`` (default today; API 2)."""
+        return self.api2.pages("get-space-membership-plans", self._space_period(space, start, end), limit=limit)
+
+    def _space_period(
+        self, space: str | None, start: Any, end: Any, *, today: bool = True, times: bool = False
+    ) -> dict[str, Any]:
+        """``spaceId`` and the spec's ``filter[from]`` / ``filter[to]`` (both today when not given)."""
+        return {"spaceId": self.api2.space_id(space), **api2_period(start, end, today=today, times=times)}
 
     # -- invoices -----------------------------------------------------------------------------
     def list_invoices(
-        self, start: Any = None, end: Any = None, *, ids: list[str] | str | None = None, space: str | None = None
-    ) -> list[Record]:
+        self,
+        start: Any = None,
+        end: Any = None,
+        *,
+        ids: list[str] | str | None = None,
+        space: str | None = None,
+        paid_status: str | None = None,
+        limit: int | None = None,
+    ) -> Iterable[Record]:
         """Invoices dated from ``start`` to ``end`` (inclusive), or those with the given ``ids``."""
+        if self.api_version == 2:
+            if ids is not None and ids != "":
+                return [self.get_invoice(invoice_id) for invoice_id in arguments.texts(ids, "ids")]
+            period = self._space_period(space, start, end, today=False)
+            period["filter[paidStatus]"] = arguments.optional_text(paid_status, "paid_status", max_length=50)
+            return self.api2.pages("get-space-invoices", period, limit=limit)
         if ids is not None and ids != "":
             return self._items(self._space_path(space, "invoices"), {"ids": ",".join(arguments.texts(ids, "ids"))})
         period = {"from": moment(start, "start"), "to": moment(end, "end")}
         return self._items(self._space_path(space, "invoices"), period)
+
+    def get_invoice(self, invoice_id: str) -> Record:
+        return self.api2.one("get-invoice", {"id": invoice_id})
+
+    def download_invoice_pdf(self, invoice_id: str) -> bytes:
+        """The invoice as a PDF document (API 2 ``get-invoice-pdf``)."""
+        response = self.api2.request("get-invoice-pdf", {"id": invoice_id}, accept="application/pdf")
+        if not response.content.startswith(b"%PDF"):
+            kind = response.headers.get("Content-Type", "").split(";")[0] or "no content type"
+            raise ValidationError(
+                f"Cobot answered the invoice PDF request with {kind}, not a PDF.",
+                vendor=self.vendor,
+                hint="Check COBOT_API_URL: it should point at Cobot's API 2.",
+            )
+        return response.content
 
     # -- bookings and resources -----------------------------------------------------------------
     def list_bookings(
@@ -206,6 +276,17 @@ class CobotClient(BaseClient):
         space: str | None = None,
     ) -> list[Record]:
         """Bookings overlapping ``start``..``end`` (all of the space for admins, the user's own otherwise)."""
+        if self.api_version == 2:
+            wanted = arguments.optional_text(resource_id, "resource_id", max_length=200) if resource_id else None
+            found: Iterable[Record] = self.api2.pages(
+                "get-space-bookings",
+                self._space_period(space, start, end, times=True),
+                limit=None if wanted else limit,
+            )
+            # API 2 filters a space's bookings by period only; one resource's are picked from those.
+            if wanted:
+                found = (booking for booking in found if booking.get("resourceId") == wanted)
+            return list(itertools.islice(found, limit) if limit else found)
         period = {"from": moment(start, "start"), "to": moment(end, "end"), "limit": arguments.limit(limit)}
         path = (
             self._space_path(space, "resources", (resource_id, "resource_id"), "bookings")
@@ -215,6 +296,8 @@ class CobotClient(BaseClient):
         return self._items(path, period)
 
     def get_booking(self, booking_id: str, space: str | None = None) -> Record:
+        if self.api_version == 2:
+            return self.api2.one("get-booking", {"id": booking_id})
         return self._record(self._space_path(space, "bookings", (booking_id, "booking_id")))
 
     def create_booking(
@@ -231,6 +314,22 @@ class CobotClient(BaseClient):
     ) -> Record:
         """Book a resource. Admins may book for another ``membership_id``. Not retried after a lost answer:
         Cobot has no idempotency keys, so a repeat could double-book."""
+        if self.api_version == 2:
+            relationships: dict[str, Any] = {"resource": _linkage("resources", resource_id, "resource_id")}
+            if membership_id not in (None, ""):
+                relationships["membership"] = _linkage("memberships", membership_id, "membership_id")
+            document = {
+                "data": {
+                    "type": "bookings",
+                    "attributes": _booking_attributes(start, end, title, comments, fields),
+                    "relationships": relationships,
+                }
+            }
+            return self.api2.one(
+                "create-admin-booking",
+                body=document,
+                error_context="Cobot may or may not have created the booking: list the bookings before booking again.",
+            )
         body = _booking(start, end, title, comments, fields, membership_id=membership_id)
         response = self.transport.request(
             "POST",
@@ -251,6 +350,13 @@ class CobotClient(BaseClient):
         space: str | None = None,
         **fields: Any,
     ) -> Record:
+        if self.api_version == 2:
+            attributes = _booking_attributes(start, end, title, comments, fields)
+            if not attributes:
+                raise ConfigurationError("Nothing to update.", hint="Pass start, end, title or comments.")
+            key = arguments.text(booking_id, "booking_id", max_length=200)
+            document = {"data": {"type": "bookings", "id": key, "attributes": attributes}}
+            return self.api2.one("update-space-booking", {"id": booking_id}, body=document)
         body = _booking(start, end, title, comments, fields)
         changes = {k: v for k, v in body.items() if v is not None}
         if not changes:
@@ -260,18 +366,62 @@ class CobotClient(BaseClient):
         )
 
     def delete_booking(self, booking_id: str, space: str | None = None) -> None:
+        if self.api_version == 2:
+            self.api2.request("delete-space-booking", {"id": booking_id})
+            return
         self.transport.request("DELETE", self._space_path(space, "bookings", (booking_id, "booking_id")))
 
     def list_resources(self, ids: list[str] | str | None = None, space: str | None = None) -> list[Record]:
+        if self.api_version == 2:
+            wanted = set(arguments.texts(ids, "ids")) if ids is not None and ids != "" else None
+            every = self.api2.pages("get-resources", {"spaceId": self.api2.space_id(space)})
+            return [resource for resource in every if wanted is None or resource.get("id") in wanted]
         chosen = ",".join(arguments.texts(ids, "ids")) if ids is not None and ids != "" else None
         return self._items(self._space_path(space, "resources"), {"ids": chosen})
 
+    def get_resource_availability(self, resource_id: str, start: Any, end: Any) -> Record:
+        """When a resource is free from ``start`` to ``end``: ``availableTimes`` (``from``, ``to``) (API 2)."""
+        window = api2_period(start, end, today=False, times=True)
+        return self.api2.one("get-resource-availbility", {"id": resource_id, **window})
+
     # -- check-ins and time passes ------------------------------------------------------------------
+    def check_in(self, check_in_token: str, space: str | None = None) -> Record:
+        """Check in the membership a check-in token belongs to (an RFID or MAC token; API 2 ``create-check-in``)."""
+        token = arguments.text(check_in_token, "check_in_token", max_length=500)
+        document = {
+            "data": {
+                "type": "checkIns",
+                "attributes": {"checkInToken": token},
+                "relationships": {"space": {"data": {"type": "spaces", "id": self.api2.space_id(space)}}},
+            }
+        }
+        return self.api2.one(
+            "create-check-in", body=document, error_context="List the current check-ins before checking in again."
+        )
+
+    def check_out(self, check_in_id: str) -> Record:
+        """End a check-in now (API 2 ``create-check-out``); answers the check-in with its new ``validUntil``."""
+        return self.api2.one("create-check-out", {"id": check_in_id})
+
+    def list_current_check_ins(
+        self, check_in_token: str, space: str | None = None, *, limit: int | None = None
+    ) -> Iterable[Record]:
+        """The running check-ins of the membership a check-in token belongs to (API 2)."""
+        token = arguments.text(check_in_token, "check_in_token", max_length=500)
+        return self.api2.pages(
+            "list-space-check-ins-current",
+            {"spaceId": self.api2.space_id(space), "filter[checkInToken]": token},
+            limit=limit,
+        )
+
     def list_check_ins(
         self, membership_id: str | None = None, start: Any = None, end: Any = None, space: str | None = None
     ) -> list[Record]:
         """Today's check-ins of the space, or one membership's check-ins from ``start`` to ``end``."""
         period = {"from": moment(start, "start"), "to": moment(end, "end")}
+        if membership_id is not None and membership_id != "" and self.api_version == 2:
+            window = api2_period(start, end, today=True, times=True)
+            return list(self.api2.pages("get-membership-check-ins", {"membershipId": membership_id, **window}))
         if membership_id is not None and membership_id != "":
             return self._items(
                 self._space_path(space, "memberships", (membership_id, "membership_id"), "check_ins"), period
@@ -290,6 +440,42 @@ class CobotClient(BaseClient):
                 self._space_path(space, "memberships", (membership_id, "membership_id"), "time_passes", "unused")
             )
         return self._items(self._space_path(space, "time_passes", "unused"))
+
+    # -- events, contacts, teams (API 2) -------------------------------------------------------------
+    def list_events(
+        self,
+        start: Any = None,
+        end: Any = None,
+        *,
+        published_state: str = "published",
+        space: str | None = None,
+        limit: int | None = None,
+    ) -> Iterable[Record]:
+        """The space's events from ``start`` to ``end`` (default today) in a published state (draft/published)."""
+        period = self._space_period(space, start, end, times=True)
+        period["filter[publishedState]"] = arguments.text(published_state, "published_state", max_length=50)
+        return self.api2.pages("list-events", period, limit=limit)
+
+    def list_contacts(self, space: str | None = None, *, limit: int | None = None) -> Iterable[Record]:
+        return self.api2.pages("get-space-contacts", {"spaceId": self.api2.space_id(space)}, limit=limit)
+
+    def list_teams(
+        self, start: Any = None, end: Any = None, *, space: str | None = None, limit: int | None = None
+    ) -> Iterable[Record]:
+        return self.api2.pages("get-space-teams", self._space_period(space, start, end), limit=limit)
+
+    def call_api(self, operation_id: str, body: Any = None, **parameters: Any) -> Any:
+        """Any API 2 operation by its operationId, parameters by the spec's names; the decoded JSON:API answer.
+
+        A collection's answer is its first page; pass ``page[number]`` and ``page[size]`` for others.
+        ``fields[<type>]`` (sparse fieldsets, e.g. ``fields[users]=email``) applies to every operation.
+        """
+        op = arguments.text(operation_id, "operation_id", max_length=200)
+        # Paging and sparse fieldsets are JSON:API's, for every operation; the spec lists them per operation only
+        # in its introduction.
+        general = [name for name in parameters if name in ("page[number]", "page[size]") or SPARSE.match(name)]
+        extra = {name: arguments.text(parameters.pop(name), name, max_length=2000) for name in general}
+        return self.api2.document(op, parameters, body=body, params=extra or None)
 
     # -- webhooks ---------------------------------------------------------------------------------
     def subscribe_webhook(self, event: str, callback_url: str, space: str | None = None) -> Record:
@@ -350,6 +536,60 @@ class CobotClient(BaseClient):
         claims = verify_id_token(token, provider=self.openid_provider(space), audience=audience)
         log.info(f"Verified the Cobot id token of subject {claims.get('sub')} (issuer {claims.get('iss')}).")
         return claims
+
+
+def api2_period(start: Any, end: Any, *, today: bool = True, times: bool = False) -> dict[str, str | None]:
+    """API 2's ``filter[from]`` / ``filter[to]``: ISO dates, or for ``times`` date-times with an offset
+    (a date alone spans the whole day, in UTC). ``today``: both default to today."""
+    first, last = _api2_moment(start, "start", times, False), _api2_moment(end, "end", times, True)
+    if today:
+        now = datetime.now(timezone.utc)
+        first = first or (now.strftime("%Y-%m-%dT00:00:00Z") if times else now.date().isoformat())
+        last = last or (now.strftime("%Y-%m-%dT23:59:59Z") if times else now.date().isoformat())
+    return {"filter[from]": first, "filter[to]": last}
+
+
+def _api2_moment(value: Any, argument: str, times: bool, end: bool) -> str | None:
+    text = moment(value, argument)
+    if text is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00")) if len(text) > 10 else None
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValidationError(
+            f"{argument} must be an ISO 8601 date or date-time, got {arguments.describe(text)}.",
+            hint="Write it like 2025-03-01 or 2025-03-01T10:00:00Z.",
+        ) from None
+    if not times:
+        return day.isoformat()
+    if parsed is None:
+        return f"{day.isoformat()}T{'23:59:59' if end else '00:00:00'}Z"
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _api_version(value: str | None, source: str) -> int:
+    if value in (None, "", "2"):
+        return 2
+    if value == "1":
+        return 1
+    raise ConfigurationError(f"api must be 1 or 2, got {value!r} ({source}).", hint="Leave it unset for API 2.")
+
+
+def _linkage(kind: str, value: Any, argument: str) -> dict[str, Any]:
+    return {"data": {"type": kind, "id": arguments.text(value, argument, max_length=200)}}
+
+
+def _booking_attributes(start: Any, end: Any, title: Any, comments: Any, fields: dict[str, Any]) -> dict[str, Any]:
+    """API 2 booking attributes: the period, title, comments and any other attributes as the spec names them."""
+    given = {
+        "from": _api2_moment(start, "start", True, False),
+        "to": _api2_moment(end, "end", True, True),
+        "title": arguments.optional_text(title, "title", max_length=500),
+        "comments": arguments.optional_text(comments, "comments", max_length=10_000, multiline=True),
+    }
+    return {**arguments.mapping(fields, "fields"), **{k: v for k, v in given.items() if v is not None}}
 
 
 def _booking(start: Any, end: Any, title: Any, comments: Any, fields: dict[str, Any], **more: Any) -> dict[str, Any]:

@@ -37,6 +37,25 @@ COBOT = VendorProfile(
             "COBOT_SPACE_URL_TEMPLATE",
             doc="a space's URL when it does not follow from ``COBOT_URL``, e.g. ``https://{subdomain}.example``",
         ),
+        Setting("api_url", "COBOT_API_URL", default="https://api.cobot.me", doc="Cobot's API 2 (JSON:API)"),
+        Setting(
+            "api",
+            "COBOT_API",
+            default="2",
+            doc="``2``: keywords speak API 2 where it has the operation; ``1``: API 1 answers, as before",
+        ),
+        Setting(
+            "webhook_token",
+            "COBOT_WEBHOOK_TOKEN",
+            secret=True,
+            doc="the secret path token of the receiver's ``/webhooks/cobot/<token>`` (Cobot signs nothing)",
+        ),
+        Setting(
+            "webhook_dropped_tokens",
+            "COBOT_WEBHOOK_DROPPED_TOKENS",
+            secret=True,
+            doc="comma-separated tokens of dropped subscriptions, answered ``410 Gone`` by the receiver",
+        ),
     ),
     credentials=(
         CredentialKind(
@@ -73,23 +92,34 @@ COBOT = VendorProfile(
     oauth=OAuthEndpoints(
         authorize_path="/oauth/authorize",
         token_path="/oauth/access_token",
+        # Every keyword's scope, API 1 and API 2 alike (API 2's are in its spec: vendors/cobot/operations.py).
         scopes=(
             "openid",
             "read_user",
+            "read_spaces",
             "read_memberships",
             "read_invoices",
             "read_bookings",
             "write_bookings",
+            "read_events",
+            "read_external_bookings",
             "read_resources",
             "read_check_ins",
+            "write_check_ins",
+            "read_contacts",
+            "read_teams",
             "read_time_passes",
             "read_subscriptions",
             "write_subscriptions",
         ),
         openid=True,
     ),
-    # {"errors": {"field": "message" | [messages]}} (422) or {"error": "…"}
-    error_format=ErrorFormat(message=("error_description", "message", "error")),
+    # API 1: {"errors": {"field": "message" | [messages]}} (422) or {"error": "…"};
+    # API 2 (JSON:API): {"errors": [{"status", "detail", "source": {"pointer": "/data/attributes/name"}}]}.
+    error_format=ErrorFormat(
+        message=("error_description", "message", "error"),
+        field_prefixes=("/data/attributes/", "/data/relationships/", "/data/"),
+    ),
     hints={
         403: "The token lacks the scope for this call, or the user is not an admin of the space (an admin's "
         "permissions may have been reduced): log in again with the scope, e.g. 'connectors login cobot --scope "

@@ -1,8 +1,14 @@
 """Robocorp Control Room: ``ControlRoomClient`` and its Robot Framework keywords."""
 
 from Connectors.vendors.controlroom.client import ControlRoomClient
-from Connectors.vendors.controlroom.enums import ControlRoomApi, RunState, WorkItemState
-from Connectors.vendors.controlroom.errors import ProcessRunFailed, ProcessRunTimeout, RunTriggerUncertain
+from Connectors.vendors.controlroom.model import (
+    ControlRoomApi,
+    ProcessRunFailed,
+    ProcessRunTimeout,
+    RunState,
+    RunTriggerUncertain,
+    WorkItemState,
+)
 
 __all__ = [
     "ControlRoomApi",

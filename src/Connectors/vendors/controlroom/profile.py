@@ -5,7 +5,7 @@ from __future__ import annotations
 from Connectors.core.config import RateSpec, http_url
 from Connectors.core.error_format import ErrorFormat
 from Connectors.core.profile import AuthScheme, CredentialKind, Setting, VendorProfile
-from Connectors.vendors.controlroom.enums import ControlRoomApi
+from Connectors.vendors.controlroom.model import ControlRoomApi
 
 # No published limit: stay polite by default; CONTROLROOM_RATE_LIMIT overrides.
 RATE = RateSpec(10, 1.0, burst=20)

@@ -1,10 +1,12 @@
-"""Robaws query strings and JSON Patch documents: how list filters and patches are written."""
+"""Robaws query strings, extra-field values and JSON Patch documents: how list filters, extra fields and
+patches are written."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -99,6 +101,82 @@ _UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*\Z")
 def _encoded(text: str) -> str:
     # Most names and values (page, size, ids) need no encoding: quote() is costly on every page of every list.
     return text if _UNRESERVED.match(text) else quote(text, safe="")
+
+
+# Robaws writes an extra field as {"<Name>": {"<kind>Value": value}} (api-notes, "Writing extra fields").
+EXTRA_VALUE_KEYS = ("stringValue", "integerValue", "decimalValue", "booleanValue", "dateValue")
+EXTRA_FIELDS = "extraFields"
+
+
+def extra_field_value(value: Any, where: str) -> dict[str, Any]:
+    """One plain value as Robaws' typed extra-field value: text, whole number, decimal, boolean or date."""
+    if isinstance(value, bool):
+        return {"booleanValue": value}
+    if isinstance(value, int):
+        return {"integerValue": value}
+    if isinstance(value, (float, Decimal)):
+        return {"decimalValue": arguments.number(float(value), where)}
+    if isinstance(value, (datetime, date)):
+        # A date field holds a day; a date-time given for it is that day.
+        day = value.date() if isinstance(value, datetime) else value
+        return {"dateValue": day.isoformat()}
+    if isinstance(value, str):
+        return {"stringValue": arguments.json_value(value, where)}
+    raise ValidationError(
+        f"{where} is {arguments.describe(value)}: a Robaws extra field holds a text, a whole number, a decimal, "
+        "True/False or a date.",
+        hint="Pass one plain value per extra field (a list or a dictionary has no Robaws value key).",
+    )
+
+
+def extra_fields_body(
+    body: Mapping[str, Any], extra_fields: Mapping[str, Any] | None, *, keep_none: bool
+) -> dict[str, Any]:
+    """``body`` with ``extra_fields`` (plain values by field name) written the way Robaws takes them.
+
+    ``keep_none``: a ``None`` value clears the field (merge patch); on a create it is left out.
+    """
+    if extra_fields is None:
+        return dict(body)
+    if not isinstance(extra_fields, Mapping):
+        got = arguments.describe(extra_fields)
+        raise ValidationError(
+            f"extra_fields must be a dictionary of extra-field names and values, got {got}.",
+            hint="Make it with Create Dictionary, e.g. Contact via=Website.",
+        )
+    if EXTRA_FIELDS in body:
+        raise ValidationError(
+            "Extra fields are given twice: as extra_fields= and as a raw extraFields field.",
+            hint="Give them once: plain values in extra_fields=, or Robaws' typed values in extraFields.",
+        )
+    typed: dict[str, Any] = {}
+    for name, value in extra_fields.items():
+        label = arguments.text(name, "extra_fields key", max_length=200)
+        if value is not None:
+            typed[label] = extra_field_value(value, f"extra_fields[{label!r}]")
+        elif keep_none:
+            typed[label] = None
+    return {**body, EXTRA_FIELDS: typed}
+
+
+def plain_extra_fields(entity: Any) -> dict[str, Any]:
+    """An entity's ``extraFields`` as plain values by name (a date as its ISO text); {} when it has none."""
+    if not isinstance(entity, Mapping):
+        raise ValidationError(
+            f"entity must be a Robaws entity (a dictionary), got {arguments.describe(entity)}.",
+            hint="Pass what Get Robaws Resource returned, with include=extraFields.",
+        )
+    extras = entity.get(EXTRA_FIELDS) or {}
+    if not isinstance(extras, Mapping):
+        raise ValidationError(f"The entity's extraFields is {arguments.describe(extras)}, not a dictionary.")
+    plain: dict[str, Any] = {}
+    for name, typed in extras.items():
+        if isinstance(typed, Mapping):
+            keys = [key for key in EXTRA_VALUE_KEYS if key in typed]
+            plain[str(name)] = typed[keys[0]] if keys else None
+        else:
+            plain[str(name)] = typed
+    return plain
 
 
 def validate_json_patch(operations: Any) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from Connectors.core import arguments, log
+from Connectors.core import arguments, log, progress
 from Connectors.core.config import Credential
 from Connectors.core.errors import ConfigurationError, ConnectorError, NotFound, ValidationError
 from Connectors.core.paths import build
@@ -130,8 +130,12 @@ class RobostackClient(BaseClient):
             log.info(f"{self.vendor}: {write.repeat_note(resource)}")
         created: list[dict[str, Any]] = []
         chunks = [items[i : i + size] for i in range(0, len(items), size)]
+        report = progress.Progress()
         try:
             for number, chunk in enumerate(chunks, start=1):
+                report.update(
+                    lambda s: f"Creating records in {resource}: {len(created)} of {len(items)} done after {s:.0f} s."
+                )
                 try:
                     found = creates.already_created(self, resource, chunk) if repeat else [None] * len(chunk)
                     missing = [record for record, stored in zip(chunk, found, strict=True) if stored is None]
