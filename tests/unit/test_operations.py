@@ -23,8 +23,12 @@ def test_the_tables_are_fresh() -> None:
 
 
 def test_the_library_and_the_sandbox_read_the_same_rows() -> None:
-    assert [tuple(row) for row in COBOT.values()] == [tuple(row) for row in SANDBOX_COBOT.values()]
-    assert [tuple(row) for row in CONTROLROOM.values()] == [tuple(row) for row in SANDBOX_CONTROLROOM.values()]
+    for library, sandbox in ((COBOT, SANDBOX_COBOT), (CONTROLROOM, SANDBOX_CONTROLROOM)):
+        assert [(o.id, o.method, o.path, o.query, o.scope) for o in library.values()] == [
+            (o.id, o.method, o.path, o.query, o.scope) for o in sandbox.values()
+        ]
+    generated = ROOT / "src" / "Connectors" / "vendors" / "cobot" / "operations.json"
+    assert generated.read_bytes() == (ROOT / "src" / "connectors_sandbox" / "cobot" / "operations.json").read_bytes()
 
 
 def test_every_operation_of_the_specs_is_a_row() -> None:

@@ -1,4 +1,4 @@
-"""A vendor's operations as data: the rows a generated table holds (tools/make_operations.py writes them).
+"""A vendor's operations as data: the rows of the table tools/make_operations.py generates from its spec.
 
 A client names an operation by the spec's id and gives its parameters by the spec's names; the table turns
 that into a request path (every value one validated, percent-encoded segment), refuses a missing required
@@ -7,8 +7,10 @@ parameter or an unknown one before anything is sent, and names the permission or
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from Connectors.core import paths
@@ -62,6 +64,15 @@ class OperationTable(Mapping[str, Operation]):
 
     def __init__(self, operations: Iterable[Operation]) -> None:
         self._by_id = {operation.id: operation for operation in operations}
+
+    @classmethod
+    def beside(cls, module_file: str) -> OperationTable:
+        """The table generated next to a vendor module (``operations.json``, tools/make_operations.py)."""
+        data = json.loads(Path(module_file).with_name("operations.json").read_text(encoding="utf-8"))
+        return cls(
+            Operation(id, method, path, tuple(names), tuple((q, bool(r)) for q, r in query), bool(body), scope)
+            for id, method, path, names, query, body, scope in data["operations"]
+        )
 
     def __getitem__(self, operation_id: str) -> Operation:
         try:

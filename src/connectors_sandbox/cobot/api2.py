@@ -28,10 +28,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from connectors_sandbox.cobot import data, render
-from connectors_sandbox.cobot.operations import OPERATIONS, Operation
+from connectors_sandbox.cobot.operations import OPERATIONS
 from connectors_sandbox.cobot.rules import membership_of, parse_moment
 from connectors_sandbox.common import ApiError, bearer_token, ceil_seconds, json_body
 from connectors_sandbox.oauth import Grant
+from connectors_sandbox.operations import Operation
 from connectors_sandbox.pipeline import Call, ErrorFormat, RequestPipeline
 
 if TYPE_CHECKING:
