@@ -44,7 +44,7 @@ from typing import Any
 MIN_LENGTH = 4
 WHOLE_TOKEN_BELOW = 8
 # Files that exist to hold credentials: a secret inside them is their purpose, not a leak.
-CREDENTIAL_FILES = ("env.json", "env-*.json", "vault.json", "*vault*.json", "tokens.json", "tokens.json.*")
+CREDENTIAL_FILES = ("env.json", "env-*.json", "vault.json", "*vault*.json", "*tokens.json", "*tokens.json.*")
 # Which identity goes with which secret in a Basic credential (user:password, client_id:client_secret, ...).
 BASIC_PAIRS = (("USERNAME", "PASSWORD"), ("CLIENT_ID", "CLIENT_SECRET"), ("API_KEY", "API_SECRET"))
 # log.html / report.html: `window.output["strings"] = window.output["strings"].concat([...]);`
