@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from robot.api.types import Secret
 
 from Connectors.core.config import secret_value
@@ -66,3 +67,23 @@ def test_vault_file_secret_is_read_and_registered(tmp_path, monkeypatch) -> None
 
     with pytest.raises(ConfigurationError, match=r"Vault secret 'other' is not in .*Known secrets: acme"):
         get_secret("other")
+
+
+def test_secrets_are_given_to_robocorp_log_when_it_is_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """robocorp.tasks traces library calls (requests' headers included) into its own log: it must hide them."""
+    import sys
+    import types
+
+    from Connectors.core.redact import Redactor
+
+    hidden: list[str] = []
+    fake = types.ModuleType("robocorp.log")
+    fake.hide_from_output = hidden.append  # type: ignore[attr-defined]
+    redactor = Redactor()
+    redactor.register("registered-before-robocorp-log")
+    assert hidden == []
+    monkeypatch.setitem(sys.modules, "robocorp.log", fake)
+    redactor.register("YXBpOnNlY3JldC1wYXNzd29yZA==")
+    assert sorted(hidden) == ["YXBpOnNlY3JldC1wYXNzd29yZA==", "registered-before-robocorp-log"]
+    redactor.register("YXBpOnNlY3JldC1wYXNzd29yZA==")
+    assert len(hidden) == 2  # each secret once

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -39,6 +40,7 @@ _DEFAULT_HEADERS = ("authorization", "proxy-authorization", "cookie", "x-api-key
 class Redactor:
     def __init__(self) -> None:
         self._secrets: set[str] = set()
+        self._told: set[str] = set()  # given to robocorp.log already
         self._lock = threading.Lock()
         self._ordered: list[str] = []
         self.sensitive_headers: set[str] = set(_DEFAULT_HEADERS)
@@ -63,6 +65,20 @@ class Redactor:
                     self._secrets.add(text)
             # Longest first, so a secret containing another is masked whole.
             self._ordered = sorted(self._secrets, key=len, reverse=True)
+            self._tell_robocorp_log()
+
+    def _tell_robocorp_log(self) -> None:
+        # robocorp.tasks (a Python robot) traces the calls our code makes into libraries - requests'
+        # Session.request with its headers among them - into its own log (output.robolog, log.html), which
+        # our log-record redaction never sees. Its own filter hides what it is given, so it is given every
+        # secret, also those registered before it was imported (it usually is first, as the runner).
+        log_module = sys.modules.get("robocorp.log")
+        hide = getattr(log_module, "hide_from_output", None)
+        if hide is None:
+            return
+        for secret in self._secrets - self._told:
+            hide(secret)
+        self._told |= self._secrets
 
     def register_many(self, values: Iterable[Any]) -> None:
         self.register(*values)
