@@ -8,8 +8,10 @@ runs and waiting included —, ``artifacts``, ``work-items``, ``webhooks``, ``as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import functools
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 from robot.api.deco import keyword
 from robot.api.types import Secret
@@ -19,6 +21,9 @@ from Connectors.core.errors import NotFound, ValidationError
 from Connectors.library import KeywordComponent
 from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
 from Connectors.vendors.controlroom.model import CallbackEvent, RunState, WebhookEvent, WorkItemState
+
+T = TypeVar("T")
+Callback = dict[str, Any] | None  # the spec's ProcessRunCallback, or None without a URL
 
 #: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
 DEFAULT_LIST_LIMIT = 100
@@ -57,6 +62,41 @@ def id_of(value: Any, argument: str = "id") -> str:
 def ids_of(values: Any, argument: str = "ids") -> list[str]:
     items = values if isinstance(values, (list, tuple)) else [values]
     return [id_of(item, f"{argument}[{index}]") for index, item in enumerate(items)]
+
+
+#: A run callback as a trigger keyword takes it: three arguments, declared here once (see ``takes_callback``).
+CALLBACK_ARGUMENTS = tuple(
+    inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=annotation)
+    for name, annotation in (
+        ("callback_url", str | None),
+        ("callback_secret", Secret | str | None),
+        ("callback_events", list[CallbackEvent | str] | None),
+    )
+)
+
+
+def takes_callback(function: Callable[..., T]) -> Callable[..., T]:
+    """A trigger keyword whose last arguments are ``callback_url``, ``callback_secret`` and ``callback_events``.
+
+    The keyword is written with one last parameter, ``callback`` (a ``Callback``); the signature that Libdoc,
+    Robot Framework's argument conversion, the credential guard and the generated stubs read has the three
+    arguments in its place, and the wrapper checks them (``callback_of``) before the keyword runs.
+    """
+    own = [p for p in inspect.signature(function).parameters.values() if p.name != "callback"]
+    signature = inspect.signature(function).replace(parameters=[*own, *CALLBACK_ARGUMENTS])
+
+    @functools.wraps(function)
+    def trigger(*args: Any, **kwargs: Any) -> T:
+        given = signature.bind(*args, **kwargs).arguments
+        url, secret, events = (given.pop(p.name, None) for p in CALLBACK_ARGUMENTS)
+        return function(**given, callback=_callback(url, secret, events))
+
+    # inspect.signature and robotlibcore read the wrapped function: it shows the keyword's public arguments.
+    function.__signature__ = signature  # type: ignore[attr-defined]
+    function.__annotations__ = trigger.__annotations__ = {
+        p.name: p.annotation for p in signature.parameters.values() if p.name != "self"
+    } | {"return": signature.return_annotation}
+    return trigger
 
 
 class ControlRoomProcessKeywords(KeywordComponent):
@@ -104,14 +144,8 @@ class ControlRoomProcessKeywords(KeywordComponent):
 
 class ControlRoomRunKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "runs", "write"])
-    def trigger_process_run(
-        self,
-        process: str,
-        payload: Any = None,
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
-    ) -> dict[str, Any]:
+    @takes_callback
+    def trigger_process_run(self, process: str, payload: Any = None, callback: Callback = None) -> dict[str, Any]:
         """Start a run of ``process`` (id or name) with one input work item carrying ``payload``.
 
         ``payload`` is a dictionary (or JSON text) of at most 100,000 bytes as JSON (larger data goes in a
@@ -137,20 +171,14 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Wait For Process Run | ${run}[id] |
         | ${run} = | Trigger Process Run | Invoice Processing | callback_url=${HOOK} | callback_secret=${secret} |
         """
-        run = self.client.trigger_run(
-            process, _payload_or_none(payload), _callback(callback_url, callback_secret, callback_events)
-        )
+        run = self.client.trigger_run(process, _payload_or_none(payload), callback)
         log.info(f"Started run {run['id']} of {process}: {self.client.run_link(run['id'])}")
         return run
 
     @keyword(tags=["controlroom", "runs", "write"])
+    @takes_callback
     def trigger_process_runs(
-        self,
-        process: str,
-        payloads: list[Any],
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
+        self, process: str, payloads: list[Any], callback: Callback = None
     ) -> list[dict[str, Any]]:
         """Start one run of ``process`` PER payload, each with one input work item; returns the runs in order.
 
@@ -164,19 +192,14 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${runs} = | Trigger Process Runs | Invoice Processing | ${rows} |
         | ${finished} = | Wait For Process Runs | ${runs} |
         """
-        callback = _callback(callback_url, callback_secret, callback_events)
         runs = self.client.trigger_runs(process, _payloads(payloads), callback)
         log.info(f"Started {len(runs)} run(s) of {process}.")
         return runs
 
     @keyword(tags=["controlroom", "runs", "work-items", "write"])
+    @takes_callback
     def trigger_process_run_with_payloads(
-        self,
-        process: str,
-        payloads: list[Any],
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
+        self, process: str, payloads: list[Any], callback: Callback = None
     ) -> dict[str, Any]:
         """Start ONE run of ``process`` with one input work item per payload; returns the run.
 
@@ -191,19 +214,14 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Trigger Process Run With Payloads | Invoice Processing | ${rows} |
         | ${run} = | Wait For Process Run | ${run} |
         """
-        callback = _callback(callback_url, callback_secret, callback_events)
         run = self.client.trigger_run_with_payloads(process, _payloads(payloads), callback)
         log.info(f"Started run {run['id']} of {process} with {len(payloads)} input work item(s).")
         return run
 
     @keyword(tags=["controlroom", "runs", "work-items", "write"])
+    @takes_callback
     def trigger_process_run_with_work_items(
-        self,
-        process: str,
-        work_item_ids: list[Any],
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
+        self, process: str, work_item_ids: list[Any], callback: Callback = None
     ) -> dict[str, Any]:
         """Start a run of ``process`` with existing input work items (ids or work item dictionaries).
 
@@ -213,17 +231,11 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${item} = | Create Work Item | Invoice Processing | ${{ {"invoice": "INV-9"} }} |
         | ${run} = | Trigger Process Run With Work Items | Invoice Processing | ${{ [$item["id"]] }} |
         """
-        callback = _callback(callback_url, callback_secret, callback_events)
         return self.client.trigger_run_with_work_items(process, ids_of(work_item_ids, "work_item_ids"), callback)
 
     @keyword(tags=["controlroom", "runs", "work-items", "write"])
-    def trigger_process_run_with_inputs(
-        self,
-        process: str,
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
-    ) -> dict[str, Any] | None:
+    @takes_callback
+    def trigger_process_run_with_inputs(self, process: str, callback: Callback = None) -> dict[str, Any] | None:
         """Start a run of ``process`` with the work items waiting in its input queue (see `Create Work Item`).
 
         Returns the run, or ``None`` when no input work items were waiting (Control Room starts no run).
@@ -233,7 +245,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | Create Work Item | Invoice Processing | ${{ {"invoice": "INV-10"} }} |
         | ${run} = | Trigger Process Run With Inputs | Invoice Processing |
         """
-        run = self.client.trigger_run_with_inputs(process, _callback(callback_url, callback_secret, callback_events))
+        run = self.client.trigger_run_with_inputs(process, callback)
         if run is None:
             log.info(f"No input work items were waiting for {process}: no run started.")
         return run
