@@ -19,11 +19,12 @@ from robot.api.types import Secret
 from Connectors.core import arguments, log
 from Connectors.core.errors import NotFound, ValidationError
 from Connectors.library import KeywordComponent
-from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
+from Connectors.vendors.controlroom.client import ControlRoomClient, WaitOptions, callback_of
 from Connectors.vendors.controlroom.model import CallbackEvent, RunState, WebhookEvent, WorkItemState
 
-T = TypeVar("T")
-Callback = dict[str, Any] | None  # the spec's ProcessRunCallback, or None without a URL
+F = TypeVar("F", bound=Callable[..., Any])
+Record = dict[str, Any]
+Callback = Record | None  # the spec's ProcessRunCallback, or None without a URL
 
 #: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
 DEFAULT_LIST_LIMIT = 100
@@ -34,7 +35,7 @@ def bounded(value: int | None) -> int | None:
     return arguments.limit(value)
 
 
-def collect(items: Iterator[dict[str, Any]], limit: int | None, what: str) -> list[dict[str, Any]]:
+def collect(items: Iterator[Record], limit: int | None, what: str) -> list[Record]:
     found = list(items)
     if limit is not None and len(found) == limit:
         log.info(f"Returned the first {limit} {what}; pass a higher limit (or limit=0 for all) to get more.")
@@ -64,44 +65,74 @@ def ids_of(values: Any, argument: str = "ids") -> list[str]:
     return [id_of(item, f"{argument}[{index}]") for index, item in enumerate(items)]
 
 
-#: A run callback as a trigger keyword takes it: three arguments, declared here once (see ``takes_callback``).
-CALLBACK_ARGUMENTS = tuple(
-    inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=annotation)
-    for name, annotation in (
-        ("callback_url", str | None),
-        ("callback_secret", Secret | str | None),
-        ("callback_events", list[CallbackEvent | str] | None),
-    )
+def _arguments(*declared: tuple[str, Any, Any]) -> tuple[inspect.Parameter, ...]:
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    return tuple(inspect.Parameter(name, kind, default=default, annotation=hint) for name, hint, default in declared)
+
+
+#: A run callback as the trigger keywords take it.
+CALLBACK_ARGUMENTS = _arguments(
+    ("callback_url", str | None, None),
+    ("callback_secret", Secret | str | None, None),
+    ("callback_events", list[CallbackEvent | str] | None, None),
+)
+#: How the wait keywords poll (``WaitOptions`` of the client).
+POLLING_ARGUMENTS = _arguments(
+    ("timeout", float, 600),
+    ("poll_interval", float, 2),
+    ("max_interval", float, 10),
+    ("backoff", float, 1.5),
+    ("fail_on_unresolved", bool, True),
+    ("process", str | None, None),
 )
 
 
-def takes_callback(function: Callable[..., T]) -> Callable[..., T]:
-    """A trigger keyword whose last arguments are ``callback_url``, ``callback_secret`` and ``callback_events``.
+def takes(declared: tuple[inspect.Parameter, ...], into: str, make: Callable[..., Any]) -> Callable[[F], F]:
+    """Keywords whose last arguments are ``declared``, written once for all of them.
 
-    The keyword is written with one last parameter, ``callback`` (a ``Callback``); the signature that Libdoc,
-    Robot Framework's argument conversion, the credential guard and the generated stubs read has the three
-    arguments in its place, and the wrapper checks them (``callback_of``) before the keyword runs.
+    The keyword is written with one last parameter, ``into``, and gets ``make(**those arguments)`` there; the
+    signature that Libdoc, Robot Framework's argument conversion, the credential guard and the generated stubs
+    read has the declared arguments in its place.
     """
-    own = [p for p in inspect.signature(function).parameters.values() if p.name != "callback"]
-    signature = inspect.signature(function).replace(parameters=[*own, *CALLBACK_ARGUMENTS])
 
-    @functools.wraps(function)
-    def trigger(*args: Any, **kwargs: Any) -> T:
-        given = signature.bind(*args, **kwargs).arguments
-        url, secret, events = (given.pop(p.name, None) for p in CALLBACK_ARGUMENTS)
-        return function(**given, callback=_callback(url, secret, events))
+    def decorate(function: F) -> F:
+        own = [p for p in inspect.signature(function).parameters.values() if p.name != into]
+        signature = inspect.signature(function).replace(parameters=[*own, *declared])
 
-    # inspect.signature and robotlibcore read the wrapped function: it shows the keyword's public arguments.
-    function.__signature__ = signature  # type: ignore[attr-defined]
-    function.__annotations__ = trigger.__annotations__ = {
-        p.name: p.annotation for p in signature.parameters.values() if p.name != "self"
-    } | {"return": signature.return_annotation}
-    return trigger
+        @functools.wraps(function)
+        def keyword(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            given = bound.arguments
+            made = make(**{p.name: given.pop(p.name) for p in declared})
+            return function(**given, **{into: made})
+
+        # inspect.signature and robotlibcore read the wrapped function: it shows the keyword's public arguments.
+        function.__signature__ = signature  # type: ignore[attr-defined]
+        function.__annotations__ = keyword.__annotations__ = {
+            p.name: p.annotation for p in signature.parameters.values() if p.name != "self"
+        } | {"return": signature.return_annotation}
+        return keyword  # type: ignore[return-value]
+
+    return decorate
+
+
+def _callback(callback_url: str | None, callback_secret: Secret | str | None, callback_events: Any) -> Callback:
+    return callback_of(callback_url, arguments.credential(callback_secret, "callback_secret"), callback_events)
+
+
+takes_callback = takes(CALLBACK_ARGUMENTS, "callback", _callback)
+takes_polling = takes(POLLING_ARGUMENTS, "polling", WaitOptions)
+
+
+def trigger_keyword(*areas: str) -> Callable[[F], F]:
+    """A keyword that starts runs: tagged ``runs`` (and ``areas``) ``write``, with the callback arguments."""
+    return lambda function: keyword(tags=["controlroom", "runs", *areas, "write"])(takes_callback(function))
 
 
 class ControlRoomProcessKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "workspace", "read"])
-    def get_control_room_workspace(self) -> dict[str, Any]:
+    def get_control_room_workspace(self) -> Record:
         """Return the workspace the API key belongs to: ``id``, ``name`` and ``organization`` (``id``, ``name``).
 
         Needs no permission beyond a valid key, so it is a cheap check that the key and the workspace id
@@ -114,7 +145,7 @@ class ControlRoomProcessKeywords(KeywordComponent):
         return self.client.get_workspace()
 
     @keyword(tags=["controlroom", "processes", "read"])
-    def list_processes(self, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    def list_processes(self, limit: int = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the workspace's processes (``id``, ``name``, ``created_at``), up to ``limit`` (0 = all).
 
         Example:
@@ -143,9 +174,8 @@ class ControlRoomProcessKeywords(KeywordComponent):
 
 
 class ControlRoomRunKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "runs", "write"])
-    @takes_callback
-    def trigger_process_run(self, process: str, payload: Any = None, callback: Callback = None) -> dict[str, Any]:
+    @trigger_keyword()
+    def trigger_process_run(self, process: str, payload: Any = None, callback: Callback = None) -> Record:
         """Start a run of ``process`` (id or name) with one input work item carrying ``payload``.
 
         ``payload`` is a dictionary (or JSON text) of at most 100,000 bytes as JSON (larger data goes in a
@@ -175,11 +205,8 @@ class ControlRoomRunKeywords(KeywordComponent):
         log.info(f"Started run {run['id']} of {process}: {self.client.run_link(run['id'])}")
         return run
 
-    @keyword(tags=["controlroom", "runs", "write"])
-    @takes_callback
-    def trigger_process_runs(
-        self, process: str, payloads: list[Any], callback: Callback = None
-    ) -> list[dict[str, Any]]:
+    @trigger_keyword()
+    def trigger_process_runs(self, process: str, payloads: list[Any], callback: Callback = None) -> list[Record]:
         """Start one run of ``process`` PER payload, each with one input work item; returns the runs in order.
 
         Use it when every payload is its own job, to be waited for and retried on its own. To feed one
@@ -196,11 +223,8 @@ class ControlRoomRunKeywords(KeywordComponent):
         log.info(f"Started {len(runs)} run(s) of {process}.")
         return runs
 
-    @keyword(tags=["controlroom", "runs", "work-items", "write"])
-    @takes_callback
-    def trigger_process_run_with_payloads(
-        self, process: str, payloads: list[Any], callback: Callback = None
-    ) -> dict[str, Any]:
+    @trigger_keyword("work-items")
+    def trigger_process_run_with_payloads(self, process: str, payloads: list[Any], callback: Callback = None) -> Record:
         """Start ONE run of ``process`` with one input work item per payload; returns the run.
 
         This is how a Control Room process with parallel executions is fed: its workers share the run's
@@ -218,11 +242,10 @@ class ControlRoomRunKeywords(KeywordComponent):
         log.info(f"Started run {run['id']} of {process} with {len(payloads)} input work item(s).")
         return run
 
-    @keyword(tags=["controlroom", "runs", "work-items", "write"])
-    @takes_callback
+    @trigger_keyword("work-items")
     def trigger_process_run_with_work_items(
         self, process: str, work_item_ids: list[Any], callback: Callback = None
-    ) -> dict[str, Any]:
+    ) -> Record:
         """Start a run of ``process`` with existing input work items (ids or work item dictionaries).
 
         ``callback_url``, ``callback_secret`` and ``callback_events`` as for `Trigger Process Run`.
@@ -233,9 +256,8 @@ class ControlRoomRunKeywords(KeywordComponent):
         """
         return self.client.trigger_run_with_work_items(process, ids_of(work_item_ids, "work_item_ids"), callback)
 
-    @keyword(tags=["controlroom", "runs", "work-items", "write"])
-    @takes_callback
-    def trigger_process_run_with_inputs(self, process: str, callback: Callback = None) -> dict[str, Any] | None:
+    @trigger_keyword("work-items")
+    def trigger_process_run_with_inputs(self, process: str, callback: Callback = None) -> Record | None:
         """Start a run of ``process`` with the work items waiting in its input queue (see `Create Work Item`).
 
         Returns the run, or ``None`` when no input work items were waiting (Control Room starts no run).
@@ -251,7 +273,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         return run
 
     @keyword(tags=["controlroom", "runs", "read"])
-    def get_process_run(self, run_id: Any, process: str | None = None) -> dict[str, Any]:
+    def get_process_run(self, run_id: Any, process: str | None = None) -> Record:
         """Return the current state of a run (its id, or a run dictionary).
 
         ``process`` is needed only with ``api=legacy`` for runs this library did not start.
@@ -263,16 +285,8 @@ class ControlRoomRunKeywords(KeywordComponent):
         return self.client.get_run(id_of(run_id, "run_id"), process)
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def wait_for_process_run(
-        self,
-        run_id: Any,
-        timeout: float = 600,
-        poll_interval: float = 2,
-        max_interval: float = 10,
-        backoff: float = 1.5,
-        fail_on_unresolved: bool = True,
-        process: str | None = None,
-    ) -> dict[str, Any]:
+    @takes_polling
+    def wait_for_process_run(self, run_id: Any, polling: WaitOptions) -> Record:
         """Wait until the run is ``completed`` and return it; fail if it ends ``unresolved`` or times out.
 
         Polls with back-off - ``poll_interval`` seconds, then times ``backoff`` each time up to
@@ -287,8 +301,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Wait For Process Run | ${run} | timeout=300 |
         | ${run} = | Wait For Process Run | ${run}[id] | fail_on_unresolved=False |
         """
-        polling = (timeout, poll_interval, max_interval, backoff, fail_on_unresolved, process)
-        (finished,) = self.wait_for_process_runs([run_id], *polling)
+        (finished,) = self.wait_for_process_runs([run_id], **polling)
         log.info(
             f"Run {finished['id']} is {finished['state']} after {self.client.last_wait['seconds']:.1f} s and "
             f"{self.client.last_wait['status_calls']} status call(s)."
@@ -296,16 +309,8 @@ class ControlRoomRunKeywords(KeywordComponent):
         return finished
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def wait_for_process_runs(
-        self,
-        run_ids: list[Any],
-        timeout: float = 600,
-        poll_interval: float = 2,
-        max_interval: float = 10,
-        backoff: float = 1.5,
-        fail_on_unresolved: bool = True,
-        process: str | None = None,
-    ) -> list[dict[str, Any]]:
+    @takes_polling
+    def wait_for_process_runs(self, run_ids: list[Any], polling: WaitOptions) -> list[Record]:
         """Wait for several runs (ids or run dictionaries) with one shared back-off; return them finished.
 
         Fails like `Wait For Process Run` on the first unresolved run (unless ``fail_on_unresolved=False``)
@@ -315,9 +320,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${runs} = | Trigger Process Runs | Invoice Processing | ${payloads} |
         | ${runs} = | Wait For Process Runs | ${runs} | timeout=900 | fail_on_unresolved=False |
         """
-        polling = (timeout, poll_interval, max_interval, backoff)
-        ids = ids_of(run_ids, "run_ids")
-        return self.client.wait_for_runs(ids, *polling, process=process, fail_on_unresolved=fail_on_unresolved)
+        return self.client.wait_for_runs(ids_of(run_ids, "run_ids"), **polling)
 
     @keyword(tags=["controlroom", "runs", "read"])
     def list_process_runs(
@@ -327,7 +330,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         limit: int = DEFAULT_LIST_LIMIT,
         page_size: int | None = None,
         since: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Record]:
         """Return runs, newest first, of one process or of the whole workspace.
 
         ``state`` is filtered by the server. ``since`` (ISO 8601, e.g. ``2024-05-01T12:00:00Z``) keeps
@@ -352,7 +355,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         reason: str = "",
         set_remaining_work_items_as_done: bool = False,
         terminate_ongoing: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Record:
         """Stop a run that is new or in progress; returns the run (``stopping``, or finished).
 
         Work items not yet processed become ``failed`` (the run ends ``unresolved``) unless
@@ -371,7 +374,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         )
 
     @keyword(tags=["controlroom", "runs", "write"])
-    def delete_process_run(self, run_id: Any) -> dict[str, Any]:
+    def delete_process_run(self, run_id: Any) -> Record:
         """Delete a finished run with its work items, irreversibly; returns ``{id, deleted}``.
 
         A run that is still new or in progress is refused (stop it first).
@@ -391,7 +394,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         return self.client.run_link(id_of(run_id, "run_id"))
 
     @keyword(tags=["controlroom", "runs", "work-items", "read"])
-    def get_process_run_outputs(self, run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    def get_process_run_outputs(self, run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the output work items of a run's last step: ``id``, ``payload``, ``files`` ….
 
         Example:
@@ -404,7 +407,7 @@ class ControlRoomRunKeywords(KeywordComponent):
 
 class ControlRoomWorkItemKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "work-items", "write"])
-    def create_work_item(self, process: str, payload: Any = None, files: list[str] | None = None) -> dict[str, Any]:
+    def create_work_item(self, process: str, payload: Any = None, files: list[str] | None = None) -> Record:
         """Create an input work item for ``process`` with a ``payload`` and optional ``files`` (paths).
 
         The files are uploaded through Control Room's storage. Start a run with it with
@@ -425,7 +428,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         include_data: bool = False,
         limit: int = DEFAULT_LIST_LIMIT,
         page_size: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Record]:
         """Return work items of a process and/or a run, newest first, optionally of one ``state``.
 
         ``include_data`` adds each item's ``payload`` and ``files``: Control Room's list has no data, so
@@ -441,7 +444,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         return collect(items, limit_, "work items")
 
     @keyword(tags=["controlroom", "work-items", "read"])
-    def get_work_item(self, work_item_id: Any, process: str | None = None) -> dict[str, Any]:
+    def get_work_item(self, work_item_id: Any, process: str | None = None) -> Record:
         """Return one work item with its ``state``, ``payload``, ``files`` and ``exception``.
 
         Example:
@@ -500,7 +503,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
 
 class ControlRoomStepKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "read", "runs"])
-    def list_step_runs(self, run_id: Any, process: str | None = None) -> list[dict[str, Any]]:
+    def list_step_runs(self, run_id: Any, process: str | None = None) -> list[Record]:
         """Return the step runs of a run: ``id``, ``state``, ``step`` (``id``, ``name``), ``error`` ….
 
         A step with parallel executions has one step run per execution.
@@ -512,7 +515,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         return self.client.list_step_runs(id_of(run_id, "run_id"), process)
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def get_step_run(self, step_run_id: Any) -> dict[str, Any]:
+    def get_step_run(self, step_run_id: Any) -> Record:
         """Return one step run: ``state`` (``new``, ``awaiting_worker``, ``in_progress``, ``completed``,
         ``failed``), ``error`` (its ``code``), times and ``step``.
 
@@ -522,7 +525,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         return self.client.get_step_run(id_of(step_run_id, "step_run_id"))
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def list_step_run_console_messages(self, step_run_id: Any, limit: int = 1000) -> list[dict[str, Any]]:
+    def list_step_run_console_messages(self, step_run_id: Any, limit: int = 1000) -> list[Record]:
         """Return the robot's console output of a step run: ``timestamp`` and ``message`` per line.
 
         Example:
@@ -535,7 +538,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         )
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def list_step_run_events(self, step_run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    def list_step_run_events(self, step_run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the events of a step run: ``timestamp`` and ``event_type``.
 
         Example:
@@ -547,9 +550,7 @@ class ControlRoomStepKeywords(KeywordComponent):
 
 class ControlRoomArtifactKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "artifacts", "read"])
-    def list_run_artifacts(
-        self, run_id: Any, step_run_id: Any = None, process: str | None = None
-    ) -> list[dict[str, Any]]:
+    def list_run_artifacts(self, run_id: Any, step_run_id: Any = None, process: str | None = None) -> list[Record]:
         """Return the artifacts (``id``, ``name``, ``size``, ``step_run_id``) of a run or of one step run.
 
         Example:
@@ -584,7 +585,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "webhooks", "write"])
     def create_control_room_webhook(
         self, process: str, endpoint: str, events: list[WebhookEvent | str] | None = None
-    ) -> dict[str, Any]:
+    ) -> Record:
         """Create a process webhook: Control Room POSTs the process's run events to ``endpoint``.
 
         ``events``: ``process_run.started``, ``process_run.completed``, ``process_run.unresolved``
@@ -601,7 +602,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
         return hook
 
     @keyword(tags=["controlroom", "webhooks", "read"])
-    def list_control_room_webhooks(self) -> list[dict[str, Any]]:
+    def list_control_room_webhooks(self) -> list[Record]:
         """Return the workspace's webhooks: ``id``, ``process``, ``enabled_events``, ``endpoint`` (no secrets).
 
         Example:
@@ -610,7 +611,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
         return self.client.list_webhooks()
 
     @keyword(tags=["controlroom", "webhooks", "read"])
-    def get_control_room_webhook(self, webhook_id: Any) -> dict[str, Any]:
+    def get_control_room_webhook(self, webhook_id: Any) -> Record:
         """Return one webhook (its id or dictionary): ``id``, ``process``, ``enabled_events``, ``endpoint``
         and ``secret`` - a ``Secret`` that signs its deliveries (`Verify Control Room Webhook Signature`).
 
@@ -624,7 +625,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
         return hook
 
     @keyword(tags=["controlroom", "webhooks", "write"])
-    def delete_control_room_webhook(self, webhook_id: Any) -> dict[str, Any]:
+    def delete_control_room_webhook(self, webhook_id: Any) -> Record:
         """Delete a webhook (its id or dictionary); returns ``{id, deleted}``.
 
         Example:
@@ -635,7 +636,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "webhooks", "read"])
     def verify_control_room_webhook_signature(
         self, body: str | bytes, signature: str | None, secret: Secret | str | None = None
-    ) -> dict[str, Any]:
+    ) -> Record:
         """Check a Control Room webhook's ``x-rc-signature`` header and return the parsed event.
 
         ``body`` is the raw request body; ``secret`` the webhook's secret (default
@@ -650,11 +651,12 @@ class ControlRoomWebhookKeywords(KeywordComponent):
 
 class ControlRoomAssetKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "assets", "read"])
-    def list_control_room_assets(self) -> list[dict[str, Any]]:
+    def list_control_room_assets(self) -> list[Record]:
         """Return the workspace's assets: ``id`` and ``name``.
 
         Example:
         | ${assets} = | List Control Room Assets |
+        | ${first} = | Get Control Room Asset | ${assets}[0][name] |
         """
         return self.client.list_assets()
 
@@ -671,7 +673,7 @@ class ControlRoomAssetKeywords(KeywordComponent):
         return self.client.get_asset(name, as_bytes)
 
     @keyword(tags=["controlroom", "assets", "write"])
-    def set_control_room_asset(self, name: str, value: Any, content_type: str | None = None) -> dict[str, Any]:
+    def set_control_room_asset(self, name: str, value: Any, content_type: str | None = None) -> Record:
         """Store ``value`` as the asset ``name``, creating the asset when it does not exist.
 
         A dictionary or list is stored as JSON, text as ``text/plain`` and bytes as
@@ -685,7 +687,7 @@ class ControlRoomAssetKeywords(KeywordComponent):
         return self.client.set_asset(name, value, content_type)
 
     @keyword(tags=["controlroom", "assets", "write"])
-    def delete_control_room_asset(self, name: str) -> dict[str, Any]:
+    def delete_control_room_asset(self, name: str) -> Record:
         """Delete the asset ``name``; returns ``{id, deleted}``.
 
         Example:
@@ -696,7 +698,7 @@ class ControlRoomAssetKeywords(KeywordComponent):
 
 class ControlRoomWorkerKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "workers", "read"])
-    def list_workers(self, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    def list_workers(self, limit: int = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the workspace's workers: ``id``, ``name`` and ``state`` (``offline``, ``idle``, ``busy``).
 
         Example:
@@ -710,10 +712,6 @@ class ControlRoomWorkerKeywords(KeywordComponent):
 def _payload_or_none(payload: Any) -> Any:
     # None (or an empty text from a .robot file) means no payload: the process's default work item.
     return None if payload is None or payload == "" else payload_of(payload)
-
-
-def _callback(url: str | None, secret: Secret | str | None, events: Any) -> dict[str, Any] | None:
-    return callback_of(url, arguments.credential(secret, "callback_secret"), events)
 
 
 def _payloads(payloads: Any) -> list[Any]:
