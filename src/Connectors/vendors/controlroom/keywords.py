@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from robot.api.deco import keyword
@@ -18,7 +18,7 @@ from robot.api.types import Secret
 
 from Connectors.core import arguments, log
 from Connectors.core.errors import NotFound, ValidationError
-from Connectors.library import KeywordComponent
+from Connectors.library import KeywordComponent, collect
 from Connectors.vendors.controlroom.client import ControlRoomClient, WaitOptions, callback_of
 from Connectors.vendors.controlroom.model import CallbackEvent, RunState, WebhookEvent, WorkItemState
 
@@ -28,18 +28,6 @@ Callback = Record | None  # the spec's ProcessRunCallback, or None without a URL
 
 #: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
 DEFAULT_LIST_LIMIT = 100
-
-
-def bounded(value: int | None) -> int | None:
-    # ``limit=0`` (or negative) means "every item".
-    return arguments.limit(value)
-
-
-def collect(items: Iterator[Record], limit: int | None, what: str) -> list[Record]:
-    found = list(items)
-    if limit is not None and len(found) == limit:
-        log.info(f"Returned the first {limit} {what}; pass a higher limit (or limit=0 for all) to get more.")
-    return found
 
 
 def payload_of(value: Any, argument: str = "payload") -> Any:
@@ -152,7 +140,7 @@ class ControlRoomProcessKeywords(KeywordComponent):
         | ${processes} = | List Processes |
         | Log | ${processes}[0][name] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_processes(limit_), limit_, "processes")
 
     @keyword(tags=["controlroom", "processes", "read"])
@@ -345,7 +333,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${all} = | List Process Runs | limit=0 |
         | ${recent} = | List Process Runs | Invoice Processing | since=2024-05-01T12:00:00Z |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_runs(process, state, limit_, page_size, since), limit_, "runs")
 
     @keyword(tags=["controlroom", "runs", "write"])
@@ -401,7 +389,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${outputs} = | Get Process Run Outputs | ${run} |
         | Log | ${outputs}[0][payload] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_run_outputs(id_of(run_id, "run_id"), limit_), limit_, "outputs")
 
 
@@ -438,7 +426,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | ${failed} = | List Work Items | run_id=${run} | state=failed |
         | Retry Work Items | ${failed} |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         run = id_of(run_id, "run_id") if run_id else None
         items = self.client.list_work_items(process, run, state, include_data, limit_, page_size)
         return collect(items, limit_, "work items")
@@ -532,7 +520,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         | ${lines} = | List Step Run Console Messages | ${steps}[0] |
         | Log | ${lines}[-1][message] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(
             self.client.list_console_messages(id_of(step_run_id, "step_run_id"), limit_), limit_, "console messages"
         )
@@ -544,7 +532,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         Example:
         | ${events} = | List Step Run Events | ${steps}[0] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_step_run_events(id_of(step_run_id, "step_run_id"), limit_), limit_, "events")
 
 
@@ -705,7 +693,7 @@ class ControlRoomWorkerKeywords(KeywordComponent):
         | ${workers} = | List Workers |
         | ${idle} = | Evaluate | [w for w in $workers if w["state"] == "idle"] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_workers(limit_), limit_, "workers")
 
 
