@@ -356,11 +356,13 @@ class RobawsClient(BaseClient):
         name = arguments.text(checkpoint, "checkpoint", max_length=200)
         limit = arguments.limit(limit)
         page_size = arguments.whole_number(page_size, "page_size", minimum=1, maximum=MAX_PAGE_SIZE)
-        seconds = timedelta(seconds=arguments.number(window, "window", minimum=0))
+        window = arguments.number(window, "window", minimum=0)
         store = open_checkpoints(self.settings.text("throttle_store"), "A Robaws sync")
         key = f"robaws-sync:{self.url}:{path}:{name}"
         start = after if after is not None else SyncState.load(store.get(key))
-        return Changes(self, path, store, name, key, start, page_size=page_size, window=seconds, limit=limit)
+        return Changes(
+            self, path, store, name, key, start, page_size=page_size, window=timedelta(seconds=window), limit=limit
+        )
 
     # -- nested collections: contacts, supply-order line items, an entity's documents tab -------------
     def list_client_contacts(self, client_id: Any, limit: int | None = None) -> Iterator[Entity]:
