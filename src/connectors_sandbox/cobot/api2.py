@@ -29,7 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from connectors_sandbox.cobot import data, render
 from connectors_sandbox.cobot.operations import OPERATIONS
-from connectors_sandbox.cobot.rules import membership_of, parse_moment
+from connectors_sandbox.cobot.rules import membership_of, overlaps, parse_moment
 from connectors_sandbox.common import ApiError, bearer_token, ceil_seconds, json_body
 from connectors_sandbox.oauth import Grant
 from connectors_sandbox.operations import Operation
@@ -352,7 +352,7 @@ class Api2(RequestPipeline[Operation, Grant]):
         found = [
             b
             for b in space["bookings"].values()
-            if _overlaps(b["from"], b["to"], start, end)
+            if overlaps(b["from"], b["to"], start, end)
             and (uid in space["admins"] or (own and (b.get("membership") or {}).get("id") == own["id"]))
         ]
         found.sort(key=lambda b: b["from"])
@@ -434,7 +434,7 @@ class Api2(RequestPipeline[Operation, Grant]):
         busy = sorted(
             (parse_moment(b["from"]), parse_moment(b["to"]))
             for b in space["bookings"].values()
-            if b["resource"]["id"] == resource["id"] and _overlaps(b["from"], b["to"], start, end)
+            if b["resource"]["id"] == resource["id"] and overlaps(b["from"], b["to"], start, end)
         )
         free: list[dict[str, str]] = []
         cursor = start
@@ -509,7 +509,7 @@ class Api2(RequestPipeline[Operation, Grant]):
         found = [
             c
             for c in space["check_ins"].values()
-            if c["membership_id"] == member["id"] and _overlaps(c["valid_from"], c["valid_until"], start, end)
+            if c["membership_id"] == member["id"] and overlaps(c["valid_from"], c["valid_until"], start, end)
         ]
         found.sort(key=lambda c: c["valid_from"])
         return self.collection(call, [render.check_in(c, space) for c in found])
@@ -525,7 +525,7 @@ class Api2(RequestPipeline[Operation, Grant]):
         found = [
             e
             for e in space["events"].values()
-            if e["published_state"] in states and _overlaps(e["from"], e["to"], start, end)
+            if e["published_state"] in states and overlaps(e["from"], e["to"], start, end)
         ]
         descending = call.request.query_params.get("filter[sortOrder]") == "desc"
         found.sort(key=lambda e: e["from"], reverse=descending)
@@ -598,12 +598,6 @@ def _z(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _overlaps(begin_text: str, finish_text: str, start: datetime, end: datetime) -> bool:
-    begin, finish = parse_moment(begin_text), parse_moment(finish_text)
-    assert begin and finish
-    return begin <= end and finish >= start
-
-
 def _running(record: dict[str, Any], now: datetime) -> bool:
     begin, finish = parse_moment(record["valid_from"]), parse_moment(record["valid_until"])
     assert begin and finish
@@ -669,7 +663,7 @@ def _window(
         raise invalid({"/data/attributes/to": "must be after from"})
     for other in space["bookings"].values():
         same = other["id"] != ignore and other["resource"]["id"] == resource_id and not other["canceled"]
-        if same and _overlaps(other["from"], other["to"], start + timedelta(seconds=1), end - timedelta(seconds=1)):
+        if same and overlaps(other["from"], other["to"], start + timedelta(seconds=1), end - timedelta(seconds=1)):
             raise invalid({"/data/attributes/from": "the resource is already booked at this time"})
     return start, end
 

@@ -116,9 +116,7 @@ class CurrentApi:
 
     async def list_runs(self, request: Request, ws: str) -> Any:
         process_id = request.query_params.get("process_id")
-        state = request.query_params.get("state")
-        if state is not None and state not in RUN_STATES:
-            raise bad_request(f"Unknown state {state!r}; use one of {', '.join(RUN_STATES)}")
+        state = _state_filter(request, RUN_STATES)
         now = self.sb.clock.now()
         rows = [
             r
@@ -212,9 +210,7 @@ class CurrentApi:
     # -- work items ---------------------------------------------------------------------------------
     async def list_work_items(self, request: Request, ws: str) -> Any:
         params = request.query_params
-        state = params.get("state")
-        if state is not None and state not in WORK_ITEM_STATES:
-            raise bad_request(f"Unknown state {state!r}; use one of {', '.join(WORK_ITEM_STATES)}")
+        state = _state_filter(request, WORK_ITEM_STATES)
         now = self.sb.clock.now()
         rows = [
             i
@@ -277,3 +273,11 @@ class CurrentApi:
 
 def conflict(error: Conflict) -> ApiError:
     return refusal(409, str(error))
+
+
+def _state_filter(request: Request, states: tuple[str, ...]) -> str | None:
+    """The ``state`` query filter of a listing: absent, or one of ``states`` (400 naming them)."""
+    state = request.query_params.get("state")
+    if state is not None and state not in states:
+        raise bad_request(f"Unknown state {state!r}; use one of {', '.join(states)}")
+    return state

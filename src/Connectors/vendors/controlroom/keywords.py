@@ -8,32 +8,26 @@ runs and waiting included —, ``artifacts``, ``work-items``, ``webhooks``, ``as
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from robot.api.deco import keyword
 from robot.api.types import Secret
 
 from Connectors.core import arguments, log
 from Connectors.core.errors import NotFound, ValidationError
-from Connectors.library import KeywordComponent
-from Connectors.vendors.controlroom.client import ControlRoomClient, callback_of
+from Connectors.library import KeywordComponent, collect
+from Connectors.vendors.controlroom.client import ControlRoomClient, WaitOptions, callback_of
 from Connectors.vendors.controlroom.model import CallbackEvent, RunState, WebhookEvent, WorkItemState
+
+F = TypeVar("F", bound=Callable[..., Any])
+Record = dict[str, Any]
+Callback = Record | None  # the spec's ProcessRunCallback, or None without a URL
 
 #: The most items a list keyword returns unless told otherwise (Python callers iterate without limit).
 DEFAULT_LIST_LIMIT = 100
-
-
-def bounded(value: int | None) -> int | None:
-    # ``limit=0`` (or negative) means "every item".
-    return arguments.limit(value)
-
-
-def collect(items: Iterator[dict[str, Any]], limit: int | None, what: str) -> list[dict[str, Any]]:
-    found = list(items)
-    if limit is not None and len(found) == limit:
-        log.info(f"Returned the first {limit} {what}; pass a higher limit (or limit=0 for all) to get more.")
-    return found
 
 
 def payload_of(value: Any, argument: str = "payload") -> Any:
@@ -59,9 +53,74 @@ def ids_of(values: Any, argument: str = "ids") -> list[str]:
     return [id_of(item, f"{argument}[{index}]") for index, item in enumerate(items)]
 
 
+def _arguments(*declared: tuple[str, Any, Any]) -> tuple[inspect.Parameter, ...]:
+    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    return tuple(inspect.Parameter(name, kind, default=default, annotation=hint) for name, hint, default in declared)
+
+
+#: A run callback as the trigger keywords take it.
+CALLBACK_ARGUMENTS = _arguments(
+    ("callback_url", str | None, None),
+    ("callback_secret", Secret | str | None, None),
+    ("callback_events", list[CallbackEvent | str] | None, None),
+)
+#: How the wait keywords poll (``WaitOptions`` of the client).
+POLLING_ARGUMENTS = _arguments(
+    ("timeout", float, 600),
+    ("poll_interval", float, 2),
+    ("max_interval", float, 10),
+    ("backoff", float, 1.5),
+    ("fail_on_unresolved", bool, True),
+    ("process", str | None, None),
+)
+
+
+def takes(declared: tuple[inspect.Parameter, ...], into: str, make: Callable[..., Any]) -> Callable[[F], F]:
+    """Keywords whose last arguments are ``declared``, written once for all of them.
+
+    The keyword is written with one last parameter, ``into``, and gets ``make(**those arguments)`` there; the
+    signature that Libdoc, Robot Framework's argument conversion, the credential guard and the generated stubs
+    read has the declared arguments in its place.
+    """
+
+    def decorate(function: F) -> F:
+        own = [p for p in inspect.signature(function).parameters.values() if p.name != into]
+        signature = inspect.signature(function).replace(parameters=[*own, *declared])
+
+        @functools.wraps(function)
+        def keyword(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            given = bound.arguments
+            made = make(**{p.name: given.pop(p.name) for p in declared})
+            return function(**given, **{into: made})
+
+        # inspect.signature and robotlibcore read the wrapped function: it shows the keyword's public arguments.
+        function.__signature__ = signature  # type: ignore[attr-defined]
+        function.__annotations__ = keyword.__annotations__ = {
+            p.name: p.annotation for p in signature.parameters.values() if p.name != "self"
+        } | {"return": signature.return_annotation}
+        return keyword  # type: ignore[return-value]
+
+    return decorate
+
+
+def _callback(callback_url: str | None, callback_secret: Secret | str | None, callback_events: Any) -> Callback:
+    return callback_of(callback_url, arguments.credential(callback_secret, "callback_secret"), callback_events)
+
+
+takes_callback = takes(CALLBACK_ARGUMENTS, "callback", _callback)
+takes_polling = takes(POLLING_ARGUMENTS, "polling", WaitOptions)
+
+
+def trigger_keyword(*areas: str) -> Callable[[F], F]:
+    """A keyword that starts runs: tagged ``runs`` (and ``areas``) ``write``, with the callback arguments."""
+    return lambda function: keyword(tags=["controlroom", "runs", *areas, "write"])(takes_callback(function))
+
+
 class ControlRoomProcessKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "workspace", "read"])
-    def get_control_room_workspace(self) -> dict[str, Any]:
+    def get_control_room_workspace(self) -> Record:
         """Return the workspace the API key belongs to: ``id``, ``name`` and ``organization`` (``id``, ``name``).
 
         Needs no permission beyond a valid key, so it is a cheap check that the key and the workspace id
@@ -74,14 +133,14 @@ class ControlRoomProcessKeywords(KeywordComponent):
         return self.client.get_workspace()
 
     @keyword(tags=["controlroom", "processes", "read"])
-    def list_processes(self, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    def list_processes(self, limit: int = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the workspace's processes (``id``, ``name``, ``created_at``), up to ``limit`` (0 = all).
 
         Example:
         | ${processes} = | List Processes |
         | Log | ${processes}[0][name] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_processes(limit_), limit_, "processes")
 
     @keyword(tags=["controlroom", "processes", "read"])
@@ -103,15 +162,8 @@ class ControlRoomProcessKeywords(KeywordComponent):
 
 
 class ControlRoomRunKeywords(KeywordComponent):
-    @keyword(tags=["controlroom", "runs", "write"])
-    def trigger_process_run(
-        self,
-        process: str,
-        payload: Any = None,
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
-    ) -> dict[str, Any]:
+    @trigger_keyword()
+    def trigger_process_run(self, process: str, payload: Any = None, callback: Callback = None) -> Record:
         """Start a run of ``process`` (id or name) with one input work item carrying ``payload``.
 
         ``payload`` is a dictionary (or JSON text) of at most 100,000 bytes as JSON (larger data goes in a
@@ -137,21 +189,12 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Wait For Process Run | ${run}[id] |
         | ${run} = | Trigger Process Run | Invoice Processing | callback_url=${HOOK} | callback_secret=${secret} |
         """
-        run = self.client.trigger_run(
-            process, _payload_or_none(payload), _callback(callback_url, callback_secret, callback_events)
-        )
+        run = self.client.trigger_run(process, _payload_or_none(payload), callback)
         log.info(f"Started run {run['id']} of {process}: {self.client.run_link(run['id'])}")
         return run
 
-    @keyword(tags=["controlroom", "runs", "write"])
-    def trigger_process_runs(
-        self,
-        process: str,
-        payloads: list[Any],
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
-    ) -> list[dict[str, Any]]:
+    @trigger_keyword()
+    def trigger_process_runs(self, process: str, payloads: list[Any], callback: Callback = None) -> list[Record]:
         """Start one run of ``process`` PER payload, each with one input work item; returns the runs in order.
 
         Use it when every payload is its own job, to be waited for and retried on its own. To feed one
@@ -164,20 +207,12 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${runs} = | Trigger Process Runs | Invoice Processing | ${rows} |
         | ${finished} = | Wait For Process Runs | ${runs} |
         """
-        callback = _callback(callback_url, callback_secret, callback_events)
         runs = self.client.trigger_runs(process, _payloads(payloads), callback)
         log.info(f"Started {len(runs)} run(s) of {process}.")
         return runs
 
-    @keyword(tags=["controlroom", "runs", "work-items", "write"])
-    def trigger_process_run_with_payloads(
-        self,
-        process: str,
-        payloads: list[Any],
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
-    ) -> dict[str, Any]:
+    @trigger_keyword("work-items")
+    def trigger_process_run_with_payloads(self, process: str, payloads: list[Any], callback: Callback = None) -> Record:
         """Start ONE run of ``process`` with one input work item per payload; returns the run.
 
         This is how a Control Room process with parallel executions is fed: its workers share the run's
@@ -191,20 +226,14 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Trigger Process Run With Payloads | Invoice Processing | ${rows} |
         | ${run} = | Wait For Process Run | ${run} |
         """
-        callback = _callback(callback_url, callback_secret, callback_events)
         run = self.client.trigger_run_with_payloads(process, _payloads(payloads), callback)
         log.info(f"Started run {run['id']} of {process} with {len(payloads)} input work item(s).")
         return run
 
-    @keyword(tags=["controlroom", "runs", "work-items", "write"])
+    @trigger_keyword("work-items")
     def trigger_process_run_with_work_items(
-        self,
-        process: str,
-        work_item_ids: list[Any],
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
-    ) -> dict[str, Any]:
+        self, process: str, work_item_ids: list[Any], callback: Callback = None
+    ) -> Record:
         """Start a run of ``process`` with existing input work items (ids or work item dictionaries).
 
         ``callback_url``, ``callback_secret`` and ``callback_events`` as for `Trigger Process Run`.
@@ -213,17 +242,10 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${item} = | Create Work Item | Invoice Processing | ${{ {"invoice": "INV-9"} }} |
         | ${run} = | Trigger Process Run With Work Items | Invoice Processing | ${{ [$item["id"]] }} |
         """
-        callback = _callback(callback_url, callback_secret, callback_events)
         return self.client.trigger_run_with_work_items(process, ids_of(work_item_ids, "work_item_ids"), callback)
 
-    @keyword(tags=["controlroom", "runs", "work-items", "write"])
-    def trigger_process_run_with_inputs(
-        self,
-        process: str,
-        callback_url: str | None = None,
-        callback_secret: Secret | str | None = None,
-        callback_events: list[CallbackEvent | str] | None = None,
-    ) -> dict[str, Any] | None:
+    @trigger_keyword("work-items")
+    def trigger_process_run_with_inputs(self, process: str, callback: Callback = None) -> Record | None:
         """Start a run of ``process`` with the work items waiting in its input queue (see `Create Work Item`).
 
         Returns the run, or ``None`` when no input work items were waiting (Control Room starts no run).
@@ -233,13 +255,13 @@ class ControlRoomRunKeywords(KeywordComponent):
         | Create Work Item | Invoice Processing | ${{ {"invoice": "INV-10"} }} |
         | ${run} = | Trigger Process Run With Inputs | Invoice Processing |
         """
-        run = self.client.trigger_run_with_inputs(process, _callback(callback_url, callback_secret, callback_events))
+        run = self.client.trigger_run_with_inputs(process, callback)
         if run is None:
             log.info(f"No input work items were waiting for {process}: no run started.")
         return run
 
     @keyword(tags=["controlroom", "runs", "read"])
-    def get_process_run(self, run_id: Any, process: str | None = None) -> dict[str, Any]:
+    def get_process_run(self, run_id: Any, process: str | None = None) -> Record:
         """Return the current state of a run (its id, or a run dictionary).
 
         ``process`` is needed only with ``api=legacy`` for runs this library did not start.
@@ -251,16 +273,8 @@ class ControlRoomRunKeywords(KeywordComponent):
         return self.client.get_run(id_of(run_id, "run_id"), process)
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def wait_for_process_run(
-        self,
-        run_id: Any,
-        timeout: float = 600,
-        poll_interval: float = 2,
-        max_interval: float = 10,
-        backoff: float = 1.5,
-        fail_on_unresolved: bool = True,
-        process: str | None = None,
-    ) -> dict[str, Any]:
+    @takes_polling
+    def wait_for_process_run(self, run_id: Any, polling: WaitOptions) -> Record:
         """Wait until the run is ``completed`` and return it; fail if it ends ``unresolved`` or times out.
 
         Polls with back-off - ``poll_interval`` seconds, then times ``backoff`` each time up to
@@ -275,8 +289,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${run} = | Wait For Process Run | ${run} | timeout=300 |
         | ${run} = | Wait For Process Run | ${run}[id] | fail_on_unresolved=False |
         """
-        polling = (timeout, poll_interval, max_interval, backoff, fail_on_unresolved, process)
-        (finished,) = self.wait_for_process_runs([run_id], *polling)
+        (finished,) = self.wait_for_process_runs([run_id], **polling)
         log.info(
             f"Run {finished['id']} is {finished['state']} after {self.client.last_wait['seconds']:.1f} s and "
             f"{self.client.last_wait['status_calls']} status call(s)."
@@ -284,16 +297,8 @@ class ControlRoomRunKeywords(KeywordComponent):
         return finished
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def wait_for_process_runs(
-        self,
-        run_ids: list[Any],
-        timeout: float = 600,
-        poll_interval: float = 2,
-        max_interval: float = 10,
-        backoff: float = 1.5,
-        fail_on_unresolved: bool = True,
-        process: str | None = None,
-    ) -> list[dict[str, Any]]:
+    @takes_polling
+    def wait_for_process_runs(self, run_ids: list[Any], polling: WaitOptions) -> list[Record]:
         """Wait for several runs (ids or run dictionaries) with one shared back-off; return them finished.
 
         Fails like `Wait For Process Run` on the first unresolved run (unless ``fail_on_unresolved=False``)
@@ -303,9 +308,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${runs} = | Trigger Process Runs | Invoice Processing | ${payloads} |
         | ${runs} = | Wait For Process Runs | ${runs} | timeout=900 | fail_on_unresolved=False |
         """
-        polling = (timeout, poll_interval, max_interval, backoff)
-        ids = ids_of(run_ids, "run_ids")
-        return self.client.wait_for_runs(ids, *polling, process=process, fail_on_unresolved=fail_on_unresolved)
+        return self.client.wait_for_runs(ids_of(run_ids, "run_ids"), **polling)
 
     @keyword(tags=["controlroom", "runs", "read"])
     def list_process_runs(
@@ -315,7 +318,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         limit: int = DEFAULT_LIST_LIMIT,
         page_size: int | None = None,
         since: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Record]:
         """Return runs, newest first, of one process or of the whole workspace.
 
         ``state`` is filtered by the server. ``since`` (ISO 8601, e.g. ``2024-05-01T12:00:00Z``) keeps
@@ -330,7 +333,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         | ${all} = | List Process Runs | limit=0 |
         | ${recent} = | List Process Runs | Invoice Processing | since=2024-05-01T12:00:00Z |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_runs(process, state, limit_, page_size, since), limit_, "runs")
 
     @keyword(tags=["controlroom", "runs", "write"])
@@ -340,7 +343,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         reason: str = "",
         set_remaining_work_items_as_done: bool = False,
         terminate_ongoing: bool = False,
-    ) -> dict[str, Any]:
+    ) -> Record:
         """Stop a run that is new or in progress; returns the run (``stopping``, or finished).
 
         Work items not yet processed become ``failed`` (the run ends ``unresolved``) unless
@@ -359,7 +362,7 @@ class ControlRoomRunKeywords(KeywordComponent):
         )
 
     @keyword(tags=["controlroom", "runs", "write"])
-    def delete_process_run(self, run_id: Any) -> dict[str, Any]:
+    def delete_process_run(self, run_id: Any) -> Record:
         """Delete a finished run with its work items, irreversibly; returns ``{id, deleted}``.
 
         A run that is still new or in progress is refused (stop it first).
@@ -379,20 +382,20 @@ class ControlRoomRunKeywords(KeywordComponent):
         return self.client.run_link(id_of(run_id, "run_id"))
 
     @keyword(tags=["controlroom", "runs", "work-items", "read"])
-    def get_process_run_outputs(self, run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    def get_process_run_outputs(self, run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the output work items of a run's last step: ``id``, ``payload``, ``files`` ….
 
         Example:
         | ${outputs} = | Get Process Run Outputs | ${run} |
         | Log | ${outputs}[0][payload] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_run_outputs(id_of(run_id, "run_id"), limit_), limit_, "outputs")
 
 
 class ControlRoomWorkItemKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "work-items", "write"])
-    def create_work_item(self, process: str, payload: Any = None, files: list[str] | None = None) -> dict[str, Any]:
+    def create_work_item(self, process: str, payload: Any = None, files: list[str] | None = None) -> Record:
         """Create an input work item for ``process`` with a ``payload`` and optional ``files`` (paths).
 
         The files are uploaded through Control Room's storage. Start a run with it with
@@ -413,7 +416,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         include_data: bool = False,
         limit: int = DEFAULT_LIST_LIMIT,
         page_size: int | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[Record]:
         """Return work items of a process and/or a run, newest first, optionally of one ``state``.
 
         ``include_data`` adds each item's ``payload`` and ``files``: Control Room's list has no data, so
@@ -423,13 +426,13 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
         | ${failed} = | List Work Items | run_id=${run} | state=failed |
         | Retry Work Items | ${failed} |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         run = id_of(run_id, "run_id") if run_id else None
         items = self.client.list_work_items(process, run, state, include_data, limit_, page_size)
         return collect(items, limit_, "work items")
 
     @keyword(tags=["controlroom", "work-items", "read"])
-    def get_work_item(self, work_item_id: Any, process: str | None = None) -> dict[str, Any]:
+    def get_work_item(self, work_item_id: Any, process: str | None = None) -> Record:
         """Return one work item with its ``state``, ``payload``, ``files`` and ``exception``.
 
         Example:
@@ -488,7 +491,7 @@ class ControlRoomWorkItemKeywords(KeywordComponent):
 
 class ControlRoomStepKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "read", "runs"])
-    def list_step_runs(self, run_id: Any, process: str | None = None) -> list[dict[str, Any]]:
+    def list_step_runs(self, run_id: Any, process: str | None = None) -> list[Record]:
         """Return the step runs of a run: ``id``, ``state``, ``step`` (``id``, ``name``), ``error`` ….
 
         A step with parallel executions has one step run per execution.
@@ -500,7 +503,7 @@ class ControlRoomStepKeywords(KeywordComponent):
         return self.client.list_step_runs(id_of(run_id, "run_id"), process)
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def get_step_run(self, step_run_id: Any) -> dict[str, Any]:
+    def get_step_run(self, step_run_id: Any) -> Record:
         """Return one step run: ``state`` (``new``, ``awaiting_worker``, ``in_progress``, ``completed``,
         ``failed``), ``error`` (its ``code``), times and ``step``.
 
@@ -510,34 +513,32 @@ class ControlRoomStepKeywords(KeywordComponent):
         return self.client.get_step_run(id_of(step_run_id, "step_run_id"))
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def list_step_run_console_messages(self, step_run_id: Any, limit: int = 1000) -> list[dict[str, Any]]:
+    def list_step_run_console_messages(self, step_run_id: Any, limit: int = 1000) -> list[Record]:
         """Return the robot's console output of a step run: ``timestamp`` and ``message`` per line.
 
         Example:
         | ${lines} = | List Step Run Console Messages | ${steps}[0] |
         | Log | ${lines}[-1][message] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(
             self.client.list_console_messages(id_of(step_run_id, "step_run_id"), limit_), limit_, "console messages"
         )
 
     @keyword(tags=["controlroom", "read", "runs"])
-    def list_step_run_events(self, step_run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    def list_step_run_events(self, step_run_id: Any, limit: int = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the events of a step run: ``timestamp`` and ``event_type``.
 
         Example:
         | ${events} = | List Step Run Events | ${steps}[0] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_step_run_events(id_of(step_run_id, "step_run_id"), limit_), limit_, "events")
 
 
 class ControlRoomArtifactKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "artifacts", "read"])
-    def list_run_artifacts(
-        self, run_id: Any, step_run_id: Any = None, process: str | None = None
-    ) -> list[dict[str, Any]]:
+    def list_run_artifacts(self, run_id: Any, step_run_id: Any = None, process: str | None = None) -> list[Record]:
         """Return the artifacts (``id``, ``name``, ``size``, ``step_run_id``) of a run or of one step run.
 
         Example:
@@ -572,7 +573,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "webhooks", "write"])
     def create_control_room_webhook(
         self, process: str, endpoint: str, events: list[WebhookEvent | str] | None = None
-    ) -> dict[str, Any]:
+    ) -> Record:
         """Create a process webhook: Control Room POSTs the process's run events to ``endpoint``.
 
         ``events``: ``process_run.started``, ``process_run.completed``, ``process_run.unresolved``
@@ -589,7 +590,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
         return hook
 
     @keyword(tags=["controlroom", "webhooks", "read"])
-    def list_control_room_webhooks(self) -> list[dict[str, Any]]:
+    def list_control_room_webhooks(self) -> list[Record]:
         """Return the workspace's webhooks: ``id``, ``process``, ``enabled_events``, ``endpoint`` (no secrets).
 
         Example:
@@ -598,7 +599,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
         return self.client.list_webhooks()
 
     @keyword(tags=["controlroom", "webhooks", "read"])
-    def get_control_room_webhook(self, webhook_id: Any) -> dict[str, Any]:
+    def get_control_room_webhook(self, webhook_id: Any) -> Record:
         """Return one webhook (its id or dictionary): ``id``, ``process``, ``enabled_events``, ``endpoint``
         and ``secret`` - a ``Secret`` that signs its deliveries (`Verify Control Room Webhook Signature`).
 
@@ -612,7 +613,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
         return hook
 
     @keyword(tags=["controlroom", "webhooks", "write"])
-    def delete_control_room_webhook(self, webhook_id: Any) -> dict[str, Any]:
+    def delete_control_room_webhook(self, webhook_id: Any) -> Record:
         """Delete a webhook (its id or dictionary); returns ``{id, deleted}``.
 
         Example:
@@ -623,7 +624,7 @@ class ControlRoomWebhookKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "webhooks", "read"])
     def verify_control_room_webhook_signature(
         self, body: str | bytes, signature: str | None, secret: Secret | str | None = None
-    ) -> dict[str, Any]:
+    ) -> Record:
         """Check a Control Room webhook's ``x-rc-signature`` header and return the parsed event.
 
         ``body`` is the raw request body; ``secret`` the webhook's secret (default
@@ -638,11 +639,12 @@ class ControlRoomWebhookKeywords(KeywordComponent):
 
 class ControlRoomAssetKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "assets", "read"])
-    def list_control_room_assets(self) -> list[dict[str, Any]]:
+    def list_control_room_assets(self) -> list[Record]:
         """Return the workspace's assets: ``id`` and ``name``.
 
         Example:
         | ${assets} = | List Control Room Assets |
+        | ${first} = | Get Control Room Asset | ${assets}[0][name] |
         """
         return self.client.list_assets()
 
@@ -659,7 +661,7 @@ class ControlRoomAssetKeywords(KeywordComponent):
         return self.client.get_asset(name, as_bytes)
 
     @keyword(tags=["controlroom", "assets", "write"])
-    def set_control_room_asset(self, name: str, value: Any, content_type: str | None = None) -> dict[str, Any]:
+    def set_control_room_asset(self, name: str, value: Any, content_type: str | None = None) -> Record:
         """Store ``value`` as the asset ``name``, creating the asset when it does not exist.
 
         A dictionary or list is stored as JSON, text as ``text/plain`` and bytes as
@@ -673,7 +675,7 @@ class ControlRoomAssetKeywords(KeywordComponent):
         return self.client.set_asset(name, value, content_type)
 
     @keyword(tags=["controlroom", "assets", "write"])
-    def delete_control_room_asset(self, name: str) -> dict[str, Any]:
+    def delete_control_room_asset(self, name: str) -> Record:
         """Delete the asset ``name``; returns ``{id, deleted}``.
 
         Example:
@@ -684,24 +686,20 @@ class ControlRoomAssetKeywords(KeywordComponent):
 
 class ControlRoomWorkerKeywords(KeywordComponent):
     @keyword(tags=["controlroom", "workers", "read"])
-    def list_workers(self, limit: int = DEFAULT_LIST_LIMIT) -> list[dict[str, Any]]:
+    def list_workers(self, limit: int = DEFAULT_LIST_LIMIT) -> list[Record]:
         """Return the workspace's workers: ``id``, ``name`` and ``state`` (``offline``, ``idle``, ``busy``).
 
         Example:
         | ${workers} = | List Workers |
         | ${idle} = | Evaluate | [w for w in $workers if w["state"] == "idle"] |
         """
-        limit_ = bounded(limit)
+        limit_ = arguments.limit(limit)
         return collect(self.client.list_workers(limit_), limit_, "workers")
 
 
 def _payload_or_none(payload: Any) -> Any:
     # None (or an empty text from a .robot file) means no payload: the process's default work item.
     return None if payload is None or payload == "" else payload_of(payload)
-
-
-def _callback(url: str | None, secret: Secret | str | None, events: Any) -> dict[str, Any] | None:
-    return callback_of(url, arguments.credential(secret, "callback_secret"), events)
 
 
 def _payloads(payloads: Any) -> list[Any]:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -211,33 +211,19 @@ class RobawsClient(BaseClient):
     ) -> Iterator[dict[str, Any]]:
         """Yield the items of ``collection`` (``clients``, or nested: ``clients/42/contacts``), fetching
         pages (``page`` / ``size``) only as they are consumed."""
-        return self._list_at(
-            _path(collection),
-            limit=limit,
-            sort=sort,
-            include=include,
-            page_size=page_size,
-            extra_fields=extra_fields,
-            filters=filters,
-        )
+        path = _path(collection)
+        query = build_query(sort=sort, include=include, extra_fields=extra_fields, filters=filters)
+        return self._list_at(path, limit, page_size, query)
 
     def _list_at(
-        self,
-        path: str,
-        *,
-        limit: int | None = None,
-        sort: str | Sequence[str] | None = None,
-        include: str | Sequence[str] | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        extra_fields: Mapping[str, Any] | None = None,
-        filters: Mapping[str, Any] | None = None,
+        self, path: str, limit: int | None = None, page_size: int = MAX_PAGE_SIZE, base: Sequence[tuple[str, str]] = ()
     ) -> Iterator[dict[str, Any]]:
+        """The items at ``path`` with the query ``base`` (``build_query``), page after page as they are consumed."""
         page_size = arguments.whole_number(page_size, "page_size", minimum=1, maximum=MAX_PAGE_SIZE)
         limit = arguments.limit(limit)
         if limit is not None:
             # No point in fetching a full page of 100 for the first 5 items.
             page_size = min(page_size, limit)
-        base = build_query(sort=sort, include=include, extra_fields=extra_fields, filters=filters)
 
         def get_page(number: int, size: int) -> dict[str, Any]:
             query = encode_query([*base, ("page", number), ("size", size)])
@@ -374,12 +360,14 @@ class RobawsClient(BaseClient):
         store = open_checkpoints(self.settings.text("throttle_store"), "A Robaws sync")
         key = f"robaws-sync:{self.url}:{path}:{name}"
         start = after if after is not None else SyncState.load(store.get(key))
-        return Changes(self, path, store, name, key, start, page_size=page_size, window=window, limit=limit)
+        return Changes(
+            self, path, store, name, key, start, page_size=page_size, window=timedelta(seconds=window), limit=limit
+        )
 
     # -- nested collections: contacts, supply-order line items, an entity's documents tab -------------
     def list_client_contacts(self, client_id: Any, limit: int | None = None) -> Iterator[Entity]:
         """The contacts of a client (``clients/{id}/contacts``)."""
-        return self._list_at(_nested("clients", client_id, "client_id", "contacts"), limit=limit)
+        return self._list_at(_nested("clients", client_id, "client_id", "contacts"), limit)
 
     def create_client_contact(
         self, client_id: Any, contact: Mapping[str, Any], idempotency_key: str | None = None
@@ -390,7 +378,7 @@ class RobawsClient(BaseClient):
 
     def list_supplier_contacts(self, supplier_id: Any, limit: int | None = None) -> Iterator[Entity]:
         """The contacts of a supplier (``suppliers/{id}/contacts``)."""
-        return self._list_at(_nested("suppliers", supplier_id, "supplier_id", "contacts"), limit=limit)
+        return self._list_at(_nested("suppliers", supplier_id, "supplier_id", "contacts"), limit)
 
     def create_supplier_contact(
         self, supplier_id: Any, contact: Mapping[str, Any], idempotency_key: str | None = None
@@ -401,7 +389,7 @@ class RobawsClient(BaseClient):
 
     def list_supply_order_line_items(self, order_id: Any, limit: int | None = None) -> Iterator[Entity]:
         """The line items of a purchase supply order (``purchase-supply-orders/{id}/line-items``)."""
-        return self._list_at(_nested("purchase-supply-orders", order_id, "order_id", "line-items"), limit=limit)
+        return self._list_at(_nested("purchase-supply-orders", order_id, "order_id", "line-items"), limit)
 
     def get_supply_order_line_item(self, order_id: Any, line_id: Any) -> Entity:
         """One line item (``purchase-supply-orders/{id}/line-items/{lineId}``)."""

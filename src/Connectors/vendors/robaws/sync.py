@@ -19,7 +19,7 @@ never skipped, the checkpoint never ahead of what was delivered.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -67,6 +67,7 @@ class SyncState:
         return {"since": self.since, "seen": dict(sorted(self.seen.items()))}
 
 
+@dataclass(eq=False, repr=False)
 class Changes:
     """The changes of one sync, read page by page as they are consumed (iterate once).
 
@@ -74,30 +75,20 @@ class Changes:
     it when the block ends without an exception.
     """
 
-    def __init__(
-        self,
-        client: RobawsClient,
-        path: str,
-        store: CheckpointStore,
-        checkpoint: str,
-        key: str,
-        start: SyncState,
-        *,
-        page_size: int,
-        window: float,
-        limit: int | None,
-    ) -> None:
-        self.client = client
-        self.path = path
-        self.store = store
-        self.checkpoint = checkpoint
-        self.key = key
-        self.start = start
-        self.page_size = page_size
-        self.window = timedelta(seconds=window)
-        self.limit = limit
-        self.delivered: dict[str, str] = {}  # id -> updatedAt handed out by this sync
-        self._latest: datetime | None = instant(start.since, "The checkpoint") if start.since else None
+    client: RobawsClient
+    path: str
+    store: CheckpointStore
+    checkpoint: str
+    key: str
+    start: SyncState
+    _: KW_ONLY
+    page_size: int
+    window: timedelta
+    limit: int | None
+    delivered: dict[str, str] = field(init=False, default_factory=dict)  # id -> updatedAt handed out by this sync
+
+    def __post_init__(self) -> None:
+        self._latest: datetime | None = instant(self.start.since, "The checkpoint") if self.start.since else None
         self._started = False
 
     def __iter__(self) -> Iterator[Entity]:
