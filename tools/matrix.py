@@ -65,7 +65,10 @@ def entry(version: str, robot: str, tests: list[str]) -> str:
         check=False,
     ).stdout.strip()
     env = {**os.environ, "HOSTILE_EXAMPLES": os.environ.get("HOSTILE_EXAMPLES", "5")}
-    code = run([str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", *tests], env=env)
+    # The matrix checks the library on its oldest and newest Python; the tests of the robots' own packages
+    # (pinned for conda.yaml's Python, installed by make test) are deselected by marker, not skipped.
+    command = [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not peers"]
+    code = run([*command, *tests], env=env)
     status = "passed" if code == 0 else "FAILED"
     return f"Python {version} + Robot Framework {installed}: {status} in {time.monotonic() - started:.0f} s"
 

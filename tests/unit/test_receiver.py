@@ -343,6 +343,7 @@ def test_the_store_of_earlier_versions_is_carried_over(tmp_path: Path) -> None:
     assert store.add("robaws", "a", b"{}") is False
 
 
+@pytest.mark.peers
 def test_robot_framework_file_adapter_reads_the_items(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     work_items = pytest.importorskip("RPA.Robocorp.WorkItems")
     receiver = make_receiver(tmp_path)

@@ -310,6 +310,7 @@ def test_the_vault_store_keeps_its_lock_beside_a_sqlite_throttle_store(tmp_path:
         assert not exclusive
 
 
+@pytest.mark.peers
 def test_the_vault_store_without_the_vault_variables_fails_in_one_line(monkeypatch) -> None:
     pytest.importorskip("robocorp.vault", reason="robocorp-vault is not installed")
     for name in ("RPA_SECRET_FILE", "RC_VAULT_SECRETS_FILE", "RC_API_SECRET_HOST", "RC_API_SECRET_TOKEN"):
