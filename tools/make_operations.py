@@ -103,26 +103,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if a generated table is stale")
     args = parser.parse_args(argv)
+    # Every generated file and the text it should hold: the tables, then the docs' coverage tables.
+    outputs = {ROOT / pattern.format(vendor=vendor): render(vendor) for vendor in VENDORS for pattern in TARGETS}
+    outputs.update(coverage_tables())
     stale = []
-    for vendor in VENDORS:
-        text = render(vendor)
-        for pattern in TARGETS:
-            path = ROOT / pattern.format(vendor=vendor)
-            current = path.read_text(encoding="utf-8") if path.exists() else None
-            if current == text:
-                continue
-            if args.check:
-                stale.append(str(path.relative_to(ROOT)))
-            else:
-                path.write_text(text, encoding="utf-8")
-                print(f"wrote {path.relative_to(ROOT)}")
-    for doc, text in coverage_tables().items():
-        if doc.read_text(encoding="utf-8") != text:
-            if args.check:
-                stale.append(str(doc.relative_to(ROOT)))
-            else:
-                doc.write_text(text, encoding="utf-8")
-                print(f"wrote {doc.relative_to(ROOT)}")
+    for path, text in outputs.items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        if args.check:
+            stale.append(str(path.relative_to(ROOT)))
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(ROOT)}")
     if stale:
         print("stale operation tables (run python tools/make_operations.py): " + ", ".join(stale), file=sys.stderr)
         return 1
